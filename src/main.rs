@@ -1,1 +1,294 @@
-fn main() {}
+//! The `xoev-gateway` command line: the gateway itself and the operators' tools around it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+
+use xoev_gateway::gateway::{self, Gateway};
+use xoev_gateway::ingress::{self, BoundListener};
+use xoev_gateway::telemetry;
+
+#[derive(Parser)]
+#[command(
+    name = "xoev-gateway",
+    version,
+    about = "Interoperability gateway for XÖV messages"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Load and check everything a configuration names; report every problem; exit 1 on any.
+    Check {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Submit XML files to a running gateway (a small client for operators).
+    Submit {
+        #[arg(long)]
+        url: String,
+        /// Bearer token of the sender (or set XOEV_GATEWAY_TOKEN).
+        #[arg(long, env = "XOEV_GATEWAY_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Inspect and replay dead letters through the admin API.
+    DeadLetters {
+        #[command(subcommand)]
+        action: DeadLetterAction,
+    },
+    /// Print the SHA-256 of a bearer token, as the configuration wants it.
+    HashToken { token: String },
+}
+
+#[derive(Subcommand)]
+enum DeadLetterAction {
+    List {
+        #[arg(long)]
+        url: String,
+        #[arg(long, env = "XOEV_GATEWAY_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    Replay {
+        #[arg(long)]
+        url: String,
+        #[arg(long, env = "XOEV_GATEWAY_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { config } => serve(config).await,
+        Command::Check { config } => Ok(check(&config)),
+        Command::Submit { url, token, files } => submit(&url, token.as_deref(), &files).await,
+        Command::DeadLetters { action } => dead_letters(action).await,
+        Command::HashToken { token } => {
+            println!("{}", ingress::sha256_hex(&token));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check(path: &std::path::Path) -> ExitCode {
+    match gateway::load_checked(path) {
+        Ok(config) => {
+            println!(
+                "{}: ok ({} route(s), {} destination(s), {} schema set(s), {} sender(s))",
+                path.display(),
+                config.routes.len(),
+                config.destinations.len(),
+                config.schema_sets.len(),
+                config.senders.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(path: PathBuf) -> anyhow::Result<ExitCode> {
+    let config = match gateway::load_checked(&path) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    telemetry::init_tracing(&config.telemetry);
+    let mut bound = Vec::new();
+    for listener in &config.listeners {
+        bound.push(
+            BoundListener::bind(listener)
+                .await
+                .with_context(|| format!("binding {}", listener.address))?,
+        );
+    }
+    let gateway = Gateway::start(config)
+        .await
+        .context("starting the gateway")?;
+    let router = ingress::router(Arc::clone(&gateway));
+    let (stop, stopped) = watch::channel(false);
+    let mut servers = Vec::new();
+    for listener in bound {
+        // One machine-readable line per listener: tests and scripts find the port here.
+        println!("listening on {}", listener.url());
+        tracing::info!(url = %listener.url(), "listening");
+        servers.push(tokio::spawn(ingress::serve(
+            listener,
+            router.clone(),
+            stopped.clone(),
+            Duration::from_secs(30),
+        )));
+    }
+    wait_for_termination(&gateway).await;
+    tracing::info!("draining: refusing new submissions, finishing in-flight requests");
+    gateway.start_draining();
+    let _ = stop.send(true);
+    for server in servers {
+        let _ = server.await;
+    }
+    gateway.shutdown().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(unix)]
+async fn wait_for_termination(gateway: &Gateway) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut terminate), Ok(mut interrupt), Ok(mut hangup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stopping");
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = terminate.recv() => return,
+            _ = interrupt.recv() => return,
+            _ = hangup.recv() => match gateway.reload().await {
+                Ok(()) => tracing::info!("configuration reloaded"),
+                Err(error) => tracing::error!(
+                    problems = %error,
+                    "configuration reload refused; the previous configuration stays active"
+                ),
+            },
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_termination(_gateway: &Gateway) {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .context("building the HTTP client")
+}
+
+async fn submit(url: &str, token: Option<&str>, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let client = client()?;
+    let endpoint = format!("{}/v1/submissions", url.trim_end_matches('/'));
+    let mut all_accepted = true;
+    for file in files {
+        let body = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let mut request = client
+            .post(&endpoint)
+            .header("content-type", "application/xml")
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("posting {}", file.display()))?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        println!("{}\t{}\t{}", file.display(), status.as_u16(), text.trim());
+        all_accepted &= status.is_success();
+    }
+    Ok(if all_accepted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+async fn dead_letters(action: DeadLetterAction) -> anyhow::Result<ExitCode> {
+    let client = client()?;
+    let with_token = |request: reqwest::RequestBuilder, token: &Option<String>| match token {
+        Some(token) => request.bearer_auth(token),
+        None => request,
+    };
+    match action {
+        DeadLetterAction::List { url, token } => {
+            let response = with_token(
+                client.get(format!("{}/v1/dead-letters", url.trim_end_matches('/'))),
+                &token,
+            )
+            .send()
+            .await
+            .context("listing dead letters")?;
+            let ok = response.status().is_success();
+            println!("{}", response.text().await.unwrap_or_default().trim());
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        DeadLetterAction::Replay { url, token, ids } => {
+            let mut all_ok = true;
+            for id in ids {
+                let response = with_token(
+                    client.post(format!(
+                        "{}/v1/dead-letters/{id}/replay",
+                        url.trim_end_matches('/')
+                    )),
+                    &token,
+                )
+                .send()
+                .await
+                .with_context(|| format!("replaying {id}"))?;
+                let status = response.status();
+                println!(
+                    "{id}\t{}\t{}",
+                    status.as_u16(),
+                    response.text().await.unwrap_or_default().trim()
+                );
+                all_ok &= status.is_success();
+            }
+            Ok(if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
