@@ -1,0 +1,437 @@
+//! Character classes of XML 1.0 (fifth edition) and Namespaces 1.0, and the scans that check and
+//! normalize character data, attribute values and references.
+//!
+//! All scans work on `&str` that is already valid UTF-8, so only the code points UTF-8 can
+//! express but XML forbids remain to be found: C0 controls other than tab, LF and CR, and
+//! U+FFFE / U+FFFF. Surrogates cannot occur in valid UTF-8.
+
+/// `Char` production.
+pub(super) const fn is_xml_char(cp: u32) -> bool {
+    matches!(cp, 0x9 | 0xA | 0xD | 0x20..=0xD7FF | 0xE000..=0xFFFD | 0x10000..=0x10FFFF)
+}
+
+/// `S` production.
+pub(super) const fn is_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `NameStartChar` without `:`.
+fn is_ncname_start(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic() || c == '_';
+    }
+    matches!(c,
+        '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}'
+        | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}'
+        | '\u{FDF0}'..='\u{FFFD}' | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// `NameChar` without `:`.
+fn is_ncname_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    }
+    is_ncname_start(c) || matches!(c, '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// `NCName` production (a name without colons).
+pub(super) fn is_ncname(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if is_ncname_start(c) => chars.all(is_ncname_char),
+        _ => false,
+    }
+}
+
+/// `Name` production (colons allowed anywhere).
+pub(super) fn is_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c == ':' || is_ncname_start(c) => chars.all(|c| c == ':' || is_ncname_char(c)),
+        _ => false,
+    }
+}
+
+/// Why a qualified name is not acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum QNameProblem {
+    /// Not even an XML `Name`.
+    NotAName,
+    /// A `Name`, but not `NCName` or `NCName:NCName`.
+    NotAQName,
+}
+
+/// Splits `prefix:local` and checks both parts are NCNames.
+pub(super) fn split_qname(s: &str) -> Result<(Option<&str>, &str), QNameProblem> {
+    match s.split_once(':') {
+        None if is_ncname(s) => Ok((None, s)),
+        Some((prefix, local)) if is_ncname(prefix) && is_ncname(local) => Ok((Some(prefix), local)),
+        _ if is_name(s) => Err(QNameProblem::NotAQName),
+        _ => Err(QNameProblem::NotAName),
+    }
+}
+
+/// A character-level problem found by a scan, at a byte offset into the scanned string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum CharIssue {
+    Illegal {
+        at: usize,
+        code_point: u32,
+    },
+    /// `]]>` in character data.
+    CdataEnd {
+        at: usize,
+    },
+    /// `<` in an attribute value.
+    LessThan {
+        at: usize,
+    },
+    /// A bad reference in an attribute value (the `&` is at `at`).
+    Reference {
+        at: usize,
+        problem: ReferenceProblem,
+    },
+}
+
+const PLAIN: u8 = 0;
+const CONTROL: u8 = 1;
+const CR: u8 = 2;
+const LEAD_EF: u8 = 3;
+const GT: u8 = 4;
+const WS: u8 = 5;
+const AMP: u8 = 6;
+const LT: u8 = 7;
+
+/// Byte classes for character data: every byte not `PLAIN` needs a closer look. Tab and LF
+/// are plain there, so indentation stays on the fast path.
+const TEXT_CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = CONTROL;
+        i += 1;
+    }
+    t[b'\t' as usize] = PLAIN;
+    t[b'\n' as usize] = PLAIN;
+    t[b'\r' as usize] = CR;
+    t[0xEF] = LEAD_EF;
+    t[b'>' as usize] = GT;
+    t
+};
+
+/// Byte classes for attribute values: whitespace, `&` and `<` all need work.
+const ATTR_CLASS: [u8; 256] = {
+    let mut t = [PLAIN; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = CONTROL;
+        i += 1;
+    }
+    t[b'\t' as usize] = WS;
+    t[b'\n' as usize] = WS;
+    t[b'\r' as usize] = WS;
+    t[0xEF] = LEAD_EF;
+    t[b'&' as usize] = AMP;
+    t[b'<' as usize] = LT;
+    t
+};
+
+/// U+FFFE and U+FFFF are `EF BF BE` and `EF BF BF`; other `EF` sequences are legal.
+fn noncharacter_at(b: &[u8], i: usize) -> Option<u32> {
+    match (b.get(i + 1), b.get(i + 2)) {
+        (Some(0xBF), Some(0xBE)) => Some(0xFFFE),
+        (Some(0xBF), Some(0xBF)) => Some(0xFFFF),
+        _ => None,
+    }
+}
+
+/// Checks character data (text or CDATA content, comments, PIs). Returns whether it contains a
+/// CR, which line-end normalization must replace. `forbid_cdata_end` rejects `]]>` (text only).
+pub(super) fn check_text(s: &str, forbid_cdata_end: bool) -> Result<bool, CharIssue> {
+    let b = s.as_bytes();
+    let mut has_cr = false;
+    for (i, &byte) in b.iter().enumerate() {
+        match TEXT_CLASS[usize::from(byte)] {
+            PLAIN => {}
+            CONTROL => {
+                return Err(CharIssue::Illegal {
+                    at: i,
+                    code_point: u32::from(byte),
+                })
+            }
+            CR => has_cr = true,
+            LEAD_EF => {
+                if let Some(code_point) = noncharacter_at(b, i) {
+                    return Err(CharIssue::Illegal { at: i, code_point });
+                }
+            }
+            _ => {
+                // GT: only `]]>` is a problem.
+                if forbid_cdata_end && i >= 2 && b.get(i - 2..i) == Some(b"]]") {
+                    return Err(CharIssue::CdataEnd { at: i - 2 });
+                }
+            }
+        }
+    }
+    Ok(has_cr)
+}
+
+/// Appends `s` with CR LF and lone CR replaced by LF (XML 1.0 §2.11).
+pub(super) fn push_normalized_line_ends(out: &mut String, s: &str) {
+    let mut rest = s;
+    while let Some(p) = rest.find('\r') {
+        let (before, after) = rest.split_at(p);
+        out.push_str(before);
+        out.push('\n');
+        // `after` starts with the CR (one byte); drop it and a following LF.
+        let after = after.get(1..).unwrap_or("");
+        rest = after.strip_prefix('\n').unwrap_or(after);
+    }
+    out.push_str(rest);
+}
+
+/// Whether an attribute value must be rewritten, after checking its characters.
+/// Reference syntax is checked by [`normalize_attribute_value`].
+pub(super) fn check_attribute_value(s: &str) -> Result<bool, CharIssue> {
+    let b = s.as_bytes();
+    let mut needs_copy = false;
+    for (i, &byte) in b.iter().enumerate() {
+        match ATTR_CLASS[usize::from(byte)] {
+            PLAIN => {}
+            CONTROL => {
+                return Err(CharIssue::Illegal {
+                    at: i,
+                    code_point: u32::from(byte),
+                })
+            }
+            LEAD_EF => {
+                if let Some(code_point) = noncharacter_at(b, i) {
+                    return Err(CharIssue::Illegal { at: i, code_point });
+                }
+            }
+            LT => return Err(CharIssue::LessThan { at: i }),
+            _ => needs_copy = true, // WS or AMP
+        }
+    }
+    Ok(needs_copy)
+}
+
+/// Normalizes a CDATA-type attribute value (XML 1.0 §3.3.3): references resolved, each
+/// literal tab, LF, CR and CR LF becomes one space. Characters must already be checked.
+pub(super) fn normalize_attribute_value(s: &str, out: &mut String) -> Result<(), CharIssue> {
+    let b = s.as_bytes();
+    let mut seg = 0;
+    let mut i = 0;
+    // Every split point is at an ASCII byte, so all slices below are on char boundaries.
+    while let Some(&byte) = b.get(i) {
+        match byte {
+            b'\t' | b'\n' | b'\r' => {
+                out.push_str(s.get(seg..i).unwrap_or(""));
+                out.push(' ');
+                i += 1;
+                if byte == b'\r' && b.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+                seg = i;
+            }
+            b'&' => {
+                out.push_str(s.get(seg..i).unwrap_or(""));
+                let body = s.get(i + 1..).unwrap_or("");
+                let Some(len) = body.find(';') else {
+                    return Err(CharIssue::Reference {
+                        at: i,
+                        problem: ReferenceProblem::Unterminated,
+                    });
+                };
+                let name = body.get(..len).unwrap_or("");
+                let c = resolve_reference(name)
+                    .map_err(|problem| CharIssue::Reference { at: i, problem })?;
+                out.push(c);
+                i += len + 2;
+                seg = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(s.get(seg..).unwrap_or(""));
+    Ok(())
+}
+
+/// Why a `&...;` reference cannot be resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum ReferenceProblem {
+    /// No `;` before the end of the text or value.
+    Unterminated,
+    /// `&#...;` with bad digits or out of range.
+    MalformedCharRef(String),
+    /// A character reference to a code point that is not a legal `Char`.
+    IllegalChar(u32),
+    /// A well-formed name that is not one of the five predefined entities.
+    UnknownEntity(String),
+    /// Not a name at all.
+    InvalidName(String),
+}
+
+/// Resolves the body of a reference (between `&` and `;`) to its character.
+pub(super) fn resolve_reference(name: &str) -> Result<char, ReferenceProblem> {
+    if let Some(num) = name.strip_prefix('#') {
+        let (digits, radix) = match num.strip_prefix('x') {
+            Some(hex) => (hex, 16),
+            None => (num, 10),
+        };
+        let malformed = || ReferenceProblem::MalformedCharRef(name.to_owned());
+        if digits.is_empty() {
+            return Err(malformed());
+        }
+        let mut value: u32 = 0;
+        for c in digits.chars() {
+            let d = c.to_digit(radix).ok_or_else(malformed)?;
+            // Anything above 0x10FFFF is illegal; saturating keeps the value out of range.
+            value = value
+                .saturating_mul(radix)
+                .saturating_add(d)
+                .min(0x0011_0000);
+        }
+        if !is_xml_char(value) {
+            return Err(ReferenceProblem::IllegalChar(value));
+        }
+        return char::from_u32(value).ok_or(ReferenceProblem::IllegalChar(value));
+    }
+    match name {
+        "lt" => Ok('<'),
+        "gt" => Ok('>'),
+        "amp" => Ok('&'),
+        "apos" => Ok('\''),
+        "quot" => Ok('"'),
+        _ if is_name(name) => Err(ReferenceProblem::UnknownEntity(name.to_owned())),
+        _ => Err(ReferenceProblem::InvalidName(name.to_owned())),
+    }
+}
+
+/// Number of characters in `b` (UTF-8 bytes that are not continuation bytes).
+pub(super) fn count_chars(b: &[u8]) -> usize {
+    b.iter().filter(|&&x| (x as i8) >= -0x40).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(is_ncname("a"));
+        assert!(is_ncname("_a-b.c9"));
+        assert!(is_ncname("Straße"));
+        assert!(is_ncname("名前"));
+        assert!(!is_ncname(""));
+        assert!(!is_ncname("9a"));
+        assert!(!is_ncname("-a"));
+        assert!(!is_ncname("a:b"));
+        assert!(!is_ncname("a b"));
+        assert!(!is_ncname("a\u{D7}"));
+        assert!(is_name(":a:b"));
+        assert!(!is_name("1a"));
+        assert_eq!(split_qname("p:a"), Ok((Some("p"), "a")));
+        assert_eq!(split_qname("a"), Ok((None, "a")));
+        assert_eq!(split_qname("a:b:c"), Err(QNameProblem::NotAQName));
+        assert_eq!(split_qname(":a"), Err(QNameProblem::NotAQName));
+        assert_eq!(split_qname("a:"), Err(QNameProblem::NotAQName));
+        assert_eq!(split_qname("a:1"), Err(QNameProblem::NotAQName));
+        assert_eq!(split_qname("a b"), Err(QNameProblem::NotAName));
+        assert_eq!(split_qname("1a"), Err(QNameProblem::NotAName));
+    }
+
+    #[test]
+    fn text_checks() {
+        assert_eq!(check_text("a\tb\nc", true), Ok(false));
+        assert_eq!(check_text("a\r\nb", true), Ok(true));
+        assert_eq!(
+            check_text("ab\u{1}", true),
+            Err(CharIssue::Illegal {
+                at: 2,
+                code_point: 1
+            })
+        );
+        assert_eq!(
+            check_text("x\u{FFFF}", true),
+            Err(CharIssue::Illegal {
+                at: 1,
+                code_point: 0xFFFF
+            })
+        );
+        assert_eq!(check_text("\u{FFFD}\u{F000}", true), Ok(false));
+        assert_eq!(check_text("a]]>", true), Err(CharIssue::CdataEnd { at: 1 }));
+        assert_eq!(check_text("a]]>", false), Ok(false));
+        assert_eq!(check_text("a] ]>", true), Ok(false));
+        let mut out = String::new();
+        push_normalized_line_ends(&mut out, "a\r\nb\rc\n\r");
+        assert_eq!(out, "a\nb\nc\n\n");
+    }
+
+    #[test]
+    fn attribute_values() {
+        assert_eq!(check_attribute_value("plain"), Ok(false));
+        assert_eq!(check_attribute_value("a&amp;"), Ok(true));
+        assert_eq!(
+            check_attribute_value("a<"),
+            Err(CharIssue::LessThan { at: 1 })
+        );
+        let mut out = String::new();
+        normalize_attribute_value("a\tb\r\nc\rd\ne&#10;&lt;&#x9;", &mut out).unwrap();
+        assert_eq!(out, "a b c d e\n<\t");
+        out.clear();
+        assert_eq!(
+            normalize_attribute_value("a&b", &mut out),
+            Err(CharIssue::Reference {
+                at: 1,
+                problem: ReferenceProblem::Unterminated
+            })
+        );
+    }
+
+    #[test]
+    fn references() {
+        assert_eq!(resolve_reference("#65"), Ok('A'));
+        assert_eq!(resolve_reference("#x41"), Ok('A'));
+        assert_eq!(resolve_reference("#x1F600"), Ok('😀'));
+        assert_eq!(
+            resolve_reference("#0"),
+            Err(ReferenceProblem::IllegalChar(0))
+        );
+        assert_eq!(
+            resolve_reference("#xD800"),
+            Err(ReferenceProblem::IllegalChar(0xD800))
+        );
+        assert_eq!(
+            resolve_reference("#99999999999999999999"),
+            Err(ReferenceProblem::IllegalChar(0x110000))
+        );
+        assert!(matches!(
+            resolve_reference("#X41"),
+            Err(ReferenceProblem::MalformedCharRef(_))
+        ));
+        assert!(matches!(
+            resolve_reference("#"),
+            Err(ReferenceProblem::MalformedCharRef(_))
+        ));
+        assert!(matches!(
+            resolve_reference("#x"),
+            Err(ReferenceProblem::MalformedCharRef(_))
+        ));
+        assert_eq!(
+            resolve_reference("nbsp"),
+            Err(ReferenceProblem::UnknownEntity("nbsp".into()))
+        );
+        assert_eq!(
+            resolve_reference("a b"),
+            Err(ReferenceProblem::InvalidName("a b".into()))
+        );
+        assert_eq!(resolve_reference("quot"), Ok('"'));
+    }
+
+    #[test]
+    fn char_counts() {
+        assert_eq!(count_chars("aä€😀".as_bytes()), 4);
+    }
+}

@@ -1,0 +1,1321 @@
+//! Streaming XML event reader that checks well-formedness (XML 1.0 fifth edition) and
+//! namespace well-formedness (Namespaces in XML 1.0) as it goes.
+//!
+//! quick-xml's low-level reader finds where markup begins and ends; everything it does not
+//! check is checked here: one root element, matching end tags, names, attribute syntax and
+//! uniqueness (by qualified and by expanded name), declared prefixes and the `xml`/`xmlns`
+//! rules, legal characters, `]]>` in text, references, the XML declaration.
+//!
+//! **Security invariant:** there is no DTD processing. Any `<!DOCTYPE` is refused with
+//! [`XmlErrorKind::DoctypeNotAllowed`]; only the five predefined entities and character
+//! references are expanded.
+//!
+//! **Memory invariant:** state grows with nesting depth only (open elements, their namespace
+//! bindings and per-parent sibling counts); buffers for normalized text and attribute values are
+//! reused and bounded by [`Limits::max_text_bytes`]. Events borrow from the input when nothing
+//! needs rewriting, otherwise from the reader's buffers: no allocation per event.
+//!
+//! **Encoding:** UTF-8 only (with or without BOM). A UTF-16 document or an `encoding` other than
+//! UTF-8 is refused with [`XmlErrorKind::UnsupportedEncoding`].
+
+mod chars;
+mod declaration;
+mod error;
+mod position;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
+use quick_xml::events::Event as QxEvent;
+
+use chars::{is_whitespace, CharIssue, QNameProblem, ReferenceProblem};
+pub use error::{Position, XmlError, XmlErrorKind};
+use position::LineIndex;
+
+/// The namespace bound to the `xml` prefix.
+pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
+/// The namespace of `xmlns` attributes; nothing may be bound to it.
+pub const XMLNS_NAMESPACE: &str = "http://www.w3.org/2000/xmlns/";
+
+/// Distinct child names counted per parent for `[n]` in element paths. Beyond this, further
+/// new names are not counted (their path steps show no index), which keeps memory bounded by
+/// depth even for documents with unbounded distinct sibling names.
+const MAX_TRACKED_SIBLING_NAMES: usize = 1024;
+
+/// Resource limits, enforced while reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum number of nested open elements (the root is depth 1).
+    pub max_depth: usize,
+    /// Maximum number of attributes on one element, namespace declarations included.
+    pub max_attributes: usize,
+    /// Maximum bytes of one [`Event::Text`] (after decoding) and of one raw attribute value.
+    pub max_text_bytes: usize,
+    /// Maximum size of the document in bytes.
+    pub max_total_bytes: usize,
+    /// Maximum bytes of an element or attribute name, PI target or entity name.
+    pub max_name_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 256,
+            max_attributes: 256,
+            max_text_bytes: 16 << 20,
+            max_total_bytes: usize::MAX,
+            max_name_bytes: 1024,
+        }
+    }
+}
+
+/// A namespace-resolved name. `namespace` is `None` for no namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct QName<'a> {
+    pub namespace: Option<&'a str>,
+    pub local: &'a str,
+    pub prefix: Option<&'a str>,
+}
+
+impl fmt::Display for QName<'_> {
+    /// The name as written: `prefix:local` or `local`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.prefix {
+            Some(p) => write!(f, "{p}:{}", self.local),
+            None => f.write_str(self.local),
+        }
+    }
+}
+
+/// An attribute other than a namespace declaration, with its value normalized as for CDATA
+/// (XML 1.0 §3.3.3): references resolved, each literal tab, LF, CR or CR LF replaced by a space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute<'a> {
+    pub name: QName<'a>,
+    pub value: Cow<'a, str>,
+    /// Where the attribute name starts.
+    pub position: Position,
+}
+
+/// A namespace declaration (`xmlns="..."` has prefix `None`; an empty `uri` undeclares).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamespaceDeclaration<'a> {
+    pub prefix: Option<&'a str>,
+    pub uri: &'a str,
+}
+
+/// A start tag (also for `<a/>`, which is followed by its [`EndTag`]).
+#[derive(Debug, Clone)]
+pub struct StartTag<'a> {
+    name: QName<'a>,
+    attributes: Cow<'a, [Attribute<'a>]>,
+    declarations: &'a [Binding<'a>],
+    empty: bool,
+}
+
+impl<'a> StartTag<'a> {
+    pub fn name(&self) -> QName<'a> {
+        self.name
+    }
+
+    /// Attributes in document order, namespace declarations excluded.
+    pub fn attributes(&self) -> &[Attribute<'a>] {
+        &self.attributes
+    }
+
+    /// The attribute with this expanded name, if present.
+    pub fn attribute(&self, namespace: Option<&str>, local: &str) -> Option<&Attribute<'a>> {
+        self.attributes
+            .iter()
+            .find(|a| a.name.local == local && a.name.namespace == namespace)
+    }
+
+    /// The namespace declarations made on this element, in document order.
+    pub fn namespace_declarations(&self) -> impl Iterator<Item = NamespaceDeclaration<'_>> + '_ {
+        self.declarations.iter().map(|b| NamespaceDeclaration {
+            prefix: if b.prefix.is_empty() {
+                None
+            } else {
+                Some(b.prefix)
+            },
+            uri: &b.uri,
+        })
+    }
+
+    /// Whether the element was written as `<a/>` (its end event follows immediately).
+    pub fn is_empty_element(&self) -> bool {
+        self.empty
+    }
+}
+
+/// An end tag; its name is the one of the matching start tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndTag<'a> {
+    name: QName<'a>,
+}
+
+impl<'a> EndTag<'a> {
+    pub fn name(&self) -> QName<'a> {
+        self.name
+    }
+}
+
+/// What the reader reports.
+///
+/// `Text` is all character data between two tags, coalesced into one event: literal text,
+/// CDATA sections and references, across comments and processing instructions, with line
+/// ends normalized to LF. A `Text` event is never empty. Whitespace outside the root element
+/// is not reported; comments and processing instructions are checked and skipped.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    Start(StartTag<'a>),
+    End(EndTag<'a>),
+    Text(Cow<'a, str>),
+    Eof,
+}
+
+/// One namespace binding in scope. `prefix` is `""` for the default namespace.
+#[derive(Debug, Clone)]
+struct Binding<'a> {
+    prefix: &'a str,
+    uri: Cow<'a, str>,
+}
+
+/// Where a name's namespace comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NsRef {
+    None,
+    Xml,
+    Binding(usize),
+}
+
+#[derive(Debug)]
+struct OpenElement<'i> {
+    qname: &'i str,
+    prefix: Option<&'i str>,
+    local: &'i str,
+    ns: NsRef,
+    /// `bindings.len()` before this element's declarations.
+    bindings_mark: usize,
+    /// `siblings.len()` where this element's children's name counts start.
+    children_mark: usize,
+    /// 1-based index among same-named siblings; 0 when not tracked.
+    index: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Prolog,
+    Content,
+    Epilog,
+    Done,
+}
+
+/// Work left over from the previous event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    None,
+    /// `<a/>` was reported as a start; report its end next.
+    End,
+    /// An end was reported; the element leaves scope before the next event.
+    Pop,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TextSource {
+    Input(usize, usize),
+    Buffer,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Start { empty: bool },
+    End,
+    Text(TextSource),
+    Eof,
+}
+
+/// Streaming, well-formedness-checking reader over a complete document in memory.
+///
+/// Between events, [`depth`](Self::depth), [`element_path`](Self::element_path) and
+/// [`resolve_prefix`](Self::resolve_prefix) describe the scope of the last event; at an
+/// [`Event::End`] the closing element is still counted and in scope.
+pub struct Reader<'i> {
+    /// Input after the byte order mark; all offsets are relative to it.
+    doc: &'i [u8],
+    /// The longest valid UTF-8 prefix of `doc`.
+    text: &'i str,
+    utf8_error_at: Option<usize>,
+    bom_len: usize,
+    qx: quick_xml::Reader<&'i [u8]>,
+    limits: Limits,
+    lines: LineIndex,
+    event_offset: usize,
+    event_position: Cell<Option<Position>>,
+    phase: Phase,
+    pending: Pending,
+    elements: Vec<OpenElement<'i>>,
+    siblings: Vec<(&'i str, u32)>,
+    bindings: Vec<Binding<'i>>,
+    attrs: Vec<Attribute<'i>>,
+    attr_ns: Vec<NsRef>,
+    /// Some attribute's namespace is an owned (normalized) URI, so the event must copy the
+    /// attribute list to borrow it from the reader (rare: `xmlns` values with references).
+    attrs_need_rebuild: bool,
+    string_pool: Vec<String>,
+    order_scratch: Vec<usize>,
+    text_buf: String,
+    text_acc: Option<TextSource>,
+    text_start: usize,
+    failed: Option<XmlError>,
+}
+
+impl<'i> Reader<'i> {
+    pub fn from_slice(input: &'i [u8], limits: Limits) -> Self {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        let bom_len = if input.starts_with(BOM) { BOM.len() } else { 0 };
+        let doc = input.get(bom_len..).unwrap_or(&[]);
+        let (text, utf8_error_at) = match std::str::from_utf8(doc) {
+            Ok(s) => (s, None),
+            Err(e) => {
+                let valid = e.valid_up_to();
+                let prefix = doc.get(..valid).unwrap_or(&[]);
+                (std::str::from_utf8(prefix).unwrap_or(""), Some(valid))
+            }
+        };
+        let mut qx = quick_xml::Reader::from_reader(doc);
+        let config = qx.config_mut();
+        // Our own checks replace these; quick-xml only delimits markup.
+        config.check_end_names = false;
+        config.allow_unmatched_ends = true;
+        config.check_comments = false;
+        config.trim_markup_names_in_closing_tags = false;
+        config.expand_empty_elements = false;
+        config.allow_dangling_amp = false;
+        config.trim_text(false);
+
+        let early = if input.starts_with(b"\xFE\xFF") || input.starts_with(b"\xFF\xFE") {
+            Some(XmlErrorKind::UnsupportedEncoding("UTF-16".into()))
+        } else if input.starts_with(b"\x00<\x00?") || input.starts_with(b"<\x00?\x00") {
+            Some(XmlErrorKind::UnsupportedEncoding(
+                "UTF-16 (without byte order mark)".into(),
+            ))
+        } else if bom_len > 0 && doc.starts_with(BOM) {
+            // quick-xml would drop this second BOM silently and shift every offset.
+            Some(XmlErrorKind::TextOutsideRoot)
+        } else {
+            None
+        };
+        Reader {
+            doc,
+            text,
+            utf8_error_at,
+            bom_len,
+            qx,
+            limits,
+            lines: LineIndex::new(),
+            event_offset: 0,
+            event_position: Cell::new(None),
+            phase: Phase::Prolog,
+            pending: Pending::None,
+            elements: Vec::new(),
+            siblings: Vec::new(),
+            bindings: Vec::new(),
+            attrs: Vec::new(),
+            attr_ns: Vec::new(),
+            attrs_need_rebuild: false,
+            string_pool: Vec::new(),
+            order_scratch: Vec::new(),
+            text_buf: String::new(),
+            text_acc: None,
+            text_start: 0,
+            failed: early.map(|kind| XmlError {
+                kind,
+                position: Position::default(),
+                element_path: String::new(),
+            }),
+        }
+    }
+
+    /// Next event; [`Event::Eof`] once after the root closed and the rest was checked.
+    /// After an error every further call returns the same error.
+    pub fn next_event(&mut self) -> Result<Event<'_>, XmlError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        match self.advance() {
+            Ok(step) => Ok(self.event(step)),
+            Err(e) => {
+                self.failed = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Start of the last returned event (for `Text`, of its first piece).
+    pub fn position(&self) -> Position {
+        if let Some(p) = self.event_position.get() {
+            return p;
+        }
+        let p = self.lines.position(self.doc, self.event_offset);
+        self.event_position.set(Some(p));
+        p
+    }
+
+    /// Byte offset in the input of the start of the last returned event.
+    pub fn byte_offset(&self) -> usize {
+        self.event_offset + self.bom_len
+    }
+
+    /// Open elements as `/a/b[2]/c`: names as written, `[n]` (1-based among same-named
+    /// siblings) only when n > 1. Empty when no element is open.
+    pub fn element_path(&self) -> String {
+        use std::fmt::Write;
+        let mut path = String::new();
+        for e in &self.elements {
+            path.push('/');
+            path.push_str(e.qname);
+            if e.index > 1 {
+                let _ = write!(path, "[{}]", e.index);
+            }
+        }
+        path
+    }
+
+    /// The namespace a prefix is bound to in the current scope (`""` = default namespace;
+    /// `xml` is predeclared). `None` when unbound or undeclared.
+    pub fn resolve_prefix(&self, prefix: &str) -> Option<&str> {
+        self.resolve(prefix).and_then(|ns| self.ns_str(ns))
+    }
+
+    /// Number of open elements (at a `Start` including it, at an `End` still including it).
+    pub fn depth(&self) -> usize {
+        self.elements.len()
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    // ---- event loop -------------------------------------------------------------------------
+
+    fn advance(&mut self) -> Result<Step, XmlError> {
+        match std::mem::replace(&mut self.pending, Pending::None) {
+            Pending::End => {
+                // Same place as its start tag.
+                self.pending = Pending::Pop;
+                return Ok(Step::End);
+            }
+            Pending::Pop => self.pop_element(),
+            Pending::None => {}
+        }
+        self.event_position.set(None);
+        if self.phase == Phase::Done {
+            return Ok(Step::Eof);
+        }
+        loop {
+            let start = self.qx_offset();
+            if self.doc.get(start) == Some(&b'<')
+                && self.doc.get(start + 1) == Some(&b'!')
+                && matches!(self.doc.get(start + 2), Some(b'D' | b'd'))
+            {
+                // Refused before quick-xml scans it: no DTD is ever parsed.
+                return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed));
+            }
+            let event = match self.qx.read_event() {
+                Ok(event) => event,
+                Err(e) => return Err(self.map_qx_error(e)),
+            };
+            let end = self.qx_offset();
+            if end.saturating_add(self.bom_len) > self.limits.max_total_bytes {
+                let limit = self.limits.max_total_bytes;
+                return Err(self.err_at(start, XmlErrorKind::SizeLimitExceeded { limit }));
+            }
+            match event {
+                QxEvent::Start(_) | QxEvent::Empty(_) => return self.start_tag(start, end),
+                QxEvent::End(_) => return self.end_tag(start, end),
+                QxEvent::Text(_) => self.text_piece(start, end)?,
+                QxEvent::GeneralRef(_) => self.reference(start, end)?,
+                QxEvent::CData(_) => self.cdata(start, end)?,
+                QxEvent::Comment(_) => self.comment(start, end)?,
+                QxEvent::PI(_) => self.processing_instruction(start, end)?,
+                QxEvent::Decl(_) => self.declaration(start, end)?,
+                QxEvent::DocType(_) => {
+                    return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed))
+                }
+                QxEvent::Eof => return self.eof(),
+            }
+            if self.text_acc.is_some() && !self.text_continues(end) {
+                return Ok(self.flush_text());
+            }
+        }
+    }
+
+    fn event(&self, step: Step) -> Event<'_> {
+        match step {
+            Step::Start { empty } => match self.elements.last() {
+                Some(el) => Event::Start(StartTag {
+                    name: self.qname_of(el),
+                    attributes: self.attribute_list(),
+                    declarations: self.bindings.get(el.bindings_mark..).unwrap_or(&[]),
+                    empty,
+                }),
+                None => Event::Eof,
+            },
+            Step::End => match self.elements.last() {
+                Some(el) => Event::End(EndTag {
+                    name: self.qname_of(el),
+                }),
+                None => Event::Eof,
+            },
+            Step::Text(TextSource::Input(a, b)) => {
+                Event::Text(Cow::Borrowed(self.text.get(a..b).unwrap_or("")))
+            }
+            Step::Text(TextSource::Buffer) => Event::Text(Cow::Borrowed(&self.text_buf)),
+            Step::Eof => Event::Eof,
+        }
+    }
+
+    fn qname_of(&self, el: &OpenElement<'i>) -> QName<'_> {
+        QName {
+            namespace: self.ns_str(el.ns),
+            local: el.local,
+            prefix: el.prefix,
+        }
+    }
+
+    fn attribute_list(&self) -> Cow<'_, [Attribute<'_>]> {
+        if !self.attrs_need_rebuild {
+            return Cow::Borrowed(self.attrs.as_slice());
+        }
+        Cow::Owned(
+            self.attrs
+                .iter()
+                .zip(&self.attr_ns)
+                .map(|(a, &ns)| Attribute {
+                    name: QName {
+                        namespace: self.ns_str(ns),
+                        ..a.name
+                    },
+                    value: a.value.clone(),
+                    position: a.position,
+                })
+                .collect(),
+        )
+    }
+
+    fn qx_offset(&self) -> usize {
+        usize::try_from(self.qx.buffer_position()).unwrap_or(usize::MAX)
+    }
+
+    /// A slice of the validated input. Ranges come from quick-xml, which validated them, so
+    /// `None` only happens at the first invalid UTF-8 byte.
+    fn src(&self, a: usize, b: usize) -> Result<&'i str, XmlError> {
+        let text: &'i str = self.text;
+        match text.get(a..b) {
+            Some(s) => Ok(s),
+            None => Err(self.err_at(self.utf8_error_at.unwrap_or(a), XmlErrorKind::InvalidUtf8)),
+        }
+    }
+
+    fn err_at(&self, offset: usize, kind: XmlErrorKind) -> XmlError {
+        XmlError {
+            kind,
+            position: self.lines.position(self.doc, offset),
+            element_path: self.element_path(),
+        }
+    }
+
+    fn err_with_position(&self, position: Position, kind: XmlErrorKind) -> XmlError {
+        XmlError {
+            kind,
+            position,
+            element_path: self.element_path(),
+        }
+    }
+
+    fn map_qx_error(&self, e: QxError) -> XmlError {
+        let at = usize::try_from(self.qx.error_position()).unwrap_or(usize::MAX);
+        let syntax = |msg: &str| XmlErrorKind::Syntax(msg.to_owned());
+        let kind = match e {
+            QxError::Encoding(_) => {
+                return self.err_at(self.utf8_error_at.unwrap_or(at), XmlErrorKind::InvalidUtf8)
+            }
+            QxError::Syntax(s) => match s {
+                SyntaxError::InvalidBangMarkup => syntax(
+                    "unexpected '<!'; expected a comment '<!--' or a CDATA section '<![CDATA['",
+                ),
+                SyntaxError::UnclosedPI | SyntaxError::UnclosedXmlDecl => {
+                    syntax("processing instruction not closed; expected '?>'")
+                }
+                SyntaxError::UnclosedComment => {
+                    syntax("malformed or unclosed comment; expected '<!--' ... '-->'")
+                }
+                SyntaxError::UnclosedCData => {
+                    syntax("malformed or unclosed CDATA section; expected '<![CDATA[' ... ']]>'")
+                }
+                SyntaxError::UnclosedDoctype => XmlErrorKind::DoctypeNotAllowed,
+                SyntaxError::UnclosedTag => syntax("tag not closed; expected '>'"),
+                SyntaxError::UnclosedSingleQuotedAttributeValue => {
+                    syntax("attribute value not closed; expected a closing \"'\"")
+                }
+                SyntaxError::UnclosedDoubleQuotedAttributeValue => {
+                    syntax("attribute value not closed; expected a closing '\"'")
+                }
+            },
+            QxError::IllFormed(IllFormedError::UnclosedReference) => {
+                syntax("'&' must start a reference such as '&amp;' or '&#38;' ending with ';'")
+            }
+            QxError::IllFormed(IllFormedError::MissingDoctypeName) => {
+                XmlErrorKind::DoctypeNotAllowed
+            }
+            other => XmlErrorKind::Syntax(other.to_string()),
+        };
+        self.err_at(at, kind)
+    }
+
+    fn char_issue(&self, base: usize, issue: CharIssue) -> XmlError {
+        match issue {
+            CharIssue::Illegal { at, code_point } => {
+                self.err_at(base + at, XmlErrorKind::IllegalCharacter(code_point))
+            }
+            CharIssue::CdataEnd { at } => self.err_at(
+                base + at,
+                XmlErrorKind::Syntax(
+                    "']]>' is not allowed in character data; write ']]&gt;'".into(),
+                ),
+            ),
+            CharIssue::LessThan { at } => self.err_at(
+                base + at,
+                XmlErrorKind::Syntax("'<' is not allowed in attribute values; write '&lt;'".into()),
+            ),
+            CharIssue::Reference { at, problem } => self.reference_error(base + at, problem),
+        }
+    }
+
+    fn reference_error(&self, offset: usize, problem: ReferenceProblem) -> XmlError {
+        let kind = match problem {
+            ReferenceProblem::Unterminated => XmlErrorKind::Syntax(
+                "'&' must start a reference such as '&amp;' or '&#38;' ending with ';'".into(),
+            ),
+            ReferenceProblem::MalformedCharRef(s) => XmlErrorKind::Syntax(format!(
+                "malformed character reference '&{s};'; expected '&#DIGITS;' or '&#xHEX;'"
+            )),
+            ReferenceProblem::IllegalChar(cp) => XmlErrorKind::IllegalCharacter(cp),
+            ReferenceProblem::UnknownEntity(name) => XmlErrorKind::UnknownEntity(name),
+            ReferenceProblem::InvalidName(name) => XmlErrorKind::Syntax(format!(
+                "malformed reference '&{name};'; expected an entity name or a character reference"
+            )),
+        };
+        self.err_at(offset, kind)
+    }
+
+    fn qname_error(&self, offset: usize, name: &str, problem: QNameProblem) -> XmlError {
+        let kind = match problem {
+            QNameProblem::NotAName => XmlErrorKind::InvalidName(name.to_owned()),
+            QNameProblem::NotAQName => XmlErrorKind::InvalidQName(name.to_owned()),
+        };
+        self.err_at(offset, kind)
+    }
+
+    fn eof(&mut self) -> Result<Step, XmlError> {
+        let end = self.doc.len();
+        if let Some(at) = self.utf8_error_at {
+            return Err(self.err_at(at, XmlErrorKind::InvalidUtf8));
+        }
+        match self.phase {
+            Phase::Prolog => Err(self.err_at(end, XmlErrorKind::NoRoot)),
+            Phase::Content => Err(self.err_at(end, XmlErrorKind::UnclosedElements)),
+            Phase::Epilog | Phase::Done => {
+                self.phase = Phase::Done;
+                self.event_offset = end;
+                Ok(Step::Eof)
+            }
+        }
+    }
+
+    // ---- character data ---------------------------------------------------------------------
+
+    /// Whether character data goes on after `at`: more text, a reference, comment, PI or
+    /// CDATA section (and not a tag or the end of the document).
+    fn text_continues(&self, at: usize) -> bool {
+        match self.doc.get(at) {
+            None => false,
+            Some(b'<') => matches!(self.doc.get(at + 1), Some(b'!' | b'?')),
+            Some(_) => true,
+        }
+    }
+
+    fn flush_text(&mut self) -> Step {
+        self.event_offset = self.text_start;
+        match self.text_acc.take() {
+            Some(source) => Step::Text(source),
+            None => Step::Text(TextSource::Buffer),
+        }
+    }
+
+    fn begin_piece(&mut self, at: usize) {
+        if self.text_acc.is_none() {
+            self.text_start = at;
+        }
+    }
+
+    /// Switches the pending text to the buffer (copying a borrowed first piece).
+    fn buffered(&mut self) -> &mut String {
+        match self.text_acc {
+            Some(TextSource::Buffer) => {}
+            Some(TextSource::Input(a, b)) => {
+                self.text_buf.clear();
+                self.text_buf.push_str(self.text.get(a..b).unwrap_or(""));
+            }
+            None => self.text_buf.clear(),
+        }
+        self.text_acc = Some(TextSource::Buffer);
+        &mut self.text_buf
+    }
+
+    fn add_input_piece(&mut self, piece_start: usize, a: usize, b: usize) -> Result<(), XmlError> {
+        if a >= b {
+            return Ok(());
+        }
+        self.begin_piece(piece_start);
+        match self.text_acc {
+            None => self.text_acc = Some(TextSource::Input(a, b)),
+            Some(_) => {
+                let piece = self.text.get(a..b).unwrap_or("");
+                self.buffered().push_str(piece);
+            }
+        }
+        self.check_text_limit()
+    }
+
+    fn check_text_limit(&self) -> Result<(), XmlError> {
+        let len = match self.text_acc {
+            Some(TextSource::Input(a, b)) => b - a,
+            Some(TextSource::Buffer) => self.text_buf.len(),
+            None => 0,
+        };
+        if len > self.limits.max_text_bytes {
+            let limit = self.limits.max_text_bytes;
+            return Err(self.err_at(self.text_start, XmlErrorKind::TextLimitExceeded { limit }));
+        }
+        Ok(())
+    }
+
+    fn text_piece(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        let raw = self.src(start, end)?;
+        if self.phase != Phase::Content {
+            if let Some(i) = raw.bytes().position(|b| !is_whitespace(b)) {
+                return Err(self.err_at(start + i, XmlErrorKind::TextOutsideRoot));
+            }
+            return Ok(());
+        }
+        match chars::check_text(raw, true) {
+            Err(issue) => Err(self.char_issue(start, issue)),
+            Ok(false) => self.add_input_piece(start, start, end),
+            Ok(true) => {
+                self.begin_piece(start);
+                chars::push_normalized_line_ends(self.buffered(), raw);
+                self.check_text_limit()
+            }
+        }
+    }
+
+    fn reference(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        if self.phase != Phase::Content {
+            return Err(self.err_at(start, XmlErrorKind::TextOutsideRoot));
+        }
+        let name = self.src(start + 1, end.saturating_sub(1))?;
+        if name.len() > self.limits.max_name_bytes {
+            let limit = self.limits.max_name_bytes;
+            return Err(self.err_at(start + 1, XmlErrorKind::NameTooLong { limit }));
+        }
+        match chars::resolve_reference(name) {
+            Ok(c) => {
+                self.begin_piece(start);
+                self.buffered().push(c);
+                self.check_text_limit()
+            }
+            Err(problem) => Err(self.reference_error(start, problem)),
+        }
+    }
+
+    fn cdata(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        if self.phase != Phase::Content {
+            return Err(self.err_at(start, XmlErrorKind::TextOutsideRoot));
+        }
+        let (a, b) = (start + 9, end.saturating_sub(3)); // `<![CDATA[` ... `]]>`
+        let content = self.src(a, b)?;
+        match chars::check_text(content, false) {
+            Err(issue) => Err(self.char_issue(a, issue)),
+            Ok(false) => self.add_input_piece(start, a, b),
+            Ok(true) => {
+                self.begin_piece(start);
+                chars::push_normalized_line_ends(self.buffered(), content);
+                self.check_text_limit()
+            }
+        }
+    }
+
+    fn comment(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        let (a, b) = (start + 4, end.saturating_sub(3)); // `<!--` ... `-->`
+        let content = self.src(a, b)?;
+        if let Some(i) = content.find("--") {
+            return Err(self.err_at(
+                a + i,
+                XmlErrorKind::Syntax("'--' is not allowed inside a comment".into()),
+            ));
+        }
+        if content.ends_with('-') {
+            return Err(self.err_at(
+                b - 1,
+                XmlErrorKind::Syntax("a comment must not end with '--->'; expected '-->'".into()),
+            ));
+        }
+        chars::check_text(content, false).map_err(|issue| self.char_issue(a, issue))?;
+        Ok(())
+    }
+
+    fn processing_instruction(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        let a = start + 2; // `<?` ... `?>`
+        let content = self.src(a, end.saturating_sub(2))?;
+        let target_len = content
+            .bytes()
+            .position(is_whitespace)
+            .unwrap_or(content.len());
+        let target = content.get(..target_len).unwrap_or("");
+        if target.is_empty() {
+            return Err(self.err_at(
+                a,
+                XmlErrorKind::Syntax("expected a processing instruction target after '<?'".into()),
+            ));
+        }
+        if target.len() > self.limits.max_name_bytes {
+            let limit = self.limits.max_name_bytes;
+            return Err(self.err_at(a, XmlErrorKind::NameTooLong { limit }));
+        }
+        if target.eq_ignore_ascii_case("xml") {
+            return Err(self.err_at(
+                a,
+                XmlErrorKind::Syntax(format!(
+                    "processing instruction target '{target}' is reserved; an XML declaration \
+                     '<?xml' is only allowed at the start of the document"
+                )),
+            ));
+        }
+        // Namespaces 1.0 §7: no colons in PI targets.
+        if !chars::is_ncname(target) {
+            return Err(self.err_at(a, XmlErrorKind::InvalidName(target.to_owned())));
+        }
+        chars::check_text(content, false).map_err(|issue| self.char_issue(a, issue))?;
+        Ok(())
+    }
+
+    fn declaration(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        if start != 0 {
+            return Err(self.err_at(
+                start,
+                XmlErrorKind::InvalidXmlDeclaration(
+                    "an XML declaration is only allowed at the very start of the document".into(),
+                ),
+            ));
+        }
+        let decl = self.src(start, end)?;
+        declaration::check_declaration(decl).map_err(|(at, kind)| self.err_at(start + at, kind))
+    }
+
+    // ---- tags ---------------------------------------------------------------------------------
+
+    fn start_tag(&mut self, start: usize, end: usize) -> Result<Step, XmlError> {
+        if self.phase == Phase::Epilog {
+            return Err(self.err_at(start, XmlErrorKind::MultipleRoots));
+        }
+        self.event_offset = start;
+        let inner = self.src(start + 1, end.saturating_sub(1))?;
+        let (content, empty) = match inner.strip_suffix('/') {
+            Some(c) => (c, true),
+            None => (inner, false),
+        };
+        let name_len = content
+            .bytes()
+            .position(|b| is_whitespace(b) || is_tag_delimiter(b))
+            .unwrap_or(content.len());
+        let qname = content.get(..name_len).unwrap_or("");
+        let name_at = start + 1;
+        if qname.is_empty() {
+            return Err(self.err_at(
+                name_at,
+                XmlErrorKind::Syntax("expected an element name after '<'".into()),
+            ));
+        }
+        if qname.len() > self.limits.max_name_bytes {
+            let limit = self.limits.max_name_bytes;
+            return Err(self.err_at(name_at, XmlErrorKind::NameTooLong { limit }));
+        }
+        let (prefix, local) =
+            chars::split_qname(qname).map_err(|p| self.qname_error(name_at, qname, p))?;
+
+        let index = self.sibling_index(qname);
+        self.elements.push(OpenElement {
+            qname,
+            prefix,
+            local,
+            ns: NsRef::None,
+            bindings_mark: self.bindings.len(),
+            children_mark: self.siblings.len(),
+            index,
+        });
+        self.phase = Phase::Content;
+        if self.elements.len() > self.limits.max_depth {
+            let limit = self.limits.max_depth;
+            return Err(self.err_at(start, XmlErrorKind::DepthLimitExceeded { limit }));
+        }
+
+        self.recycle_attributes();
+        self.parse_attributes(content, name_len, name_at)?;
+
+        if prefix == Some("xmlns") {
+            return Err(self.err_at(
+                name_at,
+                XmlErrorKind::ReservedPrefix {
+                    prefix: "xmlns".into(),
+                    reason: "element names must not use the xmlns prefix",
+                },
+            ));
+        }
+        let ns = match (self.resolve(prefix.unwrap_or("")), prefix) {
+            (Some(ns), _) => ns,
+            (None, None) => NsRef::None,
+            (None, Some(p)) => {
+                return Err(self.err_at(name_at, XmlErrorKind::UndeclaredPrefix(p.to_owned())))
+            }
+        };
+        if let Some(el) = self.elements.last_mut() {
+            el.ns = ns;
+        }
+        self.resolve_attributes()?;
+        self.check_duplicate_attributes()?;
+        if empty {
+            self.pending = Pending::End;
+        }
+        Ok(Step::Start { empty })
+    }
+
+    fn end_tag(&mut self, start: usize, end: usize) -> Result<Step, XmlError> {
+        self.event_offset = start;
+        let inner = self.src(start + 2, end.saturating_sub(1))?;
+        let name_len = inner
+            .bytes()
+            .position(|b| is_whitespace(b) || is_tag_delimiter(b))
+            .unwrap_or(inner.len());
+        let name = inner.get(..name_len).unwrap_or("");
+        if name.is_empty() {
+            return Err(self.err_at(
+                start + 2,
+                XmlErrorKind::Syntax("expected an element name after '</'".into()),
+            ));
+        }
+        if name.len() > self.limits.max_name_bytes {
+            let limit = self.limits.max_name_bytes;
+            return Err(self.err_at(start + 2, XmlErrorKind::NameTooLong { limit }));
+        }
+        let expected = match self.elements.last() {
+            None => return Err(self.err_at(start, XmlErrorKind::UnmatchedEndTag(name.to_owned()))),
+            Some(el) => el.qname,
+        };
+        if expected != name {
+            return Err(self.err_at(
+                start,
+                XmlErrorKind::MismatchedEndTag {
+                    expected: expected.to_owned(),
+                    found: name.to_owned(),
+                },
+            ));
+        }
+        let rest = inner.get(name_len..).unwrap_or("");
+        if let Some(i) = rest.bytes().position(|b| !is_whitespace(b)) {
+            return Err(self.err_at(
+                start + 2 + name_len + i,
+                XmlErrorKind::Syntax(format!(
+                    "unexpected content in end tag </{name}>; expected '>'"
+                )),
+            ));
+        }
+        self.pending = Pending::Pop;
+        Ok(Step::End)
+    }
+
+    fn pop_element(&mut self) {
+        if let Some(el) = self.elements.pop() {
+            self.siblings.truncate(el.children_mark);
+            self.bindings.truncate(el.bindings_mark);
+        }
+        if self.elements.is_empty() && self.phase == Phase::Content {
+            self.phase = Phase::Epilog;
+        }
+    }
+
+    /// Counts `qname` among the current parent's children and returns its 1-based index.
+    fn sibling_index(&mut self, qname: &'i str) -> u32 {
+        let segment_start = self.elements.last().map_or(0, |p| p.children_mark);
+        let len = self.siblings.len();
+        if let Some(entry) = self
+            .siblings
+            .get_mut(segment_start..)
+            .and_then(|seg| seg.iter_mut().find(|(n, _)| *n == qname))
+        {
+            entry.1 = entry.1.saturating_add(1);
+            return entry.1;
+        }
+        if len.saturating_sub(segment_start) < MAX_TRACKED_SIBLING_NAMES {
+            self.siblings.push((qname, 1));
+            1
+        } else {
+            0
+        }
+    }
+
+    fn recycle_attributes(&mut self) {
+        for a in self.attrs.drain(..) {
+            if let Cow::Owned(mut s) = a.value {
+                s.clear();
+                self.string_pool.push(s);
+            }
+        }
+        self.attr_ns.clear();
+        self.attrs_need_rebuild = false;
+    }
+
+    /// Parses the attributes after the element name (`content` is the tag between `<` and
+    /// `>` or `/>`, `base` the offset of `content`).
+    fn parse_attributes(
+        &mut self,
+        content: &'i str,
+        name_len: usize,
+        base: usize,
+    ) -> Result<(), XmlError> {
+        let b = content.as_bytes();
+        let mut i = name_len;
+        let mut count = 0usize;
+        loop {
+            let ws_start = i;
+            while b.get(i).is_some_and(|&c| is_whitespace(c)) {
+                i += 1;
+            }
+            let Some(&c) = b.get(i) else {
+                return Ok(());
+            };
+            let had_whitespace = i > ws_start;
+            let name_start = i;
+            while b
+                .get(i)
+                .is_some_and(|&c| !is_whitespace(c) && !is_tag_delimiter(c))
+            {
+                i += 1;
+            }
+            if !had_whitespace || i == name_start {
+                let shown = content.get(name_start..).and_then(|s| s.chars().next());
+                return Err(self.err_at(
+                    base + name_start,
+                    XmlErrorKind::Syntax(format!(
+                        "unexpected '{}' in start tag; expected whitespace and an attribute \
+                         name, '>' or '/>'",
+                        shown.unwrap_or(char::from(c))
+                    )),
+                ));
+            }
+            let name = content.get(name_start..i).unwrap_or("");
+            count += 1;
+            if count > self.limits.max_attributes {
+                let limit = self.limits.max_attributes;
+                return Err(self.err_at(
+                    base + name_start,
+                    XmlErrorKind::AttributeLimitExceeded { limit },
+                ));
+            }
+            if name.len() > self.limits.max_name_bytes {
+                let limit = self.limits.max_name_bytes;
+                return Err(self.err_at(base + name_start, XmlErrorKind::NameTooLong { limit }));
+            }
+            let (prefix, local) = chars::split_qname(name)
+                .map_err(|p| self.qname_error(base + name_start, name, p))?;
+            while b.get(i).is_some_and(|&c| is_whitespace(c)) {
+                i += 1;
+            }
+            if b.get(i) != Some(&b'=') {
+                return Err(self.err_at(
+                    base + i,
+                    XmlErrorKind::Syntax(format!("expected '=' after attribute name '{name}'")),
+                ));
+            }
+            i += 1;
+            while b.get(i).is_some_and(|&c| is_whitespace(c)) {
+                i += 1;
+            }
+            let quote = match b.get(i) {
+                Some(&q @ (b'"' | b'\'')) => q,
+                _ => {
+                    return Err(self.err_at(
+                        base + i,
+                        XmlErrorKind::Syntax(format!(
+                            "expected a quoted value for attribute '{name}'"
+                        )),
+                    ))
+                }
+            };
+            let value_start = i + 1;
+            let Some(len) = b.get(value_start..).and_then(|v| memchr::memchr(quote, v)) else {
+                return Err(self.err_at(
+                    base + i,
+                    XmlErrorKind::Syntax(format!("value of attribute '{name}' is not closed")),
+                ));
+            };
+            let raw = content.get(value_start..value_start + len).unwrap_or("");
+            i = value_start + len + 1;
+            if raw.len() > self.limits.max_text_bytes {
+                let limit = self.limits.max_text_bytes;
+                return Err(self.err_at(
+                    base + value_start,
+                    XmlErrorKind::TextLimitExceeded { limit },
+                ));
+            }
+            let value = self.attribute_value(raw, base + value_start)?;
+            let name_offset = base + name_start;
+            if prefix == Some("xmlns") {
+                self.declare(Some(local), value, name_offset)?;
+            } else if prefix.is_none() && local == "xmlns" {
+                self.declare(None, value, name_offset)?;
+            } else {
+                let position = self.attribute_position(name_offset);
+                self.attrs.push(Attribute {
+                    name: QName {
+                        namespace: None,
+                        local,
+                        prefix,
+                    },
+                    value,
+                    position,
+                });
+            }
+        }
+    }
+
+    /// Positions are computed in document order: the tag's own first, then its attributes.
+    fn attribute_position(&self, offset: usize) -> Position {
+        if self.event_position.get().is_none() {
+            self.event_position
+                .set(Some(self.lines.position(self.doc, self.event_offset)));
+        }
+        self.lines.position(self.doc, offset)
+    }
+
+    fn attribute_value(&mut self, raw: &'i str, at: usize) -> Result<Cow<'i, str>, XmlError> {
+        match chars::check_attribute_value(raw) {
+            Ok(false) => Ok(Cow::Borrowed(raw)),
+            Ok(true) => {
+                let mut s = self.string_pool.pop().unwrap_or_default();
+                match chars::normalize_attribute_value(raw, &mut s) {
+                    Ok(()) => Ok(Cow::Owned(s)),
+                    Err(issue) => Err(self.char_issue(at, issue)),
+                }
+            }
+            Err(issue) => Err(self.char_issue(at, issue)),
+        }
+    }
+
+    fn declare(
+        &mut self,
+        prefix: Option<&'i str>,
+        uri: Cow<'i, str>,
+        at: usize,
+    ) -> Result<(), XmlError> {
+        let key = prefix.unwrap_or("");
+        let mark = self.elements.last().map_or(0, |e| e.bindings_mark);
+        let duplicate = self
+            .bindings
+            .get(mark..)
+            .is_some_and(|own| own.iter().any(|b| b.prefix == key));
+        if duplicate {
+            let name = match prefix {
+                Some(p) => format!("xmlns:{p}"),
+                None => "xmlns".to_owned(),
+            };
+            return Err(self.err_at(at, XmlErrorKind::DuplicateAttribute(name)));
+        }
+        let reserved = |reason: &'static str| XmlErrorKind::ReservedPrefix {
+            prefix: key.to_owned(),
+            reason,
+        };
+        let problem = match prefix {
+            Some("xmlns") => Some(reserved("the xmlns prefix must not be declared")),
+            Some("xml") if uri != XML_NAMESPACE => Some(reserved(
+                "the xml prefix can only be bound to http://www.w3.org/XML/1998/namespace",
+            )),
+            Some("xml") => None,
+            Some(p) if uri.is_empty() => Some(XmlErrorKind::EmptyPrefixBinding(p.to_owned())),
+            _ if uri == XML_NAMESPACE => Some(reserved(
+                "only the xml prefix can be bound to http://www.w3.org/XML/1998/namespace",
+            )),
+            _ if uri == XMLNS_NAMESPACE => Some(reserved(
+                "nothing can be bound to the xmlns namespace http://www.w3.org/2000/xmlns/",
+            )),
+            _ => None,
+        };
+        if let Some(kind) = problem {
+            return Err(self.err_at(at, kind));
+        }
+        self.bindings.push(Binding { prefix: key, uri });
+        Ok(())
+    }
+
+    fn resolve(&self, prefix: &str) -> Option<NsRef> {
+        if prefix == "xml" {
+            return Some(NsRef::Xml);
+        }
+        self.bindings
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, b)| b.prefix == prefix)
+            .map(|(i, b)| {
+                if b.uri.is_empty() {
+                    NsRef::None
+                } else {
+                    NsRef::Binding(i)
+                }
+            })
+    }
+
+    fn ns_str(&self, ns: NsRef) -> Option<&str> {
+        match ns {
+            NsRef::None => None,
+            NsRef::Xml => Some(XML_NAMESPACE),
+            NsRef::Binding(i) => self.bindings.get(i).map(|b| b.uri.as_ref()),
+        }
+    }
+
+    fn resolve_attributes(&mut self) -> Result<(), XmlError> {
+        for idx in 0..self.attrs.len() {
+            let Some(attr) = self.attrs.get(idx) else {
+                break;
+            };
+            let ns = match attr.name.prefix {
+                None => NsRef::None,
+                Some(p) => match self.resolve(p) {
+                    Some(ns) => ns,
+                    None => {
+                        return Err(self.err_with_position(
+                            attr.position,
+                            XmlErrorKind::UndeclaredPrefix(p.to_owned()),
+                        ))
+                    }
+                },
+            };
+            let uri: Option<&'i str> = match ns {
+                NsRef::None => None,
+                NsRef::Xml => Some(XML_NAMESPACE),
+                NsRef::Binding(i) => match self.bindings.get(i).map(|b| &b.uri) {
+                    Some(Cow::Borrowed(s)) => Some(*s),
+                    _ => {
+                        self.attrs_need_rebuild = true;
+                        None
+                    }
+                },
+            };
+            if let Some(attr) = self.attrs.get_mut(idx) {
+                attr.name.namespace = uri;
+            }
+            self.attr_ns.push(ns);
+        }
+        Ok(())
+    }
+
+    /// Attributes must be unique by qualified name (XML 1.0) and by expanded name
+    /// (Namespaces 1.0 §6.3). Reports the duplicate that comes first in the document.
+    fn check_duplicate_attributes(&mut self) -> Result<(), XmlError> {
+        let n = self.attrs.len();
+        if n < 2 {
+            return Ok(());
+        }
+        let mut order = std::mem::take(&mut self.order_scratch);
+        let attrs = &self.attrs;
+        let by_qname = first_duplicate(&mut order, n, |i| {
+            attrs.get(i).map(|a| (a.name.prefix, a.name.local))
+        });
+        let by_expanded = first_duplicate(&mut order, n, |i| {
+            let a = attrs.get(i)?;
+            let ns = self.ns_str(*self.attr_ns.get(i)?)?;
+            Some((ns, a.name.local))
+        });
+        self.order_scratch = order;
+        let qname_of = |i: usize| {
+            self.attrs
+                .get(i)
+                .map(|a| a.name.to_string())
+                .unwrap_or_default()
+        };
+        let position_of = |i: usize| self.attrs.get(i).map(|a| a.position).unwrap_or_default();
+        match (by_qname, by_expanded) {
+            (Some((_, j)), other) if other.is_none_or(|(_, k)| j <= k) => Err(self
+                .err_with_position(
+                    position_of(j),
+                    XmlErrorKind::DuplicateAttribute(qname_of(j)),
+                )),
+            (_, Some((i, j))) => {
+                let namespace = self.attr_ns.get(j).and_then(|&ns| self.ns_str(ns));
+                let local = self.attrs.get(j).map_or("", |a| a.name.local);
+                let expanded = format!("{{{}}}{local}", namespace.unwrap_or(""));
+                Err(self.err_with_position(
+                    position_of(j),
+                    XmlErrorKind::DuplicateExpandedName {
+                        expanded,
+                        first: qname_of(i),
+                        second: qname_of(j),
+                    },
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Bytes that end a name inside a tag.
+fn is_tag_delimiter(b: u8) -> bool {
+    matches!(b, b'=' | b'/' | b'<' | b'>' | b'"' | b'\'')
+}
+
+/// The pair `(first, second)` of indices with equal keys whose `second` comes earliest;
+/// indices with no key take no part. Small inputs are compared pairwise, larger ones sorted.
+fn first_duplicate<K: Ord>(
+    order: &mut Vec<usize>,
+    n: usize,
+    key: impl Fn(usize) -> Option<K>,
+) -> Option<(usize, usize)> {
+    if n <= 8 {
+        for j in 1..n {
+            let Some(kj) = key(j) else { continue };
+            for i in 0..j {
+                if key(i).is_some_and(|ki| ki == kj) {
+                    return Some((i, j));
+                }
+            }
+        }
+        return None;
+    }
+    order.clear();
+    order.extend((0..n).filter(|&i| key(i).is_some()));
+    order.sort_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
+    let mut best: Option<(usize, usize)> = None;
+    for w in order.windows(2) {
+        if let [a, b] = *w {
+            if key(a) == key(b) && best.is_none_or(|(_, j)| b < j) {
+                best = Some((a, b));
+            }
+        }
+    }
+    best
+}

@@ -1,0 +1,1174 @@
+use std::borrow::Cow;
+
+use super::*;
+
+/// Renders every event until `Eof` (`S{ns}p:l[a=v]`, `E{ns}p:l`, `T:text`).
+fn events_with(input: &[u8], limits: Limits) -> Result<Vec<String>, XmlError> {
+    let mut r = Reader::from_slice(input, limits);
+    let mut out = Vec::new();
+    loop {
+        match r.next_event()? {
+            Event::Start(s) => {
+                let mut line = format!("S{}", render(s.name()));
+                for a in s.attributes() {
+                    line.push_str(&format!(" {}={}", render(a.name), a.value));
+                }
+                out.push(line);
+            }
+            Event::End(e) => out.push(format!("E{}", render(e.name()))),
+            Event::Text(t) => out.push(format!("T:{t}")),
+            Event::Eof => return Ok(out),
+        }
+    }
+}
+
+fn render(q: QName<'_>) -> String {
+    let ns = q.namespace.map(|n| format!("{{{n}}}")).unwrap_or_default();
+    format!("{ns}{q}")
+}
+
+fn events(input: &str) -> Vec<String> {
+    events_with(input.as_bytes(), Limits::default())
+        .unwrap_or_else(|e| panic!("{input:?} refused: {e}"))
+}
+
+fn error_with(input: &[u8], limits: Limits) -> XmlError {
+    match events_with(input, limits) {
+        Ok(ev) => panic!("{:?} accepted: {ev:?}", String::from_utf8_lossy(input)),
+        Err(e) => e,
+    }
+}
+
+fn error(input: &str) -> XmlError {
+    error_with(input.as_bytes(), Limits::default())
+}
+
+/// Asserts kind, line, column and path of the error for `input`.
+fn assert_error(input: &str, kind: XmlErrorKind, line: u32, column: u32, path: &str) {
+    assert_error_bytes(
+        input.as_bytes(),
+        Limits::default(),
+        kind,
+        line,
+        column,
+        path,
+    );
+}
+
+fn assert_error_bytes(
+    input: &[u8],
+    limits: Limits,
+    kind: XmlErrorKind,
+    line: u32,
+    column: u32,
+    path: &str,
+) {
+    let e = error_with(input, limits);
+    let shown = String::from_utf8_lossy(input);
+    assert_eq!(e.kind, kind, "{shown:?}: {e}");
+    assert_eq!(e.position, Position { line, column }, "{shown:?}: {e}");
+    assert_eq!(e.element_path, path, "{shown:?}: {e}");
+}
+
+fn syntax(input: &str, line: u32, column: u32, path: &str) {
+    let e = error(input);
+    assert!(
+        matches!(e.kind, XmlErrorKind::Syntax(_)),
+        "{input:?}: expected a syntax error, got {e}"
+    );
+    assert_eq!(e.position, Position { line, column }, "{input:?}: {e}");
+    assert_eq!(e.element_path, path, "{input:?}: {e}");
+}
+
+// ---- events ---------------------------------------------------------------------------------
+
+#[test]
+fn basic_events() {
+    assert_eq!(
+        events("<?xml version=\"1.0\"?>\n<a x=\"1\"><b/>text</a>\n"),
+        ["Sa x=1", "Sb", "Eb", "T:text", "Ea"]
+    );
+}
+
+#[test]
+fn self_closing_yields_start_then_end_at_same_position() {
+    let mut r = Reader::from_slice(b"<a>\n  <b x='1'/></a>", Limits::default());
+    assert!(matches!(r.next_event(), Ok(Event::Start(_))));
+    assert!(matches!(r.next_event(), Ok(Event::Text(_))));
+    match r.next_event() {
+        Ok(Event::Start(s)) => assert!(s.is_empty_element()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.position(), Position { line: 2, column: 3 });
+    assert_eq!(r.depth(), 2);
+    assert!(matches!(r.next_event(), Ok(Event::End(_))));
+    assert_eq!(r.position(), Position { line: 2, column: 3 });
+    assert_eq!(r.depth(), 2);
+    assert_eq!(r.element_path(), "/a/b");
+    match r.next_event() {
+        Ok(Event::End(e)) => assert_eq!(e.name().local, "a"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.depth(), 1);
+    assert!(matches!(r.next_event(), Ok(Event::Eof)));
+    assert_eq!(r.depth(), 0);
+    // Eof is sticky.
+    assert!(matches!(r.next_event(), Ok(Event::Eof)));
+}
+
+#[test]
+fn text_is_coalesced_across_references_cdata_comments_and_pis() {
+    assert_eq!(
+        events("<a>x&amp;y<![CDATA[<z>&amp;]]><!--c-->w<?pi d?>v&#x41;&#66;</a>"),
+        ["Sa", "T:x&y<z>&amp;wvAB", "Ea"]
+    );
+    // Comments alone produce no text; empty CDATA is no text.
+    assert_eq!(events("<a><!--c--><![CDATA[]]></a>"), ["Sa", "Ea"]);
+    // Text on both sides of a child stays two events.
+    assert_eq!(
+        events("<a>1<b/>2</a>"),
+        ["Sa", "T:1", "Sb", "Eb", "T:2", "Ea"]
+    );
+}
+
+#[test]
+fn text_borrows_from_input_when_unchanged() {
+    let mut r = Reader::from_slice(
+        b"<a>plain<b><![CDATA[raw]]></b>x&lt;</a>",
+        Limits::default(),
+    );
+    let mut seen = Vec::new();
+    loop {
+        match r.next_event().unwrap() {
+            Event::Text(t) => seen.push((t.to_string(), matches!(t, Cow::Borrowed(_)))),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    // All borrowed: from the input, or from the reader's buffer for the resolved reference.
+    assert_eq!(
+        seen,
+        [
+            ("plain".to_string(), true),
+            ("raw".to_string(), true),
+            ("x<".to_string(), true)
+        ]
+    );
+}
+
+#[test]
+fn text_position_is_first_piece() {
+    let mut r = Reader::from_slice(b"<a><!--c-->\n &amp;x</a>", Limits::default());
+    r.next_event().unwrap();
+    match r.next_event().unwrap() {
+        Event::Text(t) => assert_eq!(t, "\n &x"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        r.position(),
+        Position {
+            line: 1,
+            column: 12
+        }
+    );
+}
+
+#[test]
+fn line_ends_are_normalized_in_text_and_cdata() {
+    assert_eq!(
+        events("<a>1\r\n2\r3<![CDATA[4\r\n5]]></a>"),
+        ["Sa", "T:1\n2\n34\n5", "Ea"]
+    );
+}
+
+#[test]
+fn whitespace_outside_root_is_not_reported() {
+    assert_eq!(
+        events("\n <!-- x -->\n<?pi?> <a> </a>\r\n\t<!--y--> "),
+        ["Sa", "T: ", "Ea"]
+    );
+}
+
+#[test]
+fn attribute_values_are_normalized() {
+    let input = "<a v=\" a&#10;b\tc\r\nd\re\nf &lt;&gt;&amp;&apos;&quot; &#x41;&#66;\" w='\"'/>";
+    let mut r = Reader::from_slice(input.as_bytes(), Limits::default());
+    match r.next_event().unwrap() {
+        Event::Start(s) => {
+            let attrs = s.attributes();
+            assert_eq!(attrs.len(), 2);
+            assert_eq!(attrs[0].value, " a\nb c d e f <>&'\" AB");
+            assert_eq!(attrs[1].value, "\"");
+            assert!(matches!(attrs[1].value, Cow::Borrowed(_)));
+            assert_eq!(attrs[0].position, Position { line: 1, column: 4 });
+            assert_eq!(
+                attrs[1].position,
+                Position {
+                    line: 4,
+                    column: 42
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn attribute_lookup_and_positions_across_lines() {
+    let input = "<a\n  x='1'\n  p:y='2' xmlns:p='urn:p'>ä<b z='3'/></a>";
+    let mut r = Reader::from_slice(input.as_bytes(), Limits::default());
+    match r.next_event().unwrap() {
+        Event::Start(s) => {
+            assert_eq!(s.attribute(None, "x").map(|a| &*a.value), Some("1"));
+            assert_eq!(
+                s.attribute(Some("urn:p"), "y").map(|a| &*a.value),
+                Some("2")
+            );
+            assert_eq!(s.attribute(None, "y"), None);
+            let positions: Vec<_> = s.attributes().iter().map(|a| a.position).collect();
+            assert_eq!(
+                positions,
+                [
+                    Position { line: 2, column: 3 },
+                    Position { line: 3, column: 3 }
+                ]
+            );
+            let decls: Vec<_> = s.namespace_declarations().collect();
+            assert_eq!(
+                decls,
+                [NamespaceDeclaration {
+                    prefix: Some("p"),
+                    uri: "urn:p"
+                }]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.position(), Position { line: 1, column: 1 });
+    r.next_event().unwrap(); // text
+    match r.next_event().unwrap() {
+        Event::Start(s) => assert_eq!(
+            s.attributes()[0].position,
+            Position {
+                line: 3,
+                column: 31
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        r.position(),
+        Position {
+            line: 3,
+            column: 28
+        }
+    );
+}
+
+// ---- namespaces -----------------------------------------------------------------------------
+
+#[test]
+fn namespace_resolution() {
+    let input = r#"<r xmlns="urn:d" xmlns:p="urn:p1">
+  <a/>
+  <p:b p:x="1" y="2" xml:lang="de"/>
+  <c xmlns=""><d/></c>
+  <e xmlns:p="urn:p2"><p:f/></e>
+  <p:g xmlns="urn:d2"><h/></p:g>
+</r>"#;
+    let got: Vec<_> = events(input)
+        .into_iter()
+        .filter(|e| e.starts_with('S'))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "S{urn:d}r",
+            "S{urn:d}a",
+            "S{urn:p1}p:b {urn:p1}p:x=1 y=2 {http://www.w3.org/XML/1998/namespace}xml:lang=de",
+            "Sc",
+            "Sd",
+            "S{urn:d}e",
+            "S{urn:p2}p:f",
+            "S{urn:p1}p:g",
+            "S{urn:d2}h",
+        ]
+    );
+}
+
+#[test]
+fn resolve_prefix_follows_scope() {
+    let input = r#"<r xmlns:p="urn:1" xmlns="urn:d"><a xmlns:p="urn:2" xmlns=""><b/></a><c/></r>"#;
+    let mut r = Reader::from_slice(input.as_bytes(), Limits::default());
+    r.next_event().unwrap(); // r
+    assert_eq!(r.resolve_prefix("p"), Some("urn:1"));
+    assert_eq!(r.resolve_prefix(""), Some("urn:d"));
+    assert_eq!(r.resolve_prefix("xml"), Some(XML_NAMESPACE));
+    assert_eq!(r.resolve_prefix("q"), None);
+    r.next_event().unwrap(); // a
+    assert_eq!(r.resolve_prefix("p"), Some("urn:2"));
+    assert_eq!(r.resolve_prefix(""), None);
+    r.next_event().unwrap(); // b
+    r.next_event().unwrap(); // /b
+    r.next_event().unwrap(); // /a: still in a's scope
+    assert_eq!(r.resolve_prefix("p"), Some("urn:2"));
+    r.next_event().unwrap(); // c
+    assert_eq!(r.resolve_prefix("p"), Some("urn:1"));
+    assert_eq!(r.resolve_prefix(""), Some("urn:d"));
+}
+
+#[test]
+fn namespace_uri_with_references_is_normalized() {
+    // The owned URI takes the slow path for attribute namespaces.
+    assert_eq!(
+        events("<p:a xmlns:p='urn:a&amp;b' p:x='1'/>"),
+        ["S{urn:a&b}p:a {urn:a&b}p:x=1", "E{urn:a&b}p:a"]
+    );
+}
+
+#[test]
+fn namespace_errors() {
+    assert_error(
+        "<a>\n <p:b/></a>",
+        XmlErrorKind::UndeclaredPrefix("p".into()),
+        2,
+        3,
+        "/a/p:b",
+    );
+    assert_error(
+        "<a x='1' q:y='2'/>",
+        XmlErrorKind::UndeclaredPrefix("q".into()),
+        1,
+        10,
+        "/a",
+    );
+    // A prefix declared on a sibling is out of scope.
+    assert_error(
+        "<r><a xmlns:p='u'/><p:b/></r>",
+        XmlErrorKind::UndeclaredPrefix("p".into()),
+        1,
+        21,
+        "/r/p:b",
+    );
+    assert_error(
+        "<a xmlns:p=''/>",
+        XmlErrorKind::EmptyPrefixBinding("p".into()),
+        1,
+        4,
+        "/a",
+    );
+    let reserved = |input: &str, prefix: &str, column: u32| {
+        let e = error(input);
+        assert!(
+            matches!(&e.kind, XmlErrorKind::ReservedPrefix { prefix: p, .. } if p == prefix),
+            "{input}: {e}"
+        );
+        assert_eq!(e.position, Position { line: 1, column }, "{input}: {e}");
+        assert_eq!(e.rule(), "xml-ns.reserved-prefix");
+    };
+    reserved("<a xmlns:xml='urn:x'/>", "xml", 4);
+    reserved("<a xmlns:xmlns='urn:x'/>", "xmlns", 4);
+    reserved(
+        "<a xmlns:p='http://www.w3.org/XML/1998/namespace'/>",
+        "p",
+        4,
+    );
+    reserved("<a xmlns='http://www.w3.org/2000/xmlns/'/>", "", 4);
+    reserved("<xmlns:a/>", "xmlns", 2);
+    // Binding xml to its own namespace is allowed.
+    assert_eq!(
+        events("<a xmlns:xml='http://www.w3.org/XML/1998/namespace'/>"),
+        ["Sa", "Ea"]
+    );
+    assert_error(
+        "<a:b:c/>",
+        XmlErrorKind::InvalidQName("a:b:c".into()),
+        1,
+        2,
+        "",
+    );
+    assert_error(
+        "<a :x='1'/>",
+        XmlErrorKind::InvalidQName(":x".into()),
+        1,
+        4,
+        "/a",
+    );
+}
+
+#[test]
+fn duplicate_attributes() {
+    assert_error(
+        "<a x='1' y='2' x='3'/>",
+        XmlErrorKind::DuplicateAttribute("x".into()),
+        1,
+        16,
+        "/a",
+    );
+    assert_error(
+        "<a xmlns:p='u' xmlns:p='u'/>",
+        XmlErrorKind::DuplicateAttribute("xmlns:p".into()),
+        1,
+        16,
+        "/a",
+    );
+    assert_error(
+        "<a xmlns:p='u' xmlns:q='u' p:x='1' q:x='2'/>",
+        XmlErrorKind::DuplicateExpandedName {
+            expanded: "{u}x".into(),
+            first: "p:x".into(),
+            second: "q:x".into(),
+        },
+        1,
+        36,
+        "/a",
+    );
+    // Same local name in different namespaces, or one unprefixed: fine.
+    assert_eq!(
+        events("<a xmlns:p='u' xmlns:q='v' xmlns='u' p:x='1' q:x='2' x='3'/>").len(),
+        2
+    );
+    // Many attributes take the sorting path; the earliest duplicate is reported.
+    let mut many = String::from("<a");
+    for i in 0..40 {
+        many.push_str(&format!(" a{i}='{i}'"));
+    }
+    many.push_str(" a7='x' a3='y'/>");
+    let e = error(&many);
+    assert_eq!(e.kind, XmlErrorKind::DuplicateAttribute("a7".into()));
+}
+
+// ---- well-formedness errors -----------------------------------------------------------------
+
+#[test]
+fn mismatched_and_unmatched_end_tags() {
+    assert_error(
+        "<a>\n  <b></c></a>",
+        XmlErrorKind::MismatchedEndTag {
+            expected: "b".into(),
+            found: "c".into(),
+        },
+        2,
+        6,
+        "/a/b",
+    );
+    // Prefixes must match literally.
+    assert_error(
+        "<p:a xmlns:p='u' xmlns:q='u'></q:a>",
+        XmlErrorKind::MismatchedEndTag {
+            expected: "p:a".into(),
+            found: "q:a".into(),
+        },
+        1,
+        30,
+        "/p:a",
+    );
+    assert_error(
+        "<a/></a>",
+        XmlErrorKind::UnmatchedEndTag("a".into()),
+        1,
+        5,
+        "",
+    );
+    assert_error("</a>", XmlErrorKind::UnmatchedEndTag("a".into()), 1, 1, "");
+    syntax("<a></a b>", 1, 8, "/a");
+    syntax("<a></>", 1, 6, "/a");
+    assert_eq!(events("<a></a \n>"), ["Sa", "Ea"]);
+}
+
+#[test]
+fn unclosed_elements_and_roots() {
+    assert_error("<a>\n<b>text", XmlErrorKind::UnclosedElements, 2, 8, "/a/b");
+    assert_error("<a/><b/>", XmlErrorKind::MultipleRoots, 1, 5, "");
+    assert_error("<a/>\n<!--x-->\n<a>", XmlErrorKind::MultipleRoots, 3, 1, "");
+    assert_error("", XmlErrorKind::NoRoot, 1, 1, "");
+    assert_error(
+        "<?xml version='1.0'?>\n<!-- only -->\n",
+        XmlErrorKind::NoRoot,
+        3,
+        1,
+        "",
+    );
+}
+
+#[test]
+fn text_outside_root() {
+    assert_error("x<a/>", XmlErrorKind::TextOutsideRoot, 1, 1, "");
+    assert_error("<a/>\n  x", XmlErrorKind::TextOutsideRoot, 2, 3, "");
+    assert_error("<a/>&amp;", XmlErrorKind::TextOutsideRoot, 1, 5, "");
+    assert_error("<![CDATA[x]]><a/>", XmlErrorKind::TextOutsideRoot, 1, 1, "");
+    assert_error("&#32;<a/>", XmlErrorKind::TextOutsideRoot, 1, 1, "");
+}
+
+#[test]
+fn doctype_is_refused() {
+    assert_error(
+        "<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>",
+        XmlErrorKind::DoctypeNotAllowed,
+        1,
+        1,
+        "",
+    );
+    assert_error(
+        "<?xml version='1.0'?>\n<!DOCTYPE a SYSTEM 'http://evil/x.dtd'>\n<a/>",
+        XmlErrorKind::DoctypeNotAllowed,
+        2,
+        1,
+        "",
+    );
+    // Unterminated, lowercase, inside content: still refused as a DOCTYPE.
+    assert_error("<!DOCTYPE a [", XmlErrorKind::DoctypeNotAllowed, 1, 1, "");
+    assert_error(
+        "<!doctype a><a/>",
+        XmlErrorKind::DoctypeNotAllowed,
+        1,
+        1,
+        "",
+    );
+    assert_error(
+        "<a><!DOCTYPE a></a>",
+        XmlErrorKind::DoctypeNotAllowed,
+        1,
+        4,
+        "/a",
+    );
+    assert_eq!(error("<!DOCTYPE a>").rule(), "xml-wf.doctype-not-allowed");
+}
+
+#[test]
+fn references() {
+    assert_error(
+        "<a>x&nbsp;</a>",
+        XmlErrorKind::UnknownEntity("nbsp".into()),
+        1,
+        5,
+        "/a",
+    );
+    assert_error(
+        "<a v='&foo;'/>",
+        XmlErrorKind::UnknownEntity("foo".into()),
+        1,
+        7,
+        "/a",
+    );
+    assert_error("<a>&#0;</a>", XmlErrorKind::IllegalCharacter(0), 1, 4, "/a");
+    assert_error(
+        "<a>\n&#xD800;</a>",
+        XmlErrorKind::IllegalCharacter(0xD800),
+        2,
+        1,
+        "/a",
+    );
+    assert_error(
+        "<a>&#xFFFE;</a>",
+        XmlErrorKind::IllegalCharacter(0xFFFE),
+        1,
+        4,
+        "/a",
+    );
+    assert_error(
+        "<a v='&#1;'/>",
+        XmlErrorKind::IllegalCharacter(1),
+        1,
+        7,
+        "/a",
+    );
+    syntax("<a>&#xZZ;</a>", 1, 4, "/a");
+    syntax("<a>&#X41;</a>", 1, 4, "/a");
+    syntax("<a>a & b</a>", 1, 6, "/a");
+    syntax("<a>&;</a>", 1, 4, "/a");
+    syntax("<a>&a b;</a>", 1, 4, "/a");
+    syntax("<a v='a & b'/>", 1, 9, "/a");
+    // Legal references, also to characters that are illegal as literals elsewhere.
+    assert_eq!(
+        events("<a v='&#x9;&#xA;&#xD;'>&#x10FFFF;&#xD;</a>"),
+        ["Sa v=\t\n\r", "T:\u{10FFFF}\r", "Ea"]
+    );
+}
+
+#[test]
+fn illegal_characters() {
+    assert_error(
+        "<a>ok\u{1}</a>",
+        XmlErrorKind::IllegalCharacter(1),
+        1,
+        6,
+        "/a",
+    );
+    assert_error(
+        "<a>\n äö\u{FFFF}</a>",
+        XmlErrorKind::IllegalCharacter(0xFFFF),
+        2,
+        4,
+        "/a",
+    );
+    assert_error(
+        "<a v='x\u{8}'/>",
+        XmlErrorKind::IllegalCharacter(8),
+        1,
+        8,
+        "/a",
+    );
+    assert_error(
+        "<a><![CDATA[\u{0}]]></a>",
+        XmlErrorKind::IllegalCharacter(0),
+        1,
+        13,
+        "/a",
+    );
+    assert_error(
+        "<a><!--\u{B}--></a>",
+        XmlErrorKind::IllegalCharacter(0xB),
+        1,
+        8,
+        "/a",
+    );
+    assert_error(
+        "<a><?pi \u{C}?></a>",
+        XmlErrorKind::IllegalCharacter(0xC),
+        1,
+        9,
+        "/a",
+    );
+    assert_error("<a/>\u{0}", XmlErrorKind::TextOutsideRoot, 1, 5, "");
+    // U+0080..U+009F, U+FFFD and astral characters are legal.
+    assert_eq!(events("<a>\u{85}\u{FFFD}😀</a>").len(), 3);
+}
+
+#[test]
+fn broken_utf8() {
+    assert_error_bytes(
+        b"<a>\n x\xFFy</a>",
+        Limits::default(),
+        XmlErrorKind::InvalidUtf8,
+        2,
+        3,
+        "/a",
+    );
+    assert_error_bytes(
+        b"<a v='\xC3'/>",
+        Limits::default(),
+        XmlErrorKind::InvalidUtf8,
+        1,
+        7,
+        "",
+    );
+    assert_error_bytes(
+        b"<a/><!-- \xED\xA0\x80 -->",
+        Limits::default(),
+        XmlErrorKind::InvalidUtf8,
+        1,
+        10,
+        "",
+    );
+    // Events before the bad byte are still delivered.
+    let mut r = Reader::from_slice(b"<a><b/>\xFF</a>", Limits::default());
+    assert!(matches!(r.next_event(), Ok(Event::Start(_))));
+    assert!(matches!(r.next_event(), Ok(Event::Start(_))));
+    assert!(matches!(r.next_event(), Ok(Event::End(_))));
+    assert_eq!(r.next_event().unwrap_err().kind, XmlErrorKind::InvalidUtf8);
+}
+
+#[test]
+fn markup_syntax_errors() {
+    syntax("<a>]]></a>", 1, 4, "/a");
+    syntax("<a v='<'/>", 1, 7, "/a");
+    syntax("<a><!-- a -- b --></a>", 1, 11, "/a");
+    syntax("<a><!-- a ---></a>", 1, 11, "/a");
+    syntax("<a x='1'y='2'/>", 1, 9, "/a");
+    syntax("<a x/>", 1, 5, "/a");
+    syntax("<a x=1/>", 1, 6, "/a");
+    syntax("<a / >", 1, 4, "/a");
+    syntax("< a/>", 1, 2, "");
+    syntax("<a><b", 1, 4, "/a");
+    syntax("<a x='1", 1, 1, "");
+    syntax("<a><!-- x", 1, 4, "/a");
+    syntax("<a><![CDATA[x", 1, 4, "/a");
+    syntax("<a><![CDAT[x]]></a>", 1, 4, "/a");
+    syntax("<a><?pi x", 1, 4, "/a");
+    syntax("<a><!x></a>", 1, 4, "/a");
+    syntax("<?XML version='1.0'?><a/>", 1, 3, "");
+    syntax("<a><??></a>", 1, 6, "/a");
+    assert_error(
+        "<a><?p:i x?></a>",
+        XmlErrorKind::InvalidName("p:i".into()),
+        1,
+        6,
+        "/a",
+    );
+    assert_error("<1a/>", XmlErrorKind::InvalidName("1a".into()), 1, 2, "");
+    assert_error(
+        "<a 1x='1'/>",
+        XmlErrorKind::InvalidName("1x".into()),
+        1,
+        4,
+        "/a",
+    );
+}
+
+#[test]
+fn xml_declaration() {
+    assert_eq!(
+        events("<?xml version='1.0' encoding='utf-8' standalone='no'?><a/>").len(),
+        2
+    );
+    assert_error(
+        " <?xml version='1.0'?><a/>",
+        XmlErrorKind::InvalidXmlDeclaration(
+            "an XML declaration is only allowed at the very start of the document".into(),
+        ),
+        1,
+        2,
+        "",
+    );
+    assert_error(
+        "<?xml version='1.0' encoding='ISO-8859-1'?><a/>",
+        XmlErrorKind::UnsupportedEncoding("ISO-8859-1".into()),
+        1,
+        31,
+        "",
+    );
+    let e = error("<?xml version='1.0' standalone='maybe'?><a/>");
+    assert!(matches!(e.kind, XmlErrorKind::InvalidXmlDeclaration(_)));
+    assert_eq!(
+        e.position,
+        Position {
+            line: 1,
+            column: 33
+        }
+    );
+    let e = error("<?xml?><a/>");
+    assert!(matches!(e.kind, XmlErrorKind::InvalidXmlDeclaration(_)));
+}
+
+#[test]
+fn byte_order_marks() {
+    let input = b"\xEF\xBB\xBF<?xml version='1.0'?>\n<a>\xC3\xA4<b/></a>";
+    assert_eq!(
+        events_with(input, Limits::default()).unwrap(),
+        ["Sa", "T:ä", "Sb", "Eb", "Ea"]
+    );
+    // The BOM is not counted in columns or offsets' positions.
+    assert_error_bytes(
+        b"\xEF\xBB\xBF<a></b>",
+        Limits::default(),
+        XmlErrorKind::MismatchedEndTag {
+            expected: "a".into(),
+            found: "b".into(),
+        },
+        1,
+        4,
+        "/a",
+    );
+    let mut r = Reader::from_slice(b"\xEF\xBB\xBF<a/>", Limits::default());
+    r.next_event().unwrap();
+    assert_eq!(r.byte_offset(), 3);
+    assert_error_bytes(
+        b"\xEF\xBB\xBF\xEF\xBB\xBF<a/>",
+        Limits::default(),
+        XmlErrorKind::TextOutsideRoot,
+        1,
+        1,
+        "",
+    );
+    assert_error_bytes(
+        b"\xFF\xFE<\x00a\x00/\x00>\x00",
+        Limits::default(),
+        XmlErrorKind::UnsupportedEncoding("UTF-16".into()),
+        1,
+        1,
+        "",
+    );
+    assert_error_bytes(
+        b"\x00<\x00?\x00x",
+        Limits::default(),
+        XmlErrorKind::UnsupportedEncoding("UTF-16 (without byte order mark)".into()),
+        1,
+        1,
+        "",
+    );
+    // A BOM in the middle is an ordinary (legal) character.
+    assert_eq!(events("<a>\u{FEFF}</a>"), ["Sa", "T:\u{FEFF}", "Ea"]);
+}
+
+// ---- limits ---------------------------------------------------------------------------------
+
+#[test]
+fn limits() {
+    let limits = |f: fn(&mut Limits)| {
+        let mut l = Limits::default();
+        f(&mut l);
+        l
+    };
+    assert_error_bytes(
+        b"<a><b>\n<c/></b></a>",
+        limits(|l| l.max_depth = 2),
+        XmlErrorKind::DepthLimitExceeded { limit: 2 },
+        2,
+        1,
+        "/a/b/c",
+    );
+    assert!(events_with(b"<a><b/></a>", limits(|l| l.max_depth = 2)).is_ok());
+    assert_error_bytes(
+        b"<a x='1' xmlns:p='u' y='2'/>",
+        limits(|l| l.max_attributes = 2),
+        XmlErrorKind::AttributeLimitExceeded { limit: 2 },
+        1,
+        22,
+        "/a",
+    );
+    assert_error_bytes(
+        b"<a>\n<b>12&amp;34</b></a>",
+        limits(|l| l.max_text_bytes = 4),
+        XmlErrorKind::TextLimitExceeded { limit: 4 },
+        2,
+        4,
+        "/a/b",
+    );
+    assert!(events_with(b"<a>12&amp;3</a>", limits(|l| l.max_text_bytes = 4)).is_ok());
+    assert_error_bytes(
+        b"<a v='12345'/>",
+        limits(|l| l.max_text_bytes = 4),
+        XmlErrorKind::TextLimitExceeded { limit: 4 },
+        1,
+        7,
+        "/a",
+    );
+    assert_error_bytes(
+        b"<a><bb/><ccc/></a>",
+        limits(|l| l.max_total_bytes = 10),
+        XmlErrorKind::SizeLimitExceeded { limit: 10 },
+        1,
+        9,
+        "/a",
+    );
+    assert!(events_with(b"<a></a>", limits(|l| l.max_total_bytes = 7)).is_ok());
+    assert_error_bytes(
+        b"<a><abcde/></a>",
+        limits(|l| l.max_name_bytes = 4),
+        XmlErrorKind::NameTooLong { limit: 4 },
+        1,
+        5,
+        "/a",
+    );
+    assert_error_bytes(
+        b"<a abcde='1'/>",
+        limits(|l| l.max_name_bytes = 4),
+        XmlErrorKind::NameTooLong { limit: 4 },
+        1,
+        4,
+        "/a",
+    );
+    assert_error_bytes(
+        b"<a>&abcde;</a>",
+        limits(|l| l.max_name_bytes = 4),
+        XmlErrorKind::NameTooLong { limit: 4 },
+        1,
+        5,
+        "/a",
+    );
+}
+
+#[test]
+fn deep_nesting_within_default_limit() {
+    let depth = 256;
+    let doc = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+    assert_eq!(events(&doc).len(), 2 * depth);
+    let too_deep = format!("{}{}", "<a>".repeat(depth + 1), "</a>".repeat(depth + 1));
+    assert_eq!(
+        error(&too_deep).kind,
+        XmlErrorKind::DepthLimitExceeded { limit: 256 }
+    );
+}
+
+// ---- paths, positions, errors ---------------------------------------------------------------
+
+#[test]
+fn element_path_counts_same_named_siblings() {
+    let input = "<r><a/><b/><a><c/><c><x/></c></a><a/><p:a xmlns:p='u'/></r>";
+    let mut r = Reader::from_slice(input.as_bytes(), Limits::default());
+    let mut paths = Vec::new();
+    loop {
+        match r.next_event().unwrap() {
+            Event::Start(_) => paths.push(r.element_path()),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        paths,
+        [
+            "/r",
+            "/r/a",
+            "/r/b",
+            "/r/a[2]",
+            "/r/a[2]/c",
+            "/r/a[2]/c[2]",
+            "/r/a[2]/c[2]/x",
+            "/r/a[3]",
+            "/r/p:a",
+        ]
+    );
+    assert_eq!(r.element_path(), "");
+}
+
+#[test]
+fn positions_count_characters() {
+    let input = "<a>\n  <ä>é</ä>\r\n\t<b/>\r<c/></a>";
+    let mut r = Reader::from_slice(input.as_bytes(), Limits::default());
+    let mut got = Vec::new();
+    loop {
+        let ev = r.next_event().unwrap();
+        let tag = match ev {
+            Event::Start(s) => format!("S{}", s.name()),
+            Event::End(e) => format!("E{}", e.name()),
+            Event::Text(t) => format!("T{:?}", t),
+            Event::Eof => "EOF".into(),
+        };
+        let p = r.position();
+        got.push(format!("{tag}@{}:{}", p.line, p.column));
+        if tag == "EOF" {
+            break;
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            "Sa@1:1",
+            "T\"\\n  \"@1:4",
+            "Sä@2:3",
+            "T\"é\"@2:6",
+            "Eä@2:7",
+            "T\"\\n\\t\"@2:11",
+            "Sb@3:2",
+            "Eb@3:2",
+            "T\"\\n\"@3:6",
+            "Sc@4:1",
+            "Ec@4:1",
+            "Ea@4:5",
+            "EOF@4:9",
+        ]
+    );
+}
+
+#[test]
+fn errors_display_and_rules() {
+    let e = error("<a>\n<b></c></a>");
+    assert_eq!(
+        e.to_string(),
+        "line 2, column 4 at /a/b: end tag </c> does not match the open element; expected </b>"
+    );
+    assert_eq!(e.rule(), "xml-wf.mismatched-end-tag");
+    let e = error("<a/><b/>");
+    assert_eq!(
+        e.to_string(),
+        "line 1, column 5: a second root element starts here; a document has exactly one root element"
+    );
+    assert_eq!(e.rule(), "xml-wf.multiple-roots");
+    let l = Limits {
+        max_depth: 1,
+        ..Limits::default()
+    };
+    assert_eq!(error_with(b"<a><b/></a>", l).rule(), "xml-limit.depth");
+    assert!(error("<a>&#0;</a>").to_string().contains("U+0000"));
+}
+
+#[test]
+fn errors_are_sticky() {
+    let mut r = Reader::from_slice(b"<a><b></a><c/>", Limits::default());
+    r.next_event().unwrap();
+    r.next_event().unwrap();
+    let first = r.next_event().unwrap_err();
+    for _ in 0..3 {
+        assert_eq!(r.next_event().unwrap_err(), first);
+    }
+}
+
+// ---- real documents, volume, robustness -----------------------------------------------------
+
+fn shared_dir() -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"));
+    if dir.join("xoev/MANIFEST.tsv").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "shared corpus missing at {} (required when CI=true)",
+        dir.display()
+    );
+    eprintln!("skipping: shared corpus missing at {}", dir.display());
+    None
+}
+
+#[test]
+fn xoev_messages_are_well_formed() {
+    let Some(shared) = shared_dir() else { return };
+    let xoev = shared.join("xoev");
+    let manifest = std::fs::read_to_string(xoev.join("MANIFEST.tsv")).unwrap();
+    let mut read = 0;
+    for line in manifest.lines().skip(1) {
+        let Some(instance) = line.split('\t').nth(1) else {
+            continue;
+        };
+        let bytes = std::fs::read(xoev.join(instance)).unwrap();
+        let mut r = Reader::from_slice(&bytes, Limits::default());
+        let (mut starts, mut ends) = (0usize, 0usize);
+        loop {
+            match r.next_event() {
+                Ok(Event::Start(s)) => {
+                    starts += 1;
+                    assert!(s.name().namespace.is_some() || !s.name().local.is_empty());
+                }
+                Ok(Event::End(_)) => ends += 1,
+                Ok(Event::Text(_)) => {}
+                Ok(Event::Eof) => break,
+                Err(e) => panic!("{instance}: {e}"),
+            }
+        }
+        assert!(starts > 0 && starts == ends, "{instance}");
+        read += 1;
+    }
+    assert_eq!(read, 33);
+}
+
+/// A generated XÖV-like document of about `target` bytes with known element and text counts.
+fn generated_document(target: usize) -> (String, usize, usize) {
+    let mut doc = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <n:nachricht xmlns:n=\"urn:xoev-de:test\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n",
+    );
+    let (mut elements, mut texts) = (1, 0);
+    let mut i = 0u64;
+    while doc.len() < target {
+        doc.push_str(&format!(
+            "  <n:person id=\"p{i}\" xsi:type=\"n:PersonType\">\n    <n:name>Müller-Lüdenscheidt &amp; Söhne {i}</n:name>\n    <n:code listURI=\"urn:de:codes\" listVersionID=\"1.0\"><code>{}</code></n:code>\n    <n:leer/>\n    <![CDATA[<roh>]]>\n  </n:person>\n",
+            i % 97
+        ));
+        elements += 5;
+        // Text events: directly in person 4 (3 indents, then indent + CDATA + indent as one);
+        // in name and in code: 2.
+        texts += 6;
+        i += 1;
+    }
+    doc.push_str("</n:nachricht>\n");
+    // Whitespace text directly under the root: one before each person, after the last.
+    texts += usize::try_from(i).unwrap() + 1;
+    (doc, elements, texts)
+}
+
+#[test]
+fn reads_generated_five_megabyte_document() {
+    let (doc, elements, texts) = generated_document(5 << 20);
+    assert!(doc.len() >= 5 << 20);
+    let mut r = Reader::from_slice(doc.as_bytes(), Limits::default());
+    let (mut starts, mut ends, mut text_events, mut attrs, mut max_depth) = (0, 0, 0, 0, 0);
+    loop {
+        match r.next_event().unwrap() {
+            Event::Start(s) => {
+                starts += 1;
+                attrs += s.attributes().len();
+                max_depth = max_depth.max(r.depth());
+            }
+            Event::End(_) => ends += 1,
+            Event::Text(_) => text_events += 1,
+            Event::Eof => break,
+        }
+    }
+    assert_eq!((starts, ends), (elements, elements));
+    assert_eq!(text_events, texts);
+    assert_eq!(attrs, (elements - 1) / 5 * 4);
+    assert_eq!(max_depth, 4);
+}
+
+/// xorshift64*: deterministic, no extra crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(n).unwrap()).unwrap()
+    }
+}
+
+/// Reads to the end; returns the error if any. Panics if the reader does not terminate or an
+/// error is not sticky.
+fn drain(input: &[u8]) -> Option<XmlError> {
+    let mut r = Reader::from_slice(input, Limits::default());
+    for _ in 0..input.len() * 2 + 4 {
+        match r.next_event() {
+            Ok(Event::Eof) => return None,
+            Ok(Event::Start(s)) => {
+                // Touch everything an event exposes.
+                let _ = (
+                    s.name(),
+                    s.attributes().len(),
+                    s.namespace_declarations().count(),
+                );
+                let _ = (r.position(), r.element_path(), r.resolve_prefix("p"));
+            }
+            Ok(_) => {
+                let _ = r.position();
+            }
+            Err(e) => {
+                assert_eq!(r.next_event().unwrap_err(), e);
+                assert!(e.position.line >= 1 && e.position.column >= 1);
+                assert!(!e.to_string().is_empty());
+                return Some(e);
+            }
+        }
+    }
+    panic!(
+        "reader did not terminate on {:?}",
+        String::from_utf8_lossy(input)
+    );
+}
+
+const SAMPLE: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c -->\n\
+<p:r xmlns:p=\"urn:p\" xmlns=\"urn:d\" a='1 &amp; 2'>\n  <x xml:lang=\"de\">Grüße &#x263A;&lt;</x>\
+<y/><![CDATA[a]]b]]><?pi data?>\r\n  <p:z xmlns=\"\" p:q='&#10;'>t</p:z>\n</p:r>\n";
+
+#[test]
+fn every_truncation_is_an_error() {
+    assert_eq!(drain(SAMPLE.as_bytes()), None);
+    let root_end = SAMPLE.rfind("</p:r>").unwrap() + "</p:r>".len();
+    for cut in 0..SAMPLE.len() {
+        let result = drain(&SAMPLE.as_bytes()[..cut]);
+        if cut < root_end {
+            assert!(result.is_some(), "prefix of {cut} bytes accepted");
+        }
+    }
+}
+
+#[test]
+fn random_mutations_never_panic() {
+    let sample = SAMPLE.as_bytes();
+    let alphabet = b"<>/=\"'&;:!?[]-# \n\rax\x00\xC3\xFF";
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (mut refused, mut total) = (0, 0);
+    for _ in 0..4000 {
+        let mut doc = sample.to_vec();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(doc.len());
+            match rng.below(4) {
+                0 => doc[at] = alphabet[rng.below(alphabet.len())],
+                1 => {
+                    doc.remove(at);
+                }
+                2 => doc.insert(at, alphabet[rng.below(alphabet.len())]),
+                _ => doc[at] = u8::try_from(rng.below(256)).unwrap(),
+            }
+        }
+        total += 1;
+        if drain(&doc).is_some() {
+            refused += 1;
+        }
+    }
+    // Most single-byte mutations of markup break it; the test is meaningful only if so.
+    assert!(refused > total / 2, "{refused} of {total} refused");
+}
