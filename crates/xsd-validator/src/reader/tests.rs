@@ -1172,3 +1172,11 @@ fn random_mutations_never_panic() {
     // Most single-byte mutations of markup break it; the test is meaningful only if so.
     assert!(refused > total / 2, "{refused} of {total} refused");
 }
+
+#[test]
+fn attribute_syntax_variants() {
+    assert_eq!(events("<a x \t=\n '>' y=\"'\"\n/>"), ["Sa x=> y='", "Ea"]);
+    assert_eq!(events("<é ü='ß'/>"), ["Sé ü=ß", "Eé"]);
+    syntax("<a x='1'/ >", 1, 9, "/a");
+    syntax("<a x=/>", 1, 6, "/a");
+}
