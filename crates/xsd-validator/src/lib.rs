@@ -1,2 +1,3 @@
 //! xsd-validator
+pub mod datatypes;
 pub mod reader;

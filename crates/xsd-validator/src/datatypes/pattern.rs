@@ -1,0 +1,737 @@
+//! XSD 1.0 regular expressions (Part 2, Appendix F) translated into `regex-syntax` HIR and
+//! compiled once with `regex-automata`'s meta engine.
+//!
+//! Translation goes straight to HIR rather than to regex source text: character classes are
+//! computed as exact code point sets (class subtraction, `\w`, blocks), and nothing needs escaping.
+//! Differences from Perl-style regexes that the translation takes care of: implicit anchoring,
+//! `^` and `$` are ordinary characters, no lazy quantifiers or back-references, `.` excludes only
+//! `\n` and `\r`, and `\i \c \w \d` have XML/XSD meanings.
+
+use regex_automata::meta;
+use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look, Repetition};
+
+use super::unicode_blocks;
+use super::xml_char::{NAME_EXTRA_RANGES, NAME_START_RANGES};
+
+/// An XSD regular expression that is not valid, with the character position (0-based) at which
+/// the problem was found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid regular expression at character {position}: {message}")]
+#[non_exhaustive]
+pub struct PatternError {
+    pub position: usize,
+    pub message: String,
+}
+
+/// Upper bound for `{n,m}` counts; larger counts would only exhaust the automaton size limit.
+const MAX_REPEAT: u32 = 100_000;
+/// Nesting depth of groups and class subtractions; deeper input is rejected, not recursed into.
+const MAX_DEPTH: usize = 200;
+/// NFA size limit per compiled pattern set.
+const NFA_SIZE_LIMIT: usize = 32 << 20;
+
+/// A compiled set of patterns from one derivation step: a value matches if any of them matches
+/// the whole value.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    sources: Vec<Box<str>>,
+    regex: meta::Regex,
+}
+
+impl Pattern {
+    /// Compiles one XSD regular expression.
+    pub fn new(xsd: &str) -> Result<Pattern, PatternError> {
+        Self::any_of(&[xsd])
+    }
+
+    /// Compiles the patterns of one derivation step, which are OR'ed (XSD 1.0 4.3.4.3).
+    pub fn any_of<S: AsRef<str>>(xsds: &[S]) -> Result<Pattern, PatternError> {
+        let mut branches = Vec::with_capacity(xsds.len());
+        for x in xsds {
+            branches.push(translate(x.as_ref())?);
+        }
+        let hir = Hir::alternation(branches);
+        let config = meta::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT));
+        let regex = meta::Builder::new()
+            .configure(config)
+            .build_from_hir(&hir)
+            .map_err(|e| PatternError {
+                position: 0,
+                message: format!("pattern cannot be compiled (too large?): {e}"),
+            })?;
+        Ok(Pattern {
+            sources: xsds.iter().map(|s| s.as_ref().into()).collect(),
+            regex,
+        })
+    }
+
+    /// Whether the whole of `s` matches one of the patterns.
+    pub fn is_match(&self, s: &str) -> bool {
+        self.regex.is_match(s)
+    }
+
+    /// The XSD source text of each pattern.
+    pub fn sources(&self) -> &[Box<str>] {
+        &self.sources
+    }
+}
+
+/// Translates an XSD regular expression into an anchored HIR.
+pub fn translate(xsd: &str) -> Result<Hir, PatternError> {
+    let mut p = Parser {
+        chars: xsd.chars().collect(),
+        pos: 0,
+        depth: 0,
+    };
+    let body = p.regexp()?;
+    if p.pos < p.chars.len() {
+        // regexp() stops only at ')' when not inside a group.
+        return Err(p.error("unmatched ')'"));
+    }
+    Ok(Hir::concat(vec![
+        Hir::look(Look::Start),
+        body,
+        Hir::look(Look::End),
+    ]))
+}
+
+struct Parser {
+    chars: Vec<char>,
+    pos: usize,
+    depth: usize,
+}
+
+/// What a backslash escape denotes.
+enum Escape {
+    Char(char),
+    Class(ClassUnicode),
+}
+
+impl Parser {
+    fn error(&self, message: impl Into<String>) -> PatternError {
+        PatternError {
+            position: self.pos,
+            message: message.into(),
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<char> {
+        self.chars.get(self.pos + offset).copied()
+    }
+
+    fn enter(&mut self) -> Result<(), PatternError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error("nesting too deep"));
+        }
+        Ok(())
+    }
+
+    /// regExp ::= branch ( '|' branch )*
+    fn regexp(&mut self) -> Result<Hir, PatternError> {
+        let mut branches = vec![self.branch()?];
+        while self.peek() == Some('|') {
+            self.pos += 1;
+            branches.push(self.branch()?);
+        }
+        Ok(Hir::alternation(branches))
+    }
+
+    /// branch ::= piece*
+    fn branch(&mut self) -> Result<Hir, PatternError> {
+        let mut pieces = Vec::new();
+        while let Some(c) = self.peek() {
+            if c == '|' || c == ')' {
+                break;
+            }
+            pieces.push(self.piece()?);
+        }
+        Ok(Hir::concat(pieces))
+    }
+
+    /// piece ::= atom quantifier?
+    fn piece(&mut self) -> Result<Hir, PatternError> {
+        let atom = self.atom()?;
+        let (min, max) = match self.peek() {
+            Some(q @ ('?' | '*' | '+')) => {
+                self.pos += 1;
+                match q {
+                    '?' => (0, Some(1)),
+                    '*' => (0, None),
+                    _ => (1, None),
+                }
+            }
+            Some('{') => {
+                self.pos += 1;
+                self.quantity()?
+            }
+            _ => return Ok(atom),
+        };
+        if matches!(self.peek(), Some('?' | '*' | '+' | '{')) {
+            // `a*?`, `a**`, `a{2}{3}`: XSD allows one quantifier per atom and no lazy forms.
+            return Err(self.error("quantifier must follow an atom"));
+        }
+        Ok(Hir::repetition(Repetition {
+            min,
+            max,
+            greedy: true,
+            sub: Box::new(atom),
+        }))
+    }
+
+    /// quantity after '{': n | n, | n,m, then '}'. Single quantifier chars were consumed by the
+    /// caller only for '{'.
+    fn quantity(&mut self) -> Result<(u32, Option<u32>), PatternError> {
+        let min = self
+            .number()?
+            .ok_or_else(|| self.error("expected a number after '{'"))?;
+        let max = if self.peek() == Some(',') {
+            self.pos += 1;
+            match self.number()? {
+                Some(m) if m < min => {
+                    return Err(
+                        self.error(format!("quantifier {{{min},{m}}}: maximum below minimum"))
+                    )
+                }
+                Some(m) => Some(m),
+                None => None,
+            }
+        } else {
+            Some(min)
+        };
+        if self.peek() != Some('}') {
+            return Err(self.error("expected '}' to close the quantifier"));
+        }
+        self.pos += 1;
+        Ok((min, max))
+    }
+
+    fn number(&mut self) -> Result<Option<u32>, PatternError> {
+        let start = self.pos;
+        let mut value: u32 = 0;
+        while let Some(d) = self.peek().and_then(|c| c.to_digit(10)) {
+            value = value.saturating_mul(10).saturating_add(d);
+            self.pos += 1;
+        }
+        if self.pos == start {
+            return Ok(None);
+        }
+        if value > MAX_REPEAT {
+            self.pos = start;
+            return Err(self.error(format!("repetition count above {MAX_REPEAT}")));
+        }
+        Ok(Some(value))
+    }
+
+    /// atom ::= Char | charClass | '(' regExp ')'
+    fn atom(&mut self) -> Result<Hir, PatternError> {
+        let Some(c) = self.peek() else {
+            return Err(self.error("unexpected end of pattern"));
+        };
+        match c {
+            '(' => {
+                self.pos += 1;
+                self.enter()?;
+                let inner = self.regexp()?;
+                self.depth -= 1;
+                if self.peek() != Some(')') {
+                    return Err(self.error("missing ')'"));
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            '[' => {
+                self.pos += 1;
+                let class = self.class_expr()?;
+                Ok(Hir::class(Class::Unicode(class)))
+            }
+            '.' => {
+                self.pos += 1;
+                let mut class = ClassUnicode::new([
+                    ClassUnicodeRange::new('\n', '\n'),
+                    ClassUnicodeRange::new('\r', '\r'),
+                ]);
+                class.negate();
+                Ok(Hir::class(Class::Unicode(class)))
+            }
+            '\\' => match self.escape()? {
+                Escape::Char(c) => Ok(literal(c)),
+                Escape::Class(class) => Ok(Hir::class(Class::Unicode(class))),
+            },
+            '?' | '*' | '+' | '{' => Err(self.error(format!("quantifier '{c}' without an atom"))),
+            ')' | ']' | '}' => Err(self.error(format!("unescaped '{c}'"))),
+            c => {
+                self.pos += 1;
+                Ok(literal(c))
+            }
+        }
+    }
+
+    /// Parses after '[' up to and including the closing ']'.
+    ///
+    /// charGroup ::= posCharGroup | negCharGroup | charClassSub
+    fn class_expr(&mut self) -> Result<ClassUnicode, PatternError> {
+        self.enter()?;
+        let negated = if self.peek() == Some('^') {
+            self.pos += 1;
+            true
+        } else {
+            false
+        };
+        let mut class = ClassUnicode::empty();
+        let mut items = 0usize;
+        let mut subtrahend: Option<ClassUnicode> = None;
+        loop {
+            let Some(c) = self.peek() else {
+                return Err(self.error("missing ']'"));
+            };
+            match c {
+                ']' => break,
+                '-' if self.peek_at(1) == Some('[') => {
+                    if items == 0 {
+                        return Err(self.error("class subtraction needs a group before '-['"));
+                    }
+                    self.pos += 2;
+                    subtrahend = Some(self.class_expr()?);
+                    if self.peek() != Some(']') {
+                        return Err(self.error("expected ']' after a class subtraction"));
+                    }
+                    break;
+                }
+                '[' => return Err(self.error("unescaped '[' in a character class")),
+                '\\' => match self.escape()? {
+                    Escape::Char(start) => self.range_from(start, &mut class)?,
+                    Escape::Class(c) => class.union(&c),
+                },
+                // A '-' that starts an item (first, last, or after a complete range) is literal.
+                _ => {
+                    self.pos += 1;
+                    self.range_from(c, &mut class)?;
+                }
+            }
+            items += 1;
+        }
+        if items == 0 {
+            return Err(self.error("empty character class"));
+        }
+        self.pos += 1; // the closing ']'
+        if negated {
+            class.negate();
+        }
+        if let Some(s) = subtrahend {
+            class.difference(&s);
+        }
+        self.depth -= 1;
+        Ok(class)
+    }
+
+    /// After a range start char: either `-end` follows (seRange) or it stands alone.
+    fn range_from(&mut self, start: char, class: &mut ClassUnicode) -> Result<(), PatternError> {
+        let is_range =
+            self.peek() == Some('-') && !matches!(self.peek_at(1), None | Some('[') | Some(']'));
+        if !is_range {
+            class.push(ClassUnicodeRange::new(start, start));
+            return Ok(());
+        }
+        self.pos += 1;
+        let end = match self.peek() {
+            Some('\\') => match self.escape()? {
+                Escape::Char(c) => c,
+                Escape::Class(_) => {
+                    return Err(self.error("a multi-character escape cannot end a range"))
+                }
+            },
+            Some(c @ ('[' | ']')) => {
+                return Err(self.error(format!("unescaped '{c}' ends a range")))
+            }
+            Some(c) => {
+                self.pos += 1;
+                c
+            }
+            None => return Err(self.error("missing ']'")),
+        };
+        if end < start {
+            return Err(self.error(format!(
+                "range end U+{:04X} is before range start U+{:04X}",
+                end as u32, start as u32
+            )));
+        }
+        class.push(ClassUnicodeRange::new(start, end));
+        Ok(())
+    }
+
+    /// Parses a backslash escape starting at the backslash.
+    fn escape(&mut self) -> Result<Escape, PatternError> {
+        self.pos += 1;
+        let Some(c) = self.peek() else {
+            return Err(self.error("pattern ends with '\\'"));
+        };
+        self.pos += 1;
+        let single = match c {
+            'n' => Some('\n'),
+            'r' => Some('\r'),
+            't' => Some('\t'),
+            '\\' | '|' | '.' | '-' | '^' | '?' | '*' | '+' | '{' | '}' | '(' | ')' | '[' | ']' => {
+                Some(c)
+            }
+            _ => None,
+        };
+        if let Some(ch) = single {
+            return Ok(Escape::Char(ch));
+        }
+        let class = match c {
+            's' | 'S' => negate_if(c == 'S', space_class()),
+            'i' | 'I' => negate_if(c == 'I', name_start_class()),
+            'c' | 'C' => negate_if(c == 'C', name_char_class()),
+            'd' | 'D' => negate_if(c == 'D', category("Nd").unwrap_or_else(ClassUnicode::empty)),
+            'w' | 'W' => negate_if(c == 'W', word_class()),
+            'p' | 'P' => negate_if(c == 'P', self.property()?),
+            _ => {
+                self.pos -= 1;
+                return Err(self.error(format!("'\\{c}' is not an XSD escape")));
+            }
+        };
+        Ok(Escape::Class(class))
+    }
+
+    /// `{name}` after `\p` / `\P`: a general category or `Is` + block name.
+    fn property(&mut self) -> Result<ClassUnicode, PatternError> {
+        if self.peek() != Some('{') {
+            return Err(self.error("expected '{' after \\p"));
+        }
+        self.pos += 1;
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            self.pos += 1;
+        }
+        let name: String = self
+            .chars
+            .get(start..self.pos)
+            .unwrap_or(&[])
+            .iter()
+            .collect();
+        if self.peek() != Some('}') {
+            return Err(self.error("expected '}' after the property name"));
+        }
+        self.pos += 1;
+        if let Some(block) = name.strip_prefix("Is") {
+            if !unicode_blocks::is_block(block) {
+                self.pos = start;
+                return Err(self.error(format!("unknown Unicode block 'Is{block}'")));
+            }
+            return Ok(class_from_ranges(unicode_blocks::block_ranges(block)));
+        }
+        if !XSD_CATEGORIES.contains(&name.as_str()) {
+            self.pos = start;
+            return Err(self.error(format!("unknown character category '{name}'")));
+        }
+        category(&name).ok_or_else(|| self.error(format!("category '{name}' is not available")))
+    }
+}
+
+/// The general categories XSD 1.0 F.1.1 allows in `\p{..}`.
+const XSD_CATEGORIES: &[&str] = &[
+    "L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "P", "Pc",
+    "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Z", "Zs", "Zl", "Zp", "S", "Sm", "Sc", "Sk", "So", "C",
+    "Cc", "Cf", "Co", "Cn",
+];
+
+fn literal(c: char) -> Hir {
+    let mut buf = [0u8; 4];
+    Hir::literal(c.encode_utf8(&mut buf).as_bytes())
+}
+
+fn negate_if(negate: bool, mut class: ClassUnicode) -> ClassUnicode {
+    if negate {
+        class.negate();
+    }
+    class
+}
+
+/// A Unicode general category from regex-syntax's tables.
+fn category(name: &str) -> Option<ClassUnicode> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(&format!("\\p{{{name}}}"))
+        .ok()?;
+    match hir.into_kind() {
+        HirKind::Class(Class::Unicode(c)) => Some(c),
+        _ => None,
+    }
+}
+
+/// Builds a class from code point ranges, dropping the surrogate gap (not characters).
+fn class_from_ranges(ranges: impl IntoIterator<Item = (u32, u32)>) -> ClassUnicode {
+    let mut class = ClassUnicode::empty();
+    for (lo, hi) in ranges {
+        let mut push = |a: u32, b: u32| {
+            if let (Some(a), Some(b)) = (char::from_u32(a), char::from_u32(b)) {
+                if a <= b {
+                    class.push(ClassUnicodeRange::new(a, b));
+                }
+            }
+        };
+        if hi < 0xD800 || lo > 0xDFFF {
+            push(lo, hi);
+        } else {
+            if lo < 0xD800 {
+                push(lo, 0xD7FF);
+            }
+            if hi > 0xDFFF {
+                push(0xE000, hi);
+            }
+        }
+    }
+    class
+}
+
+fn space_class() -> ClassUnicode {
+    class_from_ranges([(0x20, 0x20), (0x9, 0xA), (0xD, 0xD)])
+}
+
+fn name_start_class() -> ClassUnicode {
+    class_from_ranges(
+        NAME_START_RANGES
+            .iter()
+            .copied()
+            .chain([(u32::from(b':'), u32::from(b':'))]),
+    )
+}
+
+fn name_char_class() -> ClassUnicode {
+    class_from_ranges(
+        NAME_START_RANGES
+            .iter()
+            .chain(NAME_EXTRA_RANGES)
+            .copied()
+            .chain([(u32::from(b':'), u32::from(b':'))]),
+    )
+}
+
+/// `\w`: all characters except categories P, Z and C.
+fn word_class() -> ClassUnicode {
+    let mut excluded = ClassUnicode::empty();
+    for cat in ["P", "Z", "C"] {
+        if let Some(c) = category(cat) {
+            excluded.union(&c);
+        }
+    }
+    excluded.negate();
+    excluded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(pattern: &str, matches: &[&str], non_matches: &[&str]) {
+        let p = Pattern::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
+        for m in matches {
+            assert!(p.is_match(m), "{pattern} should match {m:?}");
+        }
+        for n in non_matches {
+            assert!(!p.is_match(n), "{pattern} should not match {n:?}");
+        }
+    }
+
+    #[test]
+    fn translation_table() {
+        let table: &[(&str, &[&str], &[&str])] = &[
+            ("abc", &["abc"], &["ab", "abcd", "xabc", ""]),
+            ("", &[""], &["a"]),
+            ("a|b", &["a", "b"], &["ab", ""]),
+            ("a|", &["a", ""], &["b"]),
+            ("(ab)*", &["", "ab", "abab"], &["aba"]),
+            ("a?b+c*", &["b", "abbb", "abcc"], &["a", "aab"]),
+            ("a{3}", &["aaa"], &["aa", "aaaa"]),
+            ("a{2,}", &["aa", "aaaaa"], &["a"]),
+            ("a{1,2}", &["a", "aa"], &["", "aaa"]),
+            ("a{0}", &[""], &["a"]),
+            ("^a$", &["^a$"], &["a"]),
+            ("a^b", &["a^b"], &["ab"]),
+            ("[^a]", &["b", "^"], &["a", ""]),
+            ("[a^]", &["a", "^"], &["b"]),
+            ("[$]", &["$"], &["a"]),
+            (".", &["a", "é", "\t", " "], &["\n", "\r", "", "ab"]),
+            ("\\.", &["."], &["a"]),
+            ("\\d+", &["0123", "٣"], &["a", "1a"]),
+            ("\\D", &["a"], &["1"]),
+            ("\\s", &[" ", "\t", "\n", "\r"], &["\u{A0}", "a"]),
+            ("\\S", &["a"], &[" "]),
+            (
+                "\\w",
+                &["a", "Ä", "1", "$", "+"],
+                &[".", " ", "-", "\u{7}", "!"],
+            ),
+            ("\\W", &[".", " "], &["a"]),
+            (
+                "\\i\\c*",
+                &["a1", "_x-y.z", ":a", "Ärger"],
+                &["1a", "-a", ""],
+            ),
+            ("\\I", &["1"], &["a"]),
+            ("\\C", &[" "], &["a"]),
+            ("\\p{Lu}", &["A", "Ä"], &["a", "1"]),
+            ("\\P{Lu}", &["a"], &["A"]),
+            ("\\p{L}+", &["abcÄ"], &["a1"]),
+            ("\\p{Nd}", &["5"], &["a"]),
+            ("\\p{IsBasicLatin}+", &["abc~"], &["ä"]),
+            ("\\p{IsLatin-1Supplement}", &["ä"], &["a"]),
+            ("\\P{IsBasicLatin}", &["ä"], &["a"]),
+            ("\\p{IsGreek}", &["α"], &["a"]),
+            ("\\p{IsPrivateUse}", &["\u{E000}", "\u{10FFFD}"], &["a"]),
+            ("[a-z-[aeiou]]+", &["bcd"], &["a", "bca"]),
+            ("[a-z-[aeiou-[e]]]", &["e", "b"], &["a"]),
+            ("[^a-z-[aeiou]]", &["1", "B"], &["a", "b"]),
+            ("[\\p{L}-[\\p{Lu}]]", &["a"], &["A", "1"]),
+            ("[\\w-[\\d]]", &["a"], &["1", " "]),
+            ("[-a]", &["-", "a"], &["b"]),
+            ("[a-]", &["-", "a"], &["b"]),
+            ("[+-]", &["+", "-"], &["a"]),
+            ("[a-c-e]", &["a", "-", "e"], &["d"]),
+            ("[\\-\\[\\]\\\\]", &["-", "[", "]", "\\"], &["a"]),
+            ("[,-\\.]", &[",", "-", "."], &["/"]),
+            ("[0-9|A-F]", &["5", "|", "B"], &["G"]),
+            ("\\n\\r\\t", &["\n\r\t"], &["nrt"]),
+            ("\\|\\?\\*\\+\\{\\}\\(\\)", &["|?*+{}()"], &[""]),
+            ("[\\s]", &[" "], &["a"]),
+            ("[\\d-]", &["5", "-"], &["a"]),
+            ("#", &["#"], &[""]),
+            (
+                "(2[0-3]|[0-1]{0,1}[0-9]):[0-5][0-9]",
+                &["23:59", "0:00", "09:30"],
+                &["24:00", "12:60", "123:00"],
+            ),
+            (
+                "\\d{4}((-\\d{2}){0,1}-\\d{2}){0,1}",
+                &["2020", "2020-01", "2020-01-02"],
+                &["2020-1", "20201"],
+            ),
+            (
+                "[-a-zA-Z0-9ÄÖÜäöüß _!=+~,;.#°§$%()\\[\\]]+\\.[a-zA-Z0-9]+",
+                &["Bericht (final)[1].pdf", "a.b"],
+                &["a", "a/b.pdf"],
+            ),
+        ];
+        for (pattern, m, n) in table {
+            check(pattern, m, n);
+        }
+    }
+
+    #[test]
+    fn invalid_patterns_name_the_position() {
+        let cases: &[(&str, usize)] = &[
+            ("a**", 2),
+            ("a*?", 2),
+            ("a{2}{3}", 4),
+            ("*a", 0),
+            ("+", 0),
+            ("a{", 2),
+            ("a{,3}", 2),
+            ("a{3,2}", 5),
+            ("a{x}", 2),
+            ("(a", 2),
+            ("a)", 1),
+            ("[a", 2),
+            ("[]", 1),
+            ("[a[b]]", 2),
+            ("[z-a]", 4),
+            ("]", 0),
+            ("}", 0),
+            ("\\b", 1),
+            ("\\1", 1),
+            ("\\x41", 1),
+            ("a\\", 2),
+            ("\\p{IsKlingon}", 3),
+            ("\\p{Xx}", 3),
+            ("\\p{L", 4),
+            ("[a-\\d]", 5),
+            ("[-[a]]", 1),
+        ];
+        for (pattern, position) in cases {
+            match Pattern::new(pattern) {
+                Ok(_) => panic!("{pattern} should be rejected"),
+                Err(e) => assert_eq!(e.position, *position, "{pattern}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn deep_nesting_and_huge_counts_are_errors_not_panics() {
+        let deep = "(".repeat(10_000) + &")".repeat(10_000);
+        assert!(Pattern::new(&deep).is_err());
+        assert!(Pattern::new("a{1000000}").is_err());
+        assert!(Pattern::new("(\\p{L}{1000}){1000}").is_err());
+    }
+
+    #[test]
+    fn several_patterns_are_ored() {
+        let p = Pattern::any_of(&["a+", "b+"]).unwrap();
+        assert!(p.is_match("aaa") && p.is_match("bb") && !p.is_match("ab"));
+        assert_eq!(p.sources().len(), 2);
+    }
+
+    /// Every xs:pattern of the XÖV schema sets compiles (DIN 91379 classes among them).
+    #[test]
+    fn all_xoev_patterns_compile() {
+        let root =
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/xoev"));
+        if !root.is_dir() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{} missing in CI",
+                root.display()
+            );
+            eprintln!("skipping: {} not found", root.display());
+            return;
+        }
+        let mut files = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "xsd") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let doc = roxmltree::Document::parse(&text)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            for node in doc.descendants() {
+                if node.tag_name().name() == "pattern"
+                    && node.tag_name().namespace() == Some("http://www.w3.org/2001/XMLSchema")
+                {
+                    if let Some(v) = node.attribute("value") {
+                        seen.insert(v.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(seen.len() >= 20, "found only {} patterns", seen.len());
+        for p in &seen {
+            if let Err(e) = Pattern::new(p) {
+                panic!("{e}\npattern: {p}");
+            }
+        }
+        // A DIN 91379 datatypeC pattern accepts typical names and rejects other scripts.
+        let din = seen
+            .iter()
+            .find(|p| p.len() > 500 && p.contains('\u{1E9E}'))
+            .expect("a DIN 91379 pattern");
+        let din = Pattern::new(din).unwrap();
+        assert!(din.is_match("Müller-Lüdenscheidt, Ḱaŝa"));
+        assert!(!din.is_match("Müller 😀"));
+    }
+}
