@@ -1,1 +1,2 @@
 //! xsd-validator
+pub mod schema;
