@@ -7,8 +7,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::SchemaError;
 use super::location;
+use super::SchemaError;
 
 const CATALOG_NS: &str = "urn:oasis:names:tc:entity:xmlns:xml:catalog";
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -146,7 +146,9 @@ impl Catalog {
     }
 
     fn lookup(&self, key: &str, space: Space) -> Option<String> {
-        self.files.iter().find_map(|entries| lookup_in(entries, key, space))
+        self.files
+            .iter()
+            .find_map(|entries| lookup_in(entries, key, space))
     }
 
     /// Number of mappings (all kinds, all files); for diagnostics.
@@ -216,24 +218,42 @@ fn collect(
         let attr = |name: &str| child.attribute(name).map(str::trim);
         let target = |name: &str| attr(name).map(|v| location::join_uri(&base, v));
         let entry = match tag.name() {
-            "uri" => attr("name")
-                .zip(target("uri"))
-                .map(|(n, t)| Entry::Uri { name: n.to_owned(), target: t }),
+            "uri" => attr("name").zip(target("uri")).map(|(n, t)| Entry::Uri {
+                name: n.to_owned(),
+                target: t,
+            }),
             "system" => attr("systemId")
                 .zip(target("uri"))
-                .map(|(n, t)| Entry::System { id: n.to_owned(), target: t }),
+                .map(|(n, t)| Entry::System {
+                    id: n.to_owned(),
+                    target: t,
+                }),
             "rewriteURI" => attr("uriStartString")
                 .zip(target("rewritePrefix"))
-                .map(|(p, r)| Entry::RewriteUri { prefix: p.to_owned(), rewrite: r }),
+                .map(|(p, r)| Entry::RewriteUri {
+                    prefix: p.to_owned(),
+                    rewrite: r,
+                }),
             "rewriteSystem" => attr("systemIdStartString")
                 .zip(target("rewritePrefix"))
-                .map(|(p, r)| Entry::RewriteSystem { prefix: p.to_owned(), rewrite: r }),
+                .map(|(p, r)| Entry::RewriteSystem {
+                    prefix: p.to_owned(),
+                    rewrite: r,
+                }),
             "uriSuffix" => attr("uriSuffix")
                 .zip(target("uri"))
-                .map(|(s, t)| Entry::UriSuffix { suffix: s.to_owned(), target: t }),
-            "systemSuffix" => attr("systemIdSuffix")
-                .zip(target("uri"))
-                .map(|(s, t)| Entry::SystemSuffix { suffix: s.to_owned(), target: t }),
+                .map(|(s, t)| Entry::UriSuffix {
+                    suffix: s.to_owned(),
+                    target: t,
+                }),
+            "systemSuffix" => {
+                attr("systemIdSuffix")
+                    .zip(target("uri"))
+                    .map(|(s, t)| Entry::SystemSuffix {
+                        suffix: s.to_owned(),
+                        target: t,
+                    })
+            }
             "nextCatalog" => {
                 if let Some(t) = target("catalog") {
                     next.push((t, child.range().start));
@@ -272,8 +292,14 @@ mod tests {
                  <system systemId="http://b.example/b.xsd" uri="/abs/b.xsd"/>
                </catalog>"#,
         );
-        assert_eq!(c.resolve("http://a.example/a.xsd"), Some(PathBuf::from("/cat/dir/local/a.xsd")));
-        assert_eq!(c.resolve(" http://b.example/b.xsd "), Some(PathBuf::from("/abs/b.xsd")));
+        assert_eq!(
+            c.resolve("http://a.example/a.xsd"),
+            Some(PathBuf::from("/cat/dir/local/a.xsd"))
+        );
+        assert_eq!(
+            c.resolve(" http://b.example/b.xsd "),
+            Some(PathBuf::from("/abs/b.xsd"))
+        );
         assert_eq!(c.resolve("http://c.example/c.xsd"), None);
     }
 
@@ -287,10 +313,22 @@ mod tests {
                  <rewriteSystem systemIdStartString="urn:sys:" rewritePrefix="sys/"/>
                </catalog>"#,
         );
-        assert_eq!(c.resolve("http://x.example/deep/a.xsd"), Some(PathBuf::from("/long/a.xsd")));
-        assert_eq!(c.resolve("http://x.example/b.xsd"), Some(PathBuf::from("/cat/dir/short/b.xsd")));
-        assert_eq!(c.resolve("http://y.example/s.xsd"), Some(PathBuf::from("/cat/dir/suffix.xsd")));
-        assert_eq!(c.resolve("urn:sys:q.xsd"), Some(PathBuf::from("/cat/dir/sys/q.xsd")));
+        assert_eq!(
+            c.resolve("http://x.example/deep/a.xsd"),
+            Some(PathBuf::from("/long/a.xsd"))
+        );
+        assert_eq!(
+            c.resolve("http://x.example/b.xsd"),
+            Some(PathBuf::from("/cat/dir/short/b.xsd"))
+        );
+        assert_eq!(
+            c.resolve("http://y.example/s.xsd"),
+            Some(PathBuf::from("/cat/dir/suffix.xsd"))
+        );
+        assert_eq!(
+            c.resolve("urn:sys:q.xsd"),
+            Some(PathBuf::from("/cat/dir/sys/q.xsd"))
+        );
     }
 
     #[test]
@@ -305,7 +343,10 @@ mod tests {
                </catalog>"#,
         );
         assert_eq!(c.resolve("urn:a"), Some(PathBuf::from("/other/base/a.xsd")));
-        assert_eq!(c.resolve("urn:b"), Some(PathBuf::from("/other/base/sub/b.xsd")));
+        assert_eq!(
+            c.resolve("urn:b"),
+            Some(PathBuf::from("/other/base/sub/b.xsd"))
+        );
         assert_eq!(c.resolve("urn:c"), Some(PathBuf::from("/cat/dir/c.xsd")));
     }
 

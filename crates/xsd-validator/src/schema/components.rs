@@ -94,7 +94,10 @@ pub struct NamespaceTable {
 
 impl Default for NamespaceTable {
     fn default() -> Self {
-        NamespaceTable { names: vec!["".into()], ids: HashMap::new() }
+        NamespaceTable {
+            names: vec!["".into()],
+            ids: HashMap::new(),
+        }
     }
 }
 
@@ -165,7 +168,9 @@ pub struct NameMap<I> {
 
 impl<I> Default for NameMap<I> {
     fn default() -> Self {
-        NameMap { map: HashMap::new() }
+        NameMap {
+            map: HashMap::new(),
+        }
     }
 }
 
@@ -177,7 +182,10 @@ impl<I: Copy> NameMap<I> {
 
     /// Inserts and returns the previous entry.
     pub(crate) fn insert(&mut self, name: &QName, id: I) -> Option<I> {
-        self.map.entry(name.namespace).or_default().insert(name.local.clone(), id)
+        self.map
+            .entry(name.namespace)
+            .or_default()
+            .insert(name.local.clone(), id)
     }
 
     /// All entries, in no particular order.
@@ -317,7 +325,10 @@ impl BuiltinType {
 
     /// The local name in the XSD namespace.
     pub fn local_name(self) -> &'static str {
-        Self::ALL.iter().find(|(t, _)| *t == self).map_or("anyType", |&(_, n)| n)
+        Self::ALL
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map_or("anyType", |&(_, n)| n)
     }
 
     /// True for every built-in except `anyType` (which is complex).
@@ -625,7 +636,10 @@ pub struct ComplexTypeDef {
 pub enum ComplexContent {
     /// `simpleContent`: the base plus, for restriction, an optional anonymous simple type
     /// and facets.
-    Simple { simple_type: Option<TypeId>, facets: Vec<Facet> },
+    Simple {
+        simple_type: Option<TypeId>,
+        facets: Vec<Facet>,
+    },
     /// `complexContent` or the shorthand form; `None` when no particle is written.
     Complex { particle: Option<Particle> },
 }
@@ -736,7 +750,11 @@ impl SchemaModel {
     }
 
     /// The attribute group `{namespace}local`.
-    pub fn attribute_group(&self, namespace: Option<&str>, local: &str) -> Option<AttributeGroupId> {
+    pub fn attribute_group(
+        &self,
+        namespace: Option<&str>,
+        local: &str,
+    ) -> Option<AttributeGroupId> {
         self.global_attribute_groups.get(self.ns(namespace)?, local)
     }
 
@@ -762,7 +780,9 @@ impl SchemaModel {
 
     /// The path of a component's document.
     pub fn document_path(&self, location: Location) -> Option<&std::path::Path> {
-        self.documents.get(location.document.index()).map(|d| d.path.as_path())
+        self.documents
+            .get(location.document.index())
+            .map(|d| d.path.as_path())
     }
 
     /// `{uri}local` or `local`, for messages.

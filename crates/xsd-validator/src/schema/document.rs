@@ -50,16 +50,32 @@ struct Slot {
 }
 
 const fn opt(names: &'static [&'static str]) -> Slot {
-    Slot { names, required: false, many: false }
+    Slot {
+        names,
+        required: false,
+        many: false,
+    }
 }
 const fn one(names: &'static [&'static str]) -> Slot {
-    Slot { names, required: true, many: false }
+    Slot {
+        names,
+        required: true,
+        many: false,
+    }
 }
 const fn any_number(names: &'static [&'static str]) -> Slot {
-    Slot { names, required: false, many: true }
+    Slot {
+        names,
+        required: false,
+        many: true,
+    }
 }
 const fn at_least_one(names: &'static [&'static str]) -> Slot {
-    Slot { names, required: true, many: true }
+    Slot {
+        names,
+        required: true,
+        many: true,
+    }
 }
 
 const ANNOTATION: Slot = opt(&["annotation"]);
@@ -142,15 +158,25 @@ impl Doc<'_> {
     fn position(&self, offset: usize) -> (u32, u32) {
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts.get(line - 1).copied().unwrap_or(0);
-        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count());
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count());
         (line as u32, column as u32 + 1)
     }
 
     fn location(&self, node: Node<'_, '_>) -> Location {
         let (line, column) = self.position(node.range().start);
-        Location { document: self.id, line, column }
+        Location {
+            document: self.id,
+            line,
+            column,
+        }
     }
 }
+
+/// In-scope bindings as strings (prefix, namespace), for cheap comparison.
+type RawBindings = Vec<(Option<String>, String)>;
 
 /// State shared by the passes; `resolve` finishes what this leaves behind.
 pub(crate) struct Builder {
@@ -163,7 +189,7 @@ pub(crate) struct Builder {
     /// Own attribute-use counts are unknown after flattening, so keep whether a type's
     /// uses came from `simpleContent`/`complexContent` with a complex base (for src-ct.1).
     pub complex_content_bases: Vec<(TypeId, TypeRef, Location)>,
-    scope_cache: Option<(NamespaceScopeId, Vec<(Option<String>, String)>)>,
+    scope_cache: Option<(NamespaceScopeId, RawBindings)>,
 }
 
 /// Builds the components of all loaded documents.
@@ -176,7 +202,10 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
         complex_content_bases: Vec::new(),
         scope_cache: None,
     };
-    let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
     let mut parsed = Vec::with_capacity(docs.len());
     for (i, d) in docs.iter().enumerate() {
         // The loader already parsed each document successfully; a failure here cannot
@@ -215,10 +244,15 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
         }
     }
     for i in redefine_order(docs, parsed.len()) {
-        let Some((x, doc)) = parsed.get(i) else { continue };
-        for redefine in xsd_children(x.root_element()).filter(|c| c.tag_name().name() == "redefine") {
+        let Some((x, doc)) = parsed.get(i) else {
+            continue;
+        };
+        for redefine in xsd_children(x.root_element()).filter(|c| c.tag_name().name() == "redefine")
+        {
             for child in xsd_children(redefine) {
-                let Some(kind) = Kind::from_local(child.tag_name().name()) else { continue };
+                let Some(kind) = Kind::from_local(child.tag_name().name()) else {
+                    continue;
+                };
                 if let Some((slot, original)) = b.register_redefinition(doc, child, kind) {
                     if let Some(r) = registered.get_mut(i) {
                         r.push((child.id(), slot, original));
@@ -231,9 +265,13 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
     // Pass 2: the components themselves.
     for (i, (x, doc)) in parsed.iter().enumerate() {
         b.check_schema_element(doc, x.root_element());
-        let Some(regs) = registered.get(i) else { continue };
+        let Some(regs) = registered.get(i) else {
+            continue;
+        };
         for &(node_id, slot, original) in regs {
-            let Some(node) = x.get_node(node_id) else { continue };
+            let Some(node) = x.get_node(node_id) else {
+                continue;
+            };
             b.build_top_level(doc, node, slot, original);
         }
     }
@@ -279,15 +317,22 @@ fn collapse(value: &str) -> &str {
 
 pub(crate) fn is_ncname(s: &str) -> bool {
     let mut chars = s.chars();
-    let Some(first) = chars.next() else { return false };
+    let Some(first) = chars.next() else {
+        return false;
+    };
     (first.is_alphabetic() || first == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '\u{B7}') || !c.is_ascii() && !c.is_whitespace())
+        && chars.all(|c| {
+            c.is_alphanumeric()
+                || matches!(c, '.' | '-' | '_' | '\u{B7}')
+                || !c.is_ascii() && !c.is_whitespace()
+        })
 }
 
 impl Builder {
     fn error(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, rule: &'static str, message: String) {
         let (line, column) = doc.position(node.range().start);
-        self.errors.push(SchemaError::new(rule, message, doc.path, line, column));
+        self.errors
+            .push(SchemaError::new(rule, message, doc.path, line, column));
     }
 
     fn schema_settings<'t>(
@@ -298,7 +343,13 @@ impl Builder {
         target: NamespaceId,
     ) -> Doc<'t> {
         let mut line_starts = vec![0];
-        line_starts.extend(d.text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        line_starts.extend(
+            d.text
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         let mut doc = Doc {
             id: DocumentId(index as u32),
             path: &d.path,
@@ -312,14 +363,23 @@ impl Builder {
             final_default: DerivationSet::EMPTY,
         };
         doc.elements_qualified = self.form(&doc, root, "elementFormDefault").unwrap_or(false);
-        doc.attributes_qualified = self.form(&doc, root, "attributeFormDefault").unwrap_or(false);
+        doc.attributes_qualified = self
+            .form(&doc, root, "attributeFormDefault")
+            .unwrap_or(false);
         let all = DerivationSet::EXTENSION
             .union(DerivationSet::RESTRICTION)
             .union(DerivationSet::SUBSTITUTION)
             .union(DerivationSet::LIST)
             .union(DerivationSet::UNION);
         doc.block_default = self
-            .derivation_attr(&doc, root, "blockDefault", DerivationSet::EXTENSION.union(DerivationSet::RESTRICTION).union(DerivationSet::SUBSTITUTION))
+            .derivation_attr(
+                &doc,
+                root,
+                "blockDefault",
+                DerivationSet::EXTENSION
+                    .union(DerivationSet::RESTRICTION)
+                    .union(DerivationSet::SUBSTITUTION),
+            )
             .unwrap_or_default();
         doc.final_default = self
             .derivation_attr(&doc, root, "finalDefault", all.union(DerivationSet::EMPTY))
@@ -364,7 +424,13 @@ impl Builder {
                     self.check_content(
                         doc,
                         c,
-                        &[any_number(&["annotation", "simpleType", "complexType", "group", "attributeGroup"])],
+                        &[any_number(&[
+                            "annotation",
+                            "simpleType",
+                            "complexType",
+                            "group",
+                            "attributeGroup",
+                        ])],
                     );
                 }
                 _ => {}
@@ -380,33 +446,66 @@ impl Builder {
                 doc,
                 node,
                 "s4s-att-must-appear",
-                format!("top-level xs:{} requires the attribute 'name'", node.tag_name().name()),
+                format!(
+                    "top-level xs:{} requires the attribute 'name'",
+                    node.tag_name().name()
+                ),
             );
             return None;
         };
         let name = collapse(name);
         if !is_ncname(name) {
-            self.error(doc, node, "s4s-att-invalid-value", format!("name '{name}' is not an NCName"));
+            self.error(
+                doc,
+                node,
+                "s4s-att-invalid-value",
+                format!("name '{name}' is not an NCName"),
+            );
             return None;
         }
-        Some(QName { namespace: doc.target, local: name.into() })
+        Some(QName {
+            namespace: doc.target,
+            local: name.into(),
+        })
     }
 
-    fn register(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, kind: Kind, redefinition: bool) -> Option<Slot2> {
+    fn register(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        kind: Kind,
+        redefinition: bool,
+    ) -> Option<Slot2> {
         let name = self.top_name(doc, node)?;
         let m = &self.model;
         let exists = match kind {
             Kind::Element => m.global_elements.get(name.namespace, &name.local).is_some(),
-            Kind::Attribute => m.global_attributes.get(name.namespace, &name.local).is_some(),
-            Kind::SimpleType | Kind::ComplexType => m.global_types.get(name.namespace, &name.local).is_some(),
+            Kind::Attribute => m
+                .global_attributes
+                .get(name.namespace, &name.local)
+                .is_some(),
+            Kind::SimpleType | Kind::ComplexType => {
+                m.global_types.get(name.namespace, &name.local).is_some()
+            }
             Kind::Group => m.global_groups.get(name.namespace, &name.local).is_some(),
-            Kind::AttributeGroup => m.global_attribute_groups.get(name.namespace, &name.local).is_some(),
-            Kind::Notation => m.global_notations.get(name.namespace, &name.local).is_some(),
+            Kind::AttributeGroup => m
+                .global_attribute_groups
+                .get(name.namespace, &name.local)
+                .is_some(),
+            Kind::Notation => m
+                .global_notations
+                .get(name.namespace, &name.local)
+                .is_some(),
         };
         if exists && !redefinition {
             // The first definition keeps the name, so later references resolve consistently.
             let shown = self.model.display_name(&name);
-            self.error(doc, node, "sch-props-correct.2", format!("duplicate top-level {} '{shown}'", kind.noun()));
+            self.error(
+                doc,
+                node,
+                "sch-props-correct.2",
+                format!("duplicate top-level {} '{shown}'", kind.noun()),
+            );
             return None;
         }
         let location = doc.location(node);
@@ -445,7 +544,10 @@ impl Builder {
                 let id = GroupId(m.groups.len() as u32);
                 m.groups.push(GroupDef {
                     name: name.clone(),
-                    model_group: ModelGroup { compositor: Compositor::Sequence, particles: Vec::new() },
+                    model_group: ModelGroup {
+                        compositor: Compositor::Sequence,
+                        particles: Vec::new(),
+                    },
                     location,
                 });
                 m.global_groups.insert(&name, id);
@@ -465,7 +567,12 @@ impl Builder {
             }
             Kind::Notation => {
                 let id = NotationId(m.notations.len() as u32);
-                m.notations.push(Notation { name: name.clone(), public: None, system: None, location });
+                m.notations.push(Notation {
+                    name: name.clone(),
+                    public: None,
+                    system: None,
+                    location,
+                });
                 m.global_notations.insert(&name, id);
                 Slot2::Notation(id)
             }
@@ -473,12 +580,28 @@ impl Builder {
         Some(slot)
     }
 
-    fn register_redefinition(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, kind: Kind) -> Option<(Slot2, Original)> {
+    fn register_redefinition(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        kind: Kind,
+    ) -> Option<(Slot2, Original)> {
         let name_attr = node.attribute("name").map(collapse)?;
-        let name = QName { namespace: doc.target, local: name_attr.into() };
+        let name = QName {
+            namespace: doc.target,
+            local: name_attr.into(),
+        };
         let original = match kind {
-            Kind::SimpleType | Kind::ComplexType => self.model.global_types.get(name.namespace, &name.local).map(Original::Type),
-            Kind::Group => self.model.global_groups.get(name.namespace, &name.local).map(Original::Group),
+            Kind::SimpleType | Kind::ComplexType => self
+                .model
+                .global_types
+                .get(name.namespace, &name.local)
+                .map(Original::Type),
+            Kind::Group => self
+                .model
+                .global_groups
+                .get(name.namespace, &name.local)
+                .map(Original::Group),
             Kind::AttributeGroup => self
                 .model
                 .global_attribute_groups
@@ -497,12 +620,19 @@ impl Builder {
                 doc,
                 node,
                 rule,
-                format!("xs:redefine of {} '{shown}', which the redefined schema does not define", kind.noun()),
+                format!(
+                    "xs:redefine of {} '{shown}', which the redefined schema does not define",
+                    kind.noun()
+                ),
             );
             return None;
         };
-        if let (Original::Type(t), true) = (original, matches!(kind, Kind::SimpleType | Kind::ComplexType)) {
-            let original_simple = matches!(self.model.types.get(t.index()), Some(TypeDef::Simple(_)));
+        if let (Original::Type(t), true) = (
+            original,
+            matches!(kind, Kind::SimpleType | Kind::ComplexType),
+        ) {
+            let original_simple =
+                matches!(self.model.types.get(t.index()), Some(TypeDef::Simple(_)));
             if original_simple != (kind == Kind::SimpleType) {
                 self.error(
                     doc,
@@ -519,14 +649,24 @@ impl Builder {
 
     // ---- pass 2 ----
 
-    fn build_top_level(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, slot: Slot2, original: Original) {
+    fn build_top_level(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        slot: Slot2,
+        original: Original,
+    ) {
         match slot {
             Slot2::Element(id) => {
                 self.element_decl(doc, node, Some(id));
             }
             Slot2::Attribute(id) => self.global_attribute(doc, node, id),
             Slot2::Type(id) => {
-                let orig = if let Original::Type(t) = original { Some(t) } else { None };
+                let orig = if let Original::Type(t) = original {
+                    Some(t)
+                } else {
+                    None
+                };
                 if node.tag_name().name() == "simpleType" {
                     self.simple_type(doc, node, Some(id), orig);
                 } else {
@@ -534,11 +674,19 @@ impl Builder {
                 }
             }
             Slot2::Group(id) => {
-                let orig = if let Original::Group(g) = original { Some(g) } else { None };
+                let orig = if let Original::Group(g) = original {
+                    Some(g)
+                } else {
+                    None
+                };
                 self.group_def(doc, node, id, orig);
             }
             Slot2::AttributeGroup(id) => {
-                let orig = if let Original::AttributeGroup(g) = original { Some(g) } else { None };
+                let orig = if let Original::AttributeGroup(g) = original {
+                    Some(g)
+                } else {
+                    None
+                };
                 self.attribute_group_def(doc, node, id, orig);
             }
             Slot2::Notation(id) => self.notation(doc, node, id),
@@ -555,55 +703,116 @@ impl Builder {
     }
 
     /// Builds an element declaration: top-level (`slot` given) or local.
-    fn element_decl(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, slot: Option<ElementId>) -> Option<ElementId> {
+    fn element_decl(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        slot: Option<ElementId>,
+    ) -> Option<ElementId> {
         let global = slot.is_some();
         if global {
             self.check_attributes(
                 doc,
                 node,
-                &["abstract", "block", "default", "final", "fixed", "name", "nillable", "substitutionGroup", "type"],
+                &[
+                    "abstract",
+                    "block",
+                    "default",
+                    "final",
+                    "fixed",
+                    "name",
+                    "nillable",
+                    "substitutionGroup",
+                    "type",
+                ],
             );
         } else {
             self.check_attributes(
                 doc,
                 node,
-                &["block", "default", "fixed", "form", "maxOccurs", "minOccurs", "name", "nillable", "type", "ref"],
+                &[
+                    "block",
+                    "default",
+                    "fixed",
+                    "form",
+                    "maxOccurs",
+                    "minOccurs",
+                    "name",
+                    "nillable",
+                    "type",
+                    "ref",
+                ],
             );
         }
         self.check_content(
             doc,
             node,
-            &[ANNOTATION, opt(&["simpleType", "complexType"]), any_number(&["unique", "key", "keyref"])],
+            &[
+                ANNOTATION,
+                opt(&["simpleType", "complexType"]),
+                any_number(&["unique", "key", "keyref"]),
+            ],
         );
         let location = doc.location(node);
         let name = match slot {
-            Some(id) => self.model.elements.get(id.index()).map(|e| e.name.clone())?,
+            Some(id) => self
+                .model
+                .elements
+                .get(id.index())
+                .map(|e| e.name.clone())?,
             None => {
                 let Some(local) = node.attribute("name").map(collapse) else {
-                    self.error(doc, node, "src-element.2.1", "a local xs:element needs 'name' or 'ref'".to_owned());
+                    self.error(
+                        doc,
+                        node,
+                        "src-element.2.1",
+                        "a local xs:element needs 'name' or 'ref'".to_owned(),
+                    );
                     return None;
                 };
                 if !is_ncname(local) {
-                    self.error(doc, node, "s4s-att-invalid-value", format!("name '{local}' is not an NCName"));
+                    self.error(
+                        doc,
+                        node,
+                        "s4s-att-invalid-value",
+                        format!("name '{local}' is not an NCName"),
+                    );
                 }
-                let qualified = self.form(doc, node, "form").unwrap_or(doc.elements_qualified);
-                let namespace = if qualified { doc.target } else { NamespaceId::ABSENT };
-                QName { namespace, local: local.into() }
+                let qualified = self
+                    .form(doc, node, "form")
+                    .unwrap_or(doc.elements_qualified);
+                let namespace = if qualified {
+                    doc.target
+                } else {
+                    NamespaceId::ABSENT
+                };
+                QName {
+                    namespace,
+                    local: local.into(),
+                }
             }
         };
         let id = match slot {
             Some(id) => id,
             None => {
                 let id = ElementId(self.model.elements.len() as u32);
-                self.model.elements.push(placeholder_element(name.clone(), location));
+                self.model
+                    .elements
+                    .push(placeholder_element(name.clone(), location));
                 id
             }
         };
         let value_constraint = self.value_constraint(doc, node, "src-element.1");
         let type_attr = node.attribute("type");
-        let anonymous = xsd_children(node).find(|c| matches!(c.tag_name().name(), "simpleType" | "complexType"));
+        let anonymous = xsd_children(node)
+            .find(|c| matches!(c.tag_name().name(), "simpleType" | "complexType"));
         if type_attr.is_some() && anonymous.is_some() {
-            self.error(doc, node, "src-element.3", "xs:element has both a 'type' attribute and an anonymous type".to_owned());
+            self.error(
+                doc,
+                node,
+                "src-element.3",
+                "xs:element has both a 'type' attribute and an anonymous type".to_owned(),
+            );
         }
         let substitution_group = if global {
             node.attribute("substitutionGroup")
@@ -613,7 +822,8 @@ impl Builder {
             None
         };
         let type_def = if let Some(t) = type_attr {
-            self.type_ref(doc, node, t, false).unwrap_or(TypeRef::Builtin(BuiltinType::AnyType))
+            self.type_ref(doc, node, t, false)
+                .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType))
         } else if let Some(a) = anonymous {
             let t = if a.tag_name().name() == "simpleType" {
                 self.simple_type(doc, a, None, None)
@@ -627,14 +837,20 @@ impl Builder {
             }
             TypeRef::Builtin(BuiltinType::AnyType)
         };
-        let all_block = DerivationSet::EXTENSION.union(DerivationSet::RESTRICTION).union(DerivationSet::SUBSTITUTION);
+        let all_block = DerivationSet::EXTENSION
+            .union(DerivationSet::RESTRICTION)
+            .union(DerivationSet::SUBSTITUTION);
         let ext_restr = DerivationSet::EXTENSION.union(DerivationSet::RESTRICTION);
         let block = self
             .derivation_attr(doc, node, "block", all_block)
-            .unwrap_or(DerivationSet::from_bits(doc.block_default.bits() & all_block.bits()));
+            .unwrap_or(DerivationSet::from_bits(
+                doc.block_default.bits() & all_block.bits(),
+            ));
         let final_set = if global {
             self.derivation_attr(doc, node, "final", ext_restr)
-                .unwrap_or(DerivationSet::from_bits(doc.final_default.bits() & ext_restr.bits()))
+                .unwrap_or(DerivationSet::from_bits(
+                    doc.final_default.bits() & ext_restr.bits(),
+                ))
         } else {
             DerivationSet::EMPTY
         };
@@ -668,24 +884,42 @@ impl Builder {
         Some(id)
     }
 
-    fn identity_constraint(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, element: ElementId) -> Option<IdentityConstraintId> {
+    fn identity_constraint(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        element: ElementId,
+    ) -> Option<IdentityConstraintId> {
         let keyref = node.tag_name().name() == "keyref";
         if keyref {
             self.check_attributes(doc, node, &["name", "refer"]);
         } else {
             self.check_attributes(doc, node, &["name"]);
         }
-        self.check_content(doc, node, &[ANNOTATION, one(&["selector"]), at_least_one(&["field"])]);
+        self.check_content(
+            doc,
+            node,
+            &[ANNOTATION, one(&["selector"]), at_least_one(&["field"])],
+        );
         let name = self.top_name(doc, node)?;
         let location = doc.location(node);
         let xpath = |b: &mut Builder, n: Node<'_, '_>| -> Option<XPathExpr> {
             b.check_attributes(doc, n, &["xpath"]);
             b.check_content(doc, n, ANNOTATION_ONLY);
             let Some(text) = n.attribute("xpath") else {
-                b.error(doc, n, "s4s-att-must-appear", format!("xs:{} requires the attribute 'xpath'", n.tag_name().name()));
+                b.error(
+                    doc,
+                    n,
+                    "s4s-att-must-appear",
+                    format!("xs:{} requires the attribute 'xpath'", n.tag_name().name()),
+                );
                 return None;
             };
-            Some(XPathExpr { text: text.to_owned(), namespaces: b.scope(n), location: doc.location(n) })
+            Some(XPathExpr {
+                text: text.to_owned(),
+                namespaces: b.scope(n),
+                location: doc.location(n),
+            })
         };
         let selector = child(node, "selector").and_then(|s| xpath(self, s))?;
         let fields: Vec<XPathExpr> = xsd_children(node)
@@ -697,22 +931,45 @@ impl Builder {
             "key" => IdentityConstraintKind::Key,
             "unique" => IdentityConstraintKind::Unique,
             _ => {
-                match node.attribute("refer").and_then(|r| self.qname(doc, node, r)) {
+                match node
+                    .attribute("refer")
+                    .and_then(|r| self.qname(doc, node, r))
+                {
                     Some(q) => self.pending_refers.push((id, q, location)),
-                    None if node.attribute("refer").is_none() => {
-                        self.error(doc, node, "s4s-att-must-appear", "xs:keyref requires the attribute 'refer'".to_owned())
-                    }
+                    None if node.attribute("refer").is_none() => self.error(
+                        doc,
+                        node,
+                        "s4s-att-must-appear",
+                        "xs:keyref requires the attribute 'refer'".to_owned(),
+                    ),
                     None => {}
                 }
                 // Placeholder until `resolve` sets the referenced key.
                 IdentityConstraintKind::KeyRef { refer: id }
             }
         };
-        if self.model.global_identity_constraints.insert(&name, id).is_some() {
+        if self
+            .model
+            .global_identity_constraints
+            .insert(&name, id)
+            .is_some()
+        {
             let shown = self.model.display_name(&name);
-            self.error(doc, node, "sch-props-correct.2", format!("duplicate identity constraint '{shown}'"));
+            self.error(
+                doc,
+                node,
+                "sch-props-correct.2",
+                format!("duplicate identity constraint '{shown}'"),
+            );
         }
-        self.model.identity_constraints.push(IdentityConstraint { name, kind, selector, fields, element, location });
+        self.model.identity_constraints.push(IdentityConstraint {
+            name,
+            kind,
+            selector,
+            fields,
+            element,
+            location,
+        });
         Some(id)
     }
 
@@ -728,11 +985,21 @@ impl Builder {
             a.value_constraint = value_constraint;
             a.namespaces = namespaces;
             if &*local == "xmlns" {
-                self.error(doc, node, "no-xmlns", "an attribute must not be named 'xmlns'".to_owned());
+                self.error(
+                    doc,
+                    node,
+                    "no-xmlns",
+                    "an attribute must not be named 'xmlns'".to_owned(),
+                );
             }
         }
         if self.model.namespaces.uri(doc.target) == Some(XSI_NS) {
-            self.error(doc, node, "no-xsi", format!("attributes must not be declared in the namespace {XSI_NS}"));
+            self.error(
+                doc,
+                node,
+                "no-xsi",
+                format!("attributes must not be declared in the namespace {XSI_NS}"),
+            );
         }
     }
 
@@ -740,10 +1007,17 @@ impl Builder {
         let anonymous = child(node, "simpleType");
         match (node.attribute("type"), anonymous) {
             (Some(_), Some(_)) => {
-                self.error(doc, node, "src-attribute.4", "xs:attribute has both a 'type' attribute and an anonymous type".to_owned());
+                self.error(
+                    doc,
+                    node,
+                    "src-attribute.4",
+                    "xs:attribute has both a 'type' attribute and an anonymous type".to_owned(),
+                );
                 TypeRef::Builtin(BuiltinType::AnySimpleType)
             }
-            (Some(t), None) => self.type_ref(doc, node, t, true).unwrap_or(TypeRef::Builtin(BuiltinType::AnySimpleType)),
+            (Some(t), None) => self
+                .type_ref(doc, node, t, true)
+                .unwrap_or(TypeRef::Builtin(BuiltinType::AnySimpleType)),
             (None, Some(a)) => TypeRef::Defined(self.simple_type(doc, a, None, None)),
             (None, None) => TypeRef::Builtin(BuiltinType::AnySimpleType),
         }
@@ -751,7 +1025,11 @@ impl Builder {
 
     /// A local attribute (declaration or reference) inside a complex type or attribute group.
     fn attribute_use(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> Option<AttributeUse> {
-        self.check_attributes(doc, node, &["default", "fixed", "form", "name", "ref", "type", "use"]);
+        self.check_attributes(
+            doc,
+            node,
+            &["default", "fixed", "form", "name", "ref", "type", "use"],
+        );
         self.check_content(doc, node, &[ANNOTATION, opt(&["simpleType"])]);
         let location = doc.location(node);
         let use_kind = match node.attribute("use").map(collapse) {
@@ -759,60 +1037,115 @@ impl Builder {
             Some("required") => AttributeUseKind::Required,
             Some("prohibited") => AttributeUseKind::Prohibited,
             Some(other) => {
-                self.error(doc, node, "s4s-att-invalid-value", format!("use='{other}' is not optional, required or prohibited"));
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("use='{other}' is not optional, required or prohibited"),
+                );
                 AttributeUseKind::Optional
             }
         };
         let value_constraint = self.value_constraint(doc, node, "src-attribute.1");
         if node.has_attribute("default") && use_kind != AttributeUseKind::Optional {
-            self.error(doc, node, "src-attribute.2", "an attribute with a default must have use='optional'".to_owned());
+            self.error(
+                doc,
+                node,
+                "src-attribute.2",
+                "an attribute with a default must have use='optional'".to_owned(),
+            );
         }
         match (node.attribute("ref"), node.attribute("name")) {
             (Some(_), Some(_)) | (None, None) => {
-                self.error(doc, node, "src-attribute.3.1", "xs:attribute needs exactly one of 'name' and 'ref'".to_owned());
+                self.error(
+                    doc,
+                    node,
+                    "src-attribute.3.1",
+                    "xs:attribute needs exactly one of 'name' and 'ref'".to_owned(),
+                );
                 None
             }
             (Some(r), None) => {
-                if node.has_attribute("form") || node.has_attribute("type") || child(node, "simpleType").is_some() {
+                if node.has_attribute("form")
+                    || node.has_attribute("type")
+                    || child(node, "simpleType").is_some()
+                {
                     self.error(
                         doc,
                         node,
                         "src-attribute.3.2",
-                        "an attribute reference must not have 'form', 'type' or an anonymous type".to_owned(),
+                        "an attribute reference must not have 'form', 'type' or an anonymous type"
+                            .to_owned(),
                     );
                 }
                 let q = self.qname(doc, node, r)?;
-                let declaration = self.lookup(doc, node, &q, Kind::Attribute).and_then(|s| match s {
-                    Slot2::Attribute(a) => Some(a),
-                    _ => None,
-                })?;
-                Some(AttributeUse { declaration, use_kind, value_constraint, location })
+                let declaration =
+                    self.lookup(doc, node, &q, Kind::Attribute)
+                        .and_then(|s| match s {
+                            Slot2::Attribute(a) => Some(a),
+                            _ => None,
+                        })?;
+                Some(AttributeUse {
+                    declaration,
+                    use_kind,
+                    value_constraint,
+                    location,
+                })
             }
             (None, Some(local)) => {
                 let local = collapse(local);
                 if !is_ncname(local) {
-                    self.error(doc, node, "s4s-att-invalid-value", format!("name '{local}' is not an NCName"));
+                    self.error(
+                        doc,
+                        node,
+                        "s4s-att-invalid-value",
+                        format!("name '{local}' is not an NCName"),
+                    );
                 }
                 if local == "xmlns" {
-                    self.error(doc, node, "no-xmlns", "an attribute must not be named 'xmlns'".to_owned());
+                    self.error(
+                        doc,
+                        node,
+                        "no-xmlns",
+                        "an attribute must not be named 'xmlns'".to_owned(),
+                    );
                 }
-                let qualified = self.form(doc, node, "form").unwrap_or(doc.attributes_qualified);
-                let namespace = if qualified { doc.target } else { NamespaceId::ABSENT };
+                let qualified = self
+                    .form(doc, node, "form")
+                    .unwrap_or(doc.attributes_qualified);
+                let namespace = if qualified {
+                    doc.target
+                } else {
+                    NamespaceId::ABSENT
+                };
                 if qualified && self.model.namespaces.uri(doc.target) == Some(XSI_NS) {
-                    self.error(doc, node, "no-xsi", format!("attributes must not be declared in the namespace {XSI_NS}"));
+                    self.error(
+                        doc,
+                        node,
+                        "no-xsi",
+                        format!("attributes must not be declared in the namespace {XSI_NS}"),
+                    );
                 }
                 let type_def = self.attribute_type(doc, node);
                 let namespaces = self.scope(node);
                 let declaration = AttributeId(self.model.attributes.len() as u32);
                 self.model.attributes.push(AttributeDecl {
-                    name: QName { namespace, local: local.into() },
+                    name: QName {
+                        namespace,
+                        local: local.into(),
+                    },
                     global: false,
                     type_def,
                     value_constraint,
                     namespaces,
                     location,
                 });
-                Some(AttributeUse { declaration, use_kind, value_constraint: None, location })
+                Some(AttributeUse {
+                    declaration,
+                    use_kind,
+                    value_constraint: None,
+                    location,
+                })
             }
         }
     }
@@ -838,21 +1171,36 @@ impl Builder {
                         continue;
                     }
                     let Some(r) = c.attribute("ref") else {
-                        self.error(doc, c, "s4s-att-must-appear", "xs:attributeGroup reference requires 'ref'".to_owned());
+                        self.error(
+                            doc,
+                            c,
+                            "s4s-att-must-appear",
+                            "xs:attributeGroup reference requires 'ref'".to_owned(),
+                        );
                         continue;
                     };
-                    let Some(q) = self.qname(doc, c, r) else { continue };
+                    let Some(q) = self.qname(doc, c, r) else {
+                        continue;
+                    };
                     if let Some((name, original)) = redefining {
                         if q == *name {
                             self_refs += 1;
                             if self_refs > 1 {
-                                self.error(doc, c, "src-redefine.7.1", "more than one self-reference in a redefined attribute group".to_owned());
+                                self.error(
+                                    doc,
+                                    c,
+                                    "src-redefine.7.1",
+                                    "more than one self-reference in a redefined attribute group"
+                                        .to_owned(),
+                                );
                             }
                             groups.push(original);
                             continue;
                         }
                     }
-                    if let Some(Slot2::AttributeGroup(g)) = self.lookup(doc, c, &q, Kind::AttributeGroup) {
+                    if let Some(Slot2::AttributeGroup(g)) =
+                        self.lookup(doc, c, &q, Kind::AttributeGroup)
+                    {
                         groups.push(g);
                     }
                 }
@@ -867,13 +1215,27 @@ impl Builder {
         (uses, wildcards, groups)
     }
 
-    fn attribute_group_def(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, id: AttributeGroupId, original: Option<AttributeGroupId>) {
+    fn attribute_group_def(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        id: AttributeGroupId,
+        original: Option<AttributeGroupId>,
+    ) {
         self.check_attributes(doc, node, &["name"]);
         let mut slots = vec![ANNOTATION];
         slots.extend(ATTRIBUTE_SLOTS);
         self.check_content(doc, node, &slots);
-        let Some(name) = self.model.attribute_groups.get(id.index()).map(|g| g.name.clone()) else { return };
-        let (uses, wildcards, groups) = self.attribute_content(doc, node, original.map(|o| (&name, o)));
+        let Some(name) = self
+            .model
+            .attribute_groups
+            .get(id.index())
+            .map(|g| g.name.clone())
+        else {
+            return;
+        };
+        let (uses, wildcards, groups) =
+            self.attribute_content(doc, node, original.map(|o| (&name, o)));
         if let Some(g) = self.model.attribute_groups.get_mut(id.index()) {
             g.attribute_uses = uses;
             g.attribute_wildcards = wildcards;
@@ -888,7 +1250,12 @@ impl Builder {
             Some("lax") => ProcessContents::Lax,
             Some("skip") => ProcessContents::Skip,
             Some(other) => {
-                self.error(doc, node, "s4s-att-invalid-value", format!("processContents='{other}' is not strict, lax or skip"));
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("processContents='{other}' is not strict, lax or skip"),
+                );
                 ProcessContents::Strict
             }
         };
@@ -902,7 +1269,12 @@ impl Builder {
                         "##targetNamespace" => doc.target,
                         "##local" => NamespaceId::ABSENT,
                         t if t.starts_with("##") => {
-                            self.error(doc, node, "s4s-att-invalid-value", format!("'{t}' is not allowed in a namespace list"));
+                            self.error(
+                                doc,
+                                node,
+                                "s4s-att-invalid-value",
+                                format!("'{t}' is not allowed in a namespace list"),
+                            );
                             continue;
                         }
                         t => self.model.namespaces.intern(Some(t)),
@@ -914,14 +1286,32 @@ impl Builder {
                 NamespaceConstraint::Set(set)
             }
         };
-        Some(Wildcard { namespaces, process_contents, location })
+        Some(Wildcard {
+            namespaces,
+            process_contents,
+            location,
+        })
     }
 
-    fn group_def(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, id: GroupId, original: Option<GroupId>) {
+    fn group_def(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        id: GroupId,
+        original: Option<GroupId>,
+    ) {
         self.check_attributes(doc, node, &["name"]);
-        self.check_content(doc, node, &[ANNOTATION, one(&["all", "choice", "sequence"])]);
-        let Some(name) = self.model.groups.get(id.index()).map(|g| g.name.clone()) else { return };
-        let Some(compositor_node) = xsd_children(node).find(|c| matches!(c.tag_name().name(), "all" | "choice" | "sequence")) else {
+        self.check_content(
+            doc,
+            node,
+            &[ANNOTATION, one(&["all", "choice", "sequence"])],
+        );
+        let Some(name) = self.model.groups.get(id.index()).map(|g| g.name.clone()) else {
+            return;
+        };
+        let Some(compositor_node) = xsd_children(node)
+            .find(|c| matches!(c.tag_name().name(), "all" | "choice" | "sequence"))
+        else {
             return;
         };
         for a in ["minOccurs", "maxOccurs"] {
@@ -934,8 +1324,14 @@ impl Builder {
                 );
             }
         }
-        let ctx = Ctx { redefining_group: original.map(|o| (&name, o)) };
-        if let Some(Particle { term: Term::ModelGroup(mg), .. }) = self.particle(doc, compositor_node, &ctx) {
+        let ctx = Ctx {
+            redefining_group: original.map(|o| (&name, o)),
+        };
+        if let Some(Particle {
+            term: Term::ModelGroup(mg),
+            ..
+        }) = self.particle(doc, compositor_node, &ctx)
+        {
             if let Some(g) = self.model.groups.get_mut(id.index()) {
                 g.model_group = mg;
             }
@@ -949,17 +1345,42 @@ impl Builder {
         let max_occurs = self.max_occurs(doc, node);
         if let MaxOccurs::Bounded(max) = max_occurs {
             if min_occurs > max {
-                self.error(doc, node, "p-props-correct.2.1", format!("minOccurs ({min_occurs}) is greater than maxOccurs ({max})"));
+                self.error(
+                    doc,
+                    node,
+                    "p-props-correct.2.1",
+                    format!("minOccurs ({min_occurs}) is greater than maxOccurs ({max})"),
+                );
             }
         }
         let local = node.tag_name().name();
         let term = match local {
             "element" => {
                 if let Some(r) = node.attribute("ref") {
-                    self.check_attributes(doc, node, &["ref", "minOccurs", "maxOccurs", "name", "block", "default", "fixed", "form", "nillable", "type"]);
+                    self.check_attributes(
+                        doc,
+                        node,
+                        &[
+                            "ref",
+                            "minOccurs",
+                            "maxOccurs",
+                            "name",
+                            "block",
+                            "default",
+                            "fixed",
+                            "form",
+                            "nillable",
+                            "type",
+                        ],
+                    );
                     self.check_content(doc, node, ANNOTATION_ONLY);
                     if node.has_attribute("name") {
-                        self.error(doc, node, "src-element.2.1", "xs:element must not have both 'name' and 'ref'".to_owned());
+                        self.error(
+                            doc,
+                            node,
+                            "src-element.2.1",
+                            "xs:element must not have both 'name' and 'ref'".to_owned(),
+                        );
                     }
                     let forbidden = ["nillable", "default", "fixed", "form", "block", "type"];
                     if forbidden.iter().any(|a| node.has_attribute(*a))
@@ -982,7 +1403,12 @@ impl Builder {
                 self.check_attributes(doc, node, &["ref", "minOccurs", "maxOccurs"]);
                 self.check_content(doc, node, ANNOTATION_ONLY);
                 let Some(r) = node.attribute("ref") else {
-                    self.error(doc, node, "s4s-att-must-appear", "a group reference requires 'ref'".to_owned());
+                    self.error(
+                        doc,
+                        node,
+                        "s4s-att-must-appear",
+                        "a group reference requires 'ref'".to_owned(),
+                    );
                     return None;
                 };
                 let q = self.qname(doc, node, r)?;
@@ -991,7 +1417,12 @@ impl Builder {
                         if min_occurs != 1 || max_occurs != MaxOccurs::Bounded(1) {
                             self.error(doc, node, "src-redefine.6.1.2", "the self-reference of a redefined group must have minOccurs and maxOccurs 1".to_owned());
                         }
-                        return Some(Particle { min_occurs, max_occurs, term: Term::Group(original), location });
+                        return Some(Particle {
+                            min_occurs,
+                            max_occurs,
+                            term: Term::Group(original),
+                            location,
+                        });
                     }
                 }
                 match self.lookup(doc, node, &q, Kind::Group)? {
@@ -1009,7 +1440,12 @@ impl Builder {
                 if compositor == Compositor::All {
                     self.check_content(doc, node, &[ANNOTATION, any_number(&["element"])]);
                     if min_occurs > 1 || max_occurs != MaxOccurs::Bounded(1) {
-                        self.error(doc, node, "s4s-att-invalid-value", "xs:all must have minOccurs 0 or 1 and maxOccurs 1".to_owned());
+                        self.error(
+                            doc,
+                            node,
+                            "s4s-att-invalid-value",
+                            "xs:all must have minOccurs 0 or 1 and maxOccurs 1".to_owned(),
+                        );
                     }
                 } else {
                     self.check_content(doc, node, &[ANNOTATION, any_number(PARTICLES)]);
@@ -1026,24 +1462,47 @@ impl Builder {
                         if compositor == Compositor::All
                             && !matches!(p.max_occurs, MaxOccurs::Bounded(0 | 1))
                         {
-                            self.error(doc, c, "cos-all-limited.2", "elements in xs:all must have maxOccurs 0 or 1".to_owned());
+                            self.error(
+                                doc,
+                                c,
+                                "cos-all-limited.2",
+                                "elements in xs:all must have maxOccurs 0 or 1".to_owned(),
+                            );
                         }
                         particles.push(p);
                     }
                 }
-                Term::ModelGroup(ModelGroup { compositor, particles })
+                Term::ModelGroup(ModelGroup {
+                    compositor,
+                    particles,
+                })
             }
             "any" => {
-                self.check_attributes(doc, node, &["minOccurs", "maxOccurs", "namespace", "processContents"]);
+                self.check_attributes(
+                    doc,
+                    node,
+                    &["minOccurs", "maxOccurs", "namespace", "processContents"],
+                );
                 self.check_content(doc, node, ANNOTATION_ONLY);
                 Term::Wildcard(self.wildcard(doc, node)?)
             }
             _ => return None,
         };
-        Some(Particle { min_occurs, max_occurs, term, location })
+        Some(Particle {
+            min_occurs,
+            max_occurs,
+            term,
+            location,
+        })
     }
 
-    fn complex_type(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, slot: Option<TypeId>, original: Option<TypeId>) -> TypeId {
+    fn complex_type(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        slot: Option<TypeId>,
+        original: Option<TypeId>,
+    ) -> TypeId {
         let location = doc.location(node);
         let id = match slot {
             Some(id) => id,
@@ -1053,103 +1512,165 @@ impl Builder {
                 id
             }
         };
-        let name = slot.and_then(|s| self.model.types.get(s.index()).and_then(TypeDef::name).cloned());
+        let name = slot.and_then(|s| {
+            self.model
+                .types
+                .get(s.index())
+                .and_then(TypeDef::name)
+                .cloned()
+        });
         if name.is_some() {
             self.check_attributes(doc, node, &["abstract", "block", "final", "mixed", "name"]);
         } else {
             self.check_attributes(doc, node, &["mixed"]);
         }
-        let mut slots = vec![ANNOTATION, opt(&["simpleContent", "complexContent", "group", "all", "choice", "sequence"])];
+        let mut slots = vec![
+            ANNOTATION,
+            opt(&[
+                "simpleContent",
+                "complexContent",
+                "group",
+                "all",
+                "choice",
+                "sequence",
+            ]),
+        ];
         slots.extend(ATTRIBUTE_SLOTS);
         self.check_content(doc, node, &slots);
         let ext_restr = DerivationSet::EXTENSION.union(DerivationSet::RESTRICTION);
         let block = self
             .derivation_attr(doc, node, "block", ext_restr)
-            .unwrap_or(DerivationSet::from_bits(doc.block_default.bits() & ext_restr.bits()));
+            .unwrap_or(DerivationSet::from_bits(
+                doc.block_default.bits() & ext_restr.bits(),
+            ));
         let final_set = self
             .derivation_attr(doc, node, "final", ext_restr)
-            .unwrap_or(DerivationSet::from_bits(doc.final_default.bits() & ext_restr.bits()));
+            .unwrap_or(DerivationSet::from_bits(
+                doc.final_default.bits() & ext_restr.bits(),
+            ));
         let is_abstract = self.boolean(doc, node, "abstract").unwrap_or(false);
         let mut mixed = self.boolean(doc, node, "mixed").unwrap_or(false);
-        let ctx = Ctx { redefining_group: None };
+        let ctx = Ctx {
+            redefining_group: None,
+        };
 
         let simple_content = child(node, "simpleContent");
         let complex_content = child(node, "complexContent");
-        let (base, derivation, content, attr_holder) = if let Some(sc) = simple_content.or(complex_content) {
-            if xsd_children(node).any(|c| ATTRS.contains(&c.tag_name().name()) || c.tag_name().name() == "anyAttribute") {
-                self.error(
-                    doc,
-                    node,
-                    "s4s-elt-invalid-content.1",
-                    format!("attributes must be declared inside xs:{}, not beside it", sc.tag_name().name()),
-                );
-            }
-            let is_simple = sc.tag_name().name() == "simpleContent";
-            if is_simple {
-                self.check_attributes(doc, sc, &[]);
-            } else {
-                self.check_attributes(doc, sc, &["mixed"]);
-                if let Some(m) = self.boolean(doc, sc, "mixed") {
-                    mixed = m;
+        let (base, derivation, content, attr_holder) =
+            if let Some(sc) = simple_content.or(complex_content) {
+                if xsd_children(node).any(|c| {
+                    ATTRS.contains(&c.tag_name().name()) || c.tag_name().name() == "anyAttribute"
+                }) {
+                    self.error(
+                        doc,
+                        node,
+                        "s4s-elt-invalid-content.1",
+                        format!(
+                            "attributes must be declared inside xs:{}, not beside it",
+                            sc.tag_name().name()
+                        ),
+                    );
                 }
-            }
-            self.check_content(doc, sc, &[ANNOTATION, one(&["restriction", "extension"])]);
-            let Some(der) = xsd_children(sc).find(|c| matches!(c.tag_name().name(), "restriction" | "extension")) else {
-                return id;
-            };
-            let derivation = if der.tag_name().name() == "extension" { Derivation::Extension } else { Derivation::Restriction };
-            self.check_attributes(doc, der, &["base"]);
-            let mut der_slots = vec![ANNOTATION];
-            if is_simple && derivation == Derivation::Restriction {
-                der_slots.push(opt(&["simpleType"]));
-                der_slots.push(any_number(FACETS));
-            } else if !is_simple {
-                der_slots.push(opt(MODEL_GROUPS));
-            }
-            der_slots.extend(ATTRIBUTE_SLOTS);
-            self.check_content(doc, der, &der_slots);
-            let base = match der.attribute("base") {
-                None => {
-                    self.error(doc, der, "s4s-att-must-appear", format!("xs:{} requires the attribute 'base'", der.tag_name().name()));
-                    TypeRef::Builtin(BuiltinType::AnyType)
-                }
-                Some(b) => {
-                    let q = self.qname(doc, der, b);
-                    match (q, original, &name) {
-                        (Some(q), Some(orig), Some(n)) if q == *n => TypeRef::Defined(orig),
-                        (Some(q), Some(_), Some(n)) => {
-                            let _ = q;
-                            let shown = self.model.display_name(n);
-                            self.error(doc, der, "src-redefine.5", format!("a redefined type must derive from itself ('{shown}')"));
-                            TypeRef::Builtin(BuiltinType::AnyType)
-                        }
-                        (Some(q), _, _) => self.resolve_type(doc, der, &q, false).unwrap_or(TypeRef::Builtin(BuiltinType::AnyType)),
-                        (None, _, _) => TypeRef::Builtin(BuiltinType::AnyType),
+                let is_simple = sc.tag_name().name() == "simpleContent";
+                if is_simple {
+                    self.check_attributes(doc, sc, &[]);
+                } else {
+                    self.check_attributes(doc, sc, &["mixed"]);
+                    if let Some(m) = self.boolean(doc, sc, "mixed") {
+                        mixed = m;
                     }
                 }
-            };
-            let content = if is_simple {
-                let simple_type = child(der, "simpleType").map(|s| self.simple_type(doc, s, None, None));
-                let facets = self.facets(doc, der);
-                ComplexContent::Simple { simple_type, facets }
+                self.check_content(doc, sc, &[ANNOTATION, one(&["restriction", "extension"])]);
+                let Some(der) = xsd_children(sc)
+                    .find(|c| matches!(c.tag_name().name(), "restriction" | "extension"))
+                else {
+                    return id;
+                };
+                let derivation = if der.tag_name().name() == "extension" {
+                    Derivation::Extension
+                } else {
+                    Derivation::Restriction
+                };
+                self.check_attributes(doc, der, &["base"]);
+                let mut der_slots = vec![ANNOTATION];
+                if is_simple && derivation == Derivation::Restriction {
+                    der_slots.push(opt(&["simpleType"]));
+                    der_slots.push(any_number(FACETS));
+                } else if !is_simple {
+                    der_slots.push(opt(MODEL_GROUPS));
+                }
+                der_slots.extend(ATTRIBUTE_SLOTS);
+                self.check_content(doc, der, &der_slots);
+                let base = match der.attribute("base") {
+                    None => {
+                        self.error(
+                            doc,
+                            der,
+                            "s4s-att-must-appear",
+                            format!("xs:{} requires the attribute 'base'", der.tag_name().name()),
+                        );
+                        TypeRef::Builtin(BuiltinType::AnyType)
+                    }
+                    Some(b) => {
+                        let q = self.qname(doc, der, b);
+                        match (q, original, &name) {
+                            (Some(q), Some(orig), Some(n)) if q == *n => TypeRef::Defined(orig),
+                            (Some(q), Some(_), Some(n)) => {
+                                let _ = q;
+                                let shown = self.model.display_name(n);
+                                self.error(
+                                    doc,
+                                    der,
+                                    "src-redefine.5",
+                                    format!("a redefined type must derive from itself ('{shown}')"),
+                                );
+                                TypeRef::Builtin(BuiltinType::AnyType)
+                            }
+                            (Some(q), _, _) => self
+                                .resolve_type(doc, der, &q, false)
+                                .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType)),
+                            (None, _, _) => TypeRef::Builtin(BuiltinType::AnyType),
+                        }
+                    }
+                };
+                let content = if is_simple {
+                    let simple_type =
+                        child(der, "simpleType").map(|s| self.simple_type(doc, s, None, None));
+                    let facets = self.facets(doc, der);
+                    ComplexContent::Simple {
+                        simple_type,
+                        facets,
+                    }
+                } else {
+                    self.complex_content_bases
+                        .push((id, base, doc.location(der)));
+                    let particle = xsd_children(der)
+                        .find(|c| MODEL_GROUPS.contains(&c.tag_name().name()))
+                        .and_then(|p| self.particle(doc, p, &ctx));
+                    ComplexContent::Complex { particle }
+                };
+                (base, derivation, content, der)
             } else {
-                self.complex_content_bases.push((id, base, doc.location(der)));
-                let particle = xsd_children(der)
+                if original.is_some() {
+                    self.error(
+                        doc,
+                        node,
+                        "src-redefine.5",
+                        "a redefined complex type must derive from itself".to_owned(),
+                    );
+                }
+                let particle = xsd_children(node)
                     .find(|c| MODEL_GROUPS.contains(&c.tag_name().name()))
                     .and_then(|p| self.particle(doc, p, &ctx));
-                ComplexContent::Complex { particle }
+                (
+                    TypeRef::Builtin(BuiltinType::AnyType),
+                    Derivation::Restriction,
+                    ComplexContent::Complex { particle },
+                    node,
+                )
             };
-            (base, derivation, content, der)
-        } else {
-            if original.is_some() {
-                self.error(doc, node, "src-redefine.5", "a redefined complex type must derive from itself".to_owned());
-            }
-            let particle = xsd_children(node)
-                .find(|c| MODEL_GROUPS.contains(&c.tag_name().name()))
-                .and_then(|p| self.particle(doc, p, &ctx));
-            (TypeRef::Builtin(BuiltinType::AnyType), Derivation::Restriction, ComplexContent::Complex { particle }, node)
-        };
-        let (attribute_uses, attribute_wildcards, attribute_groups) = self.attribute_content(doc, attr_holder, None);
+        let (attribute_uses, attribute_wildcards, attribute_groups) =
+            self.attribute_content(doc, attr_holder, None);
         if let Some(t) = self.model.types.get_mut(id.index()) {
             *t = TypeDef::Complex(ComplexTypeDef {
                 name,
@@ -1172,7 +1693,9 @@ impl Builder {
     fn facets(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> Vec<Facet> {
         let mut facets = Vec::new();
         for c in xsd_children(node) {
-            let Some(kind) = FacetKind::from_local(c.tag_name().name()) else { continue };
+            let Some(kind) = FacetKind::from_local(c.tag_name().name()) else {
+                continue;
+            };
             if matches!(kind, FacetKind::Pattern | FacetKind::Enumeration) {
                 self.check_attributes(doc, c, &["value"]);
             } else {
@@ -1180,16 +1703,33 @@ impl Builder {
             }
             self.check_content(doc, c, ANNOTATION_ONLY);
             let Some(value) = c.attribute("value") else {
-                self.error(doc, c, "s4s-att-must-appear", format!("xs:{} requires the attribute 'value'", c.tag_name().name()));
+                self.error(
+                    doc,
+                    c,
+                    "s4s-att-must-appear",
+                    format!("xs:{} requires the attribute 'value'", c.tag_name().name()),
+                );
                 continue;
             };
             let fixed = self.boolean(doc, c, "fixed").unwrap_or(false);
-            facets.push(Facet { kind, value: value.to_owned(), fixed, namespaces: self.scope(c), location: doc.location(c) });
+            facets.push(Facet {
+                kind,
+                value: value.to_owned(),
+                fixed,
+                namespaces: self.scope(c),
+                location: doc.location(c),
+            });
         }
         facets
     }
 
-    fn simple_type(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, slot: Option<TypeId>, original: Option<TypeId>) -> TypeId {
+    fn simple_type(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        slot: Option<TypeId>,
+        original: Option<TypeId>,
+    ) -> TypeId {
         let location = doc.location(node);
         let id = match slot {
             Some(id) => id,
@@ -1199,23 +1739,44 @@ impl Builder {
                 id
             }
         };
-        let name = slot.and_then(|s| self.model.types.get(s.index()).and_then(TypeDef::name).cloned());
+        let name = slot.and_then(|s| {
+            self.model
+                .types
+                .get(s.index())
+                .and_then(TypeDef::name)
+                .cloned()
+        });
         if name.is_some() {
             self.check_attributes(doc, node, &["final", "name"]);
         } else {
             self.check_attributes(doc, node, &[]);
         }
-        self.check_content(doc, node, &[ANNOTATION, one(&["restriction", "list", "union"])]);
-        let st_final = DerivationSet::RESTRICTION.union(DerivationSet::LIST).union(DerivationSet::UNION);
+        self.check_content(
+            doc,
+            node,
+            &[ANNOTATION, one(&["restriction", "list", "union"])],
+        );
+        let st_final = DerivationSet::RESTRICTION
+            .union(DerivationSet::LIST)
+            .union(DerivationSet::UNION);
         let final_set = self
             .derivation_attr(doc, node, "final", st_final)
-            .unwrap_or(DerivationSet::from_bits(doc.final_default.bits() & st_final.bits()));
+            .unwrap_or(DerivationSet::from_bits(
+                doc.final_default.bits() & st_final.bits(),
+            ));
         let any_simple = TypeRef::Builtin(BuiltinType::AnySimpleType);
-        let Some(def) = xsd_children(node).find(|c| matches!(c.tag_name().name(), "restriction" | "list" | "union")) else {
+        let Some(def) = xsd_children(node)
+            .find(|c| matches!(c.tag_name().name(), "restriction" | "list" | "union"))
+        else {
             return id;
         };
         if original.is_some() && def.tag_name().name() != "restriction" {
-            self.error(doc, def, "src-redefine.5", "a redefined simple type must restrict itself".to_owned());
+            self.error(
+                doc,
+                def,
+                "src-redefine.5",
+                "a redefined simple type must restrict itself".to_owned(),
+            );
         }
         let variety = match def.tag_name().name() {
             "restriction" => {
@@ -1232,23 +1793,35 @@ impl Builder {
                             "src-simple-type.2",
                             "xs:restriction needs exactly one of a 'base' attribute and an anonymous simpleType".to_owned(),
                         );
-                        anonymous.map_or(any_simple, |a| TypeRef::Defined(self.simple_type(doc, a, None, None)))
+                        anonymous.map_or(any_simple, |a| {
+                            TypeRef::Defined(self.simple_type(doc, a, None, None))
+                        })
                     }
                     (Some(b), None) => {
                         let q = self.qname(doc, def, b);
                         match (q, original, &name) {
                             (Some(q), Some(orig), Some(n)) if q == *n => TypeRef::Defined(orig),
                             (Some(_), Some(_), Some(_)) => {
-                                self.error(doc, def, "src-redefine.5", "a redefined simple type must restrict itself".to_owned());
+                                self.error(
+                                    doc,
+                                    def,
+                                    "src-redefine.5",
+                                    "a redefined simple type must restrict itself".to_owned(),
+                                );
                                 any_simple
                             }
-                            (Some(q), _, _) => self.resolve_type(doc, def, &q, true).unwrap_or(any_simple),
+                            (Some(q), _, _) => {
+                                self.resolve_type(doc, def, &q, true).unwrap_or(any_simple)
+                            }
                             (None, _, _) => any_simple,
                         }
                     }
                     (None, Some(a)) => TypeRef::Defined(self.simple_type(doc, a, None, None)),
                 };
-                SimpleVariety::Restriction { base, facets: self.facets(doc, def) }
+                SimpleVariety::Restriction {
+                    base,
+                    facets: self.facets(doc, def),
+                }
             }
             "list" => {
                 self.check_attributes(doc, def, &["itemType"]);
@@ -1264,7 +1837,9 @@ impl Builder {
                             "src-simple-type.3",
                             "xs:list needs exactly one of an 'itemType' attribute and an anonymous simpleType".to_owned(),
                         );
-                        a.map_or(any_simple, |a| TypeRef::Defined(self.simple_type(doc, a, None, None)))
+                        a.map_or(any_simple, |a| {
+                            TypeRef::Defined(self.simple_type(doc, a, None, None))
+                        })
                     }
                 };
                 SimpleVariety::List { item }
@@ -1280,18 +1855,34 @@ impl Builder {
                         }
                     }
                 }
-                let anonymous: Vec<_> = xsd_children(def).filter(|c| c.tag_name().name() == "simpleType").collect();
+                let anonymous: Vec<_> = xsd_children(def)
+                    .filter(|c| c.tag_name().name() == "simpleType")
+                    .collect();
                 for a in anonymous {
                     members.push(TypeRef::Defined(self.simple_type(doc, a, None, None)));
                 }
-                if members.is_empty() && def.attribute("memberTypes").is_none_or(|m| m.trim().is_empty()) {
-                    self.error(doc, def, "src-simple-type.4", "xs:union needs 'memberTypes' or anonymous member types".to_owned());
+                if members.is_empty()
+                    && def
+                        .attribute("memberTypes")
+                        .is_none_or(|m| m.trim().is_empty())
+                {
+                    self.error(
+                        doc,
+                        def,
+                        "src-simple-type.4",
+                        "xs:union needs 'memberTypes' or anonymous member types".to_owned(),
+                    );
                 }
                 SimpleVariety::Union { members }
             }
         };
         if let Some(t) = self.model.types.get_mut(id.index()) {
-            *t = TypeDef::Simple(SimpleTypeDef { name, final_set, variety, location });
+            *t = TypeDef::Simple(SimpleTypeDef {
+                name,
+                final_set,
+                variety,
+                location,
+            });
         }
         id
     }
@@ -1307,7 +1898,12 @@ impl Builder {
             None => (None, value),
         };
         if prefix.is_some_and(|p| !is_ncname(p)) || !is_ncname(local) {
-            self.error(doc, node, "s4s-att-invalid-value", format!("'{value}' is not a valid QName"));
+            self.error(
+                doc,
+                node,
+                "s4s-att-invalid-value",
+                format!("'{value}' is not a valid QName"),
+            );
             return None;
         }
         let uri = match prefix {
@@ -1315,7 +1911,12 @@ impl Builder {
             Some(p) => match node.lookup_namespace_uri(Some(p)) {
                 Some(u) => Some(u),
                 None => {
-                    self.error(doc, node, "src-resolve", format!("QName '{value}': the prefix '{p}' is not declared"));
+                    self.error(
+                        doc,
+                        node,
+                        "src-resolve",
+                        format!("QName '{value}': the prefix '{p}' is not declared"),
+                    );
                     return None;
                 }
             },
@@ -1326,19 +1927,39 @@ impl Builder {
             None if doc.chameleon => doc.target,
             None => NamespaceId::ABSENT,
         };
-        Some(QName { namespace, local: local.into() })
+        Some(QName {
+            namespace,
+            local: local.into(),
+        })
     }
 
-    fn type_ref(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, value: &str, simple: bool) -> Option<TypeRef> {
+    fn type_ref(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        value: &str,
+        simple: bool,
+    ) -> Option<TypeRef> {
         let q = self.qname(doc, node, value)?;
         self.resolve_type(doc, node, &q, simple)
     }
 
-    fn resolve_type(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, q: &QName, simple: bool) -> Option<TypeRef> {
+    fn resolve_type(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        q: &QName,
+        simple: bool,
+    ) -> Option<TypeRef> {
         if self.model.namespaces.uri(q.namespace) == Some(XSD_NS) {
             if let Some(b) = BuiltinType::from_local(&q.local) {
                 if simple && !b.is_simple() {
-                    self.error(doc, node, "src-resolve", "xs:anyType is not a simple type".to_owned());
+                    self.error(
+                        doc,
+                        node,
+                        "src-resolve",
+                        "xs:anyType is not a simple type".to_owned(),
+                    );
                     return None;
                 }
                 return Some(TypeRef::Builtin(b));
@@ -1350,13 +1971,23 @@ impl Builder {
         };
         if simple && matches!(self.model.types.get(id.index()), Some(TypeDef::Complex(_))) {
             let shown = self.model.display_name(q);
-            self.error(doc, node, "src-resolve", format!("type '{shown}' is a complex type, but a simple type is required here"));
+            self.error(
+                doc,
+                node,
+                "src-resolve",
+                format!("type '{shown}' is a complex type, but a simple type is required here"),
+            );
             return None;
         }
         Some(TypeRef::Defined(id))
     }
 
-    fn lookup_element(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, q: &QName) -> Option<ElementId> {
+    fn lookup_element(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        q: &QName,
+    ) -> Option<ElementId> {
         match self.lookup(doc, node, q, Kind::Element)? {
             Slot2::Element(e) => Some(e),
             _ => None,
@@ -1364,19 +1995,44 @@ impl Builder {
     }
 
     /// Looks a name up in the symbol space of `kind` (types share one space).
-    fn lookup(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, q: &QName, kind: Kind) -> Option<Slot2> {
+    fn lookup(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        q: &QName,
+        kind: Kind,
+    ) -> Option<Slot2> {
         let m = &self.model;
         let found = match kind {
-            Kind::Element => m.global_elements.get(q.namespace, &q.local).map(Slot2::Element),
-            Kind::Attribute => m.global_attributes.get(q.namespace, &q.local).map(Slot2::Attribute),
-            Kind::SimpleType | Kind::ComplexType => m.global_types.get(q.namespace, &q.local).map(Slot2::Type),
+            Kind::Element => m
+                .global_elements
+                .get(q.namespace, &q.local)
+                .map(Slot2::Element),
+            Kind::Attribute => m
+                .global_attributes
+                .get(q.namespace, &q.local)
+                .map(Slot2::Attribute),
+            Kind::SimpleType | Kind::ComplexType => {
+                m.global_types.get(q.namespace, &q.local).map(Slot2::Type)
+            }
             Kind::Group => m.global_groups.get(q.namespace, &q.local).map(Slot2::Group),
-            Kind::AttributeGroup => m.global_attribute_groups.get(q.namespace, &q.local).map(Slot2::AttributeGroup),
-            Kind::Notation => m.global_notations.get(q.namespace, &q.local).map(Slot2::Notation),
+            Kind::AttributeGroup => m
+                .global_attribute_groups
+                .get(q.namespace, &q.local)
+                .map(Slot2::AttributeGroup),
+            Kind::Notation => m
+                .global_notations
+                .get(q.namespace, &q.local)
+                .map(Slot2::Notation),
         };
         if found.is_none() {
             let shown = self.model.display_name(q);
-            self.error(doc, node, "src-resolve", format!("{} '{shown}' is not defined", kind.noun()));
+            self.error(
+                doc,
+                node,
+                "src-resolve",
+                format!("{} '{shown}' is not defined", kind.noun()),
+            );
         }
         found
     }
@@ -1388,7 +2044,12 @@ impl Builder {
             "true" | "1" => Some(true),
             "false" | "0" => Some(false),
             other => {
-                self.error(doc, node, "s4s-att-invalid-value", format!("{attr}='{other}' is not a boolean"));
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("{attr}='{other}' is not a boolean"),
+                );
                 None
             }
         }
@@ -1399,13 +2060,24 @@ impl Builder {
             "qualified" => Some(true),
             "unqualified" => Some(false),
             other => {
-                self.error(doc, node, "s4s-att-invalid-value", format!("{attr}='{other}' is not qualified or unqualified"));
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("{attr}='{other}' is not qualified or unqualified"),
+                );
                 None
             }
         }
     }
 
-    fn derivation_attr(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, attr: &str, allowed: DerivationSet) -> Option<DerivationSet> {
+    fn derivation_attr(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        attr: &str,
+        allowed: DerivationSet,
+    ) -> Option<DerivationSet> {
         let value = collapse(node.attribute(attr)?);
         if value == "#all" {
             return Some(allowed);
@@ -1421,7 +2093,12 @@ impl Builder {
                 _ => DerivationSet::EMPTY,
             };
             if !allowed.contains(t) {
-                self.error(doc, node, "s4s-att-invalid-value", format!("'{token}' is not allowed in {attr}='{value}'"));
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("'{token}' is not allowed in {attr}='{value}'"),
+                );
                 continue;
             }
             set = set.union(t);
@@ -1430,18 +2107,27 @@ impl Builder {
     }
 
     fn min_occurs(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> u64 {
-        let Some(v) = node.attribute("minOccurs") else { return 1 };
+        let Some(v) = node.attribute("minOccurs") else {
+            return 1;
+        };
         match parse_count(collapse(v)) {
             Some(n) => n,
             None => {
-                self.error(doc, node, "s4s-att-invalid-value", format!("minOccurs='{v}' is not a non-negative integer"));
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("minOccurs='{v}' is not a non-negative integer"),
+                );
                 1
             }
         }
     }
 
     fn max_occurs(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> MaxOccurs {
-        let Some(v) = node.attribute("maxOccurs") else { return MaxOccurs::Bounded(1) };
+        let Some(v) = node.attribute("maxOccurs") else {
+            return MaxOccurs::Bounded(1);
+        };
         let v = collapse(v);
         if v == "unbounded" {
             return MaxOccurs::Unbounded;
@@ -1449,16 +2135,31 @@ impl Builder {
         match parse_count(v) {
             Some(n) => MaxOccurs::Bounded(n),
             None => {
-                self.error(doc, node, "s4s-att-invalid-value", format!("maxOccurs='{v}' is not a non-negative integer or 'unbounded'"));
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("maxOccurs='{v}' is not a non-negative integer or 'unbounded'"),
+                );
                 MaxOccurs::Bounded(1)
             }
         }
     }
 
-    fn value_constraint(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, both_rule: &'static str) -> Option<ValueConstraint> {
+    fn value_constraint(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        both_rule: &'static str,
+    ) -> Option<ValueConstraint> {
         match (node.attribute("default"), node.attribute("fixed")) {
             (Some(_), Some(_)) => {
-                self.error(doc, node, both_rule, "'default' and 'fixed' must not both be present".to_owned());
+                self.error(
+                    doc,
+                    node,
+                    both_rule,
+                    "'default' and 'fixed' must not both be present".to_owned(),
+                );
                 None
             }
             (Some(d), None) => Some(ValueConstraint::Default(d.to_owned())),
@@ -1473,19 +2174,30 @@ impl Builder {
         if let Some((id, raw)) = &self.scope_cache {
             let ns = node.namespaces();
             if ns.len() == raw.len()
-                && ns.zip(raw.iter()).all(|(a, (p, u))| a.name() == p.as_deref() && a.uri() == u)
+                && ns
+                    .zip(raw.iter())
+                    .all(|(a, (p, u))| a.name() == p.as_deref() && a.uri() == u)
             {
                 return *id;
             }
         }
-        let raw: Vec<(Option<String>, String)> =
-            node.namespaces().map(|n| (n.name().map(str::to_owned), n.uri().to_owned())).collect();
+        let raw: RawBindings = node
+            .namespaces()
+            .map(|n| (n.name().map(str::to_owned), n.uri().to_owned()))
+            .collect();
         let bindings = raw
             .iter()
-            .map(|(p, u)| (p.as_deref().map(Box::from), self.model.namespaces.intern(Some(u))))
+            .map(|(p, u)| {
+                (
+                    p.as_deref().map(Box::from),
+                    self.model.namespaces.intern(Some(u)),
+                )
+            })
             .collect();
         let id = NamespaceScopeId(self.model.namespace_scopes.len() as u32);
-        self.model.namespace_scopes.push(NamespaceScope { bindings });
+        self.model
+            .namespace_scopes
+            .push(NamespaceScope { bindings });
         self.scope_cache = Some((id, raw));
         id
     }
@@ -1505,7 +2217,11 @@ impl Builder {
                     doc,
                     node,
                     "s4s-att-not-allowed",
-                    format!("attribute '{}' is not allowed on xs:{}", a.name(), node.tag_name().name()),
+                    format!(
+                        "attribute '{}' is not allowed on xs:{}",
+                        a.name(),
+                        node.tag_name().name()
+                    ),
                 );
             }
         }
@@ -1519,7 +2235,12 @@ impl Builder {
         for c in node.children() {
             if c.is_text() {
                 if c.text().is_some_and(|t| !collapse(t).is_empty()) {
-                    self.error(doc, node, "s4s-elt-character", format!("text is not allowed in xs:{parent}"));
+                    self.error(
+                        doc,
+                        node,
+                        "s4s-elt-character",
+                        format!("text is not allowed in xs:{parent}"),
+                    );
                 }
                 continue;
             }
@@ -1528,7 +2249,12 @@ impl Builder {
             }
             let name = c.tag_name().name();
             if c.tag_name().namespace() != Some(XSD_NS) {
-                self.error(doc, c, "s4s-elt-invalid-content.1", format!("element '{name}' is not allowed in xs:{parent}"));
+                self.error(
+                    doc,
+                    c,
+                    "s4s-elt-invalid-content.1",
+                    format!("element '{name}' is not allowed in xs:{parent}"),
+                );
                 continue;
             }
             if name == "annotation" {
@@ -1536,7 +2262,12 @@ impl Builder {
             }
             loop {
                 let Some(slot) = slots.get(si) else {
-                    self.error(doc, c, "s4s-elt-invalid-content.1", format!("xs:{name} is not allowed here in xs:{parent}"));
+                    self.error(
+                        doc,
+                        c,
+                        "s4s-elt-invalid-content.1",
+                        format!("xs:{name} is not allowed here in xs:{parent}"),
+                    );
                     break;
                 };
                 if slot.names.contains(&name) && (slot.many || count == 0) {
@@ -1544,7 +2275,15 @@ impl Builder {
                     break;
                 }
                 if slot.required && count == 0 {
-                    self.error(doc, c, "s4s-elt-must-match.1", format!("xs:{parent} needs xs:{} before xs:{name}", slot.names.join(" or xs:")));
+                    self.error(
+                        doc,
+                        c,
+                        "s4s-elt-must-match.1",
+                        format!(
+                            "xs:{parent} needs xs:{} before xs:{name}",
+                            slot.names.join(" or xs:")
+                        ),
+                    );
                 }
                 si += 1;
                 count = 0;
@@ -1552,7 +2291,12 @@ impl Builder {
         }
         for slot in slots.get(si..).unwrap_or_default() {
             if slot.required && count == 0 {
-                self.error(doc, node, "s4s-elt-must-match.1", format!("xs:{parent} needs xs:{}", slot.names.join(" or xs:")));
+                self.error(
+                    doc,
+                    node,
+                    "s4s-elt-must-match.1",
+                    format!("xs:{parent} needs xs:{}", slot.names.join(" or xs:")),
+                );
             }
             count = 0;
         }
@@ -1563,7 +2307,12 @@ impl Builder {
         for c in node.children() {
             if c.is_text() {
                 if c.text().is_some_and(|t| !collapse(t).is_empty()) {
-                    self.error(doc, node, "s4s-elt-character", "text is not allowed in xs:annotation".to_owned());
+                    self.error(
+                        doc,
+                        node,
+                        "s4s-elt-character",
+                        "text is not allowed in xs:annotation".to_owned(),
+                    );
                 }
                 continue;
             }
@@ -1571,13 +2320,26 @@ impl Builder {
                 continue;
             }
             let name = c.tag_name().name();
-            if c.tag_name().namespace() != Some(XSD_NS) || !matches!(name, "appinfo" | "documentation") {
-                self.error(doc, c, "s4s-elt-invalid-content.1", format!("'{name}' is not allowed in xs:annotation"));
+            if c.tag_name().namespace() != Some(XSD_NS)
+                || !matches!(name, "appinfo" | "documentation")
+            {
+                self.error(
+                    doc,
+                    c,
+                    "s4s-elt-invalid-content.1",
+                    format!("'{name}' is not allowed in xs:annotation"),
+                );
                 continue;
             }
             for a in c.attributes() {
-                if a.namespace().is_none() && a.name() != "source" || a.namespace() == Some(XSD_NS) {
-                    self.error(doc, c, "s4s-att-not-allowed", format!("attribute '{}' is not allowed on xs:{name}", a.name()));
+                if a.namespace().is_none() && a.name() != "source" || a.namespace() == Some(XSD_NS)
+                {
+                    self.error(
+                        doc,
+                        c,
+                        "s4s-att-not-allowed",
+                        format!("attribute '{}' is not allowed on xs:{name}", a.name()),
+                    );
                 }
             }
         }
@@ -1619,7 +2381,10 @@ fn placeholder_simple(name: Option<QName>, location: Location) -> TypeDef {
     TypeDef::Simple(SimpleTypeDef {
         name,
         final_set: DerivationSet::EMPTY,
-        variety: SimpleVariety::Restriction { base: TypeRef::Builtin(BuiltinType::AnySimpleType), facets: Vec::new() },
+        variety: SimpleVariety::Restriction {
+            base: TypeRef::Builtin(BuiltinType::AnySimpleType),
+            facets: Vec::new(),
+        },
         location,
     })
 }

@@ -116,7 +116,8 @@ pub(crate) fn load_documents(
         docs: Vec::new(),
         errors: Vec::new(),
         seen: HashMap::new(),
-        imported: HashSet::new(),
+        by_content: HashMap::new(),
+        unresolved_imports: Vec::new(),
         queue: VecDeque::new(),
     };
     for entry in entries {
@@ -132,6 +133,16 @@ pub(crate) fn load_documents(
     while let Some(p) = loader.queue.pop_front() {
         loader.load(p);
     }
+    let provided: HashSet<Option<&str>> = loader
+        .docs
+        .iter()
+        .map(|d| d.target_namespace.as_deref())
+        .collect();
+    for (namespace, error) in std::mem::take(&mut loader.unresolved_imports) {
+        if !provided.contains(&namespace.as_deref()) {
+            loader.errors.push(error);
+        }
+    }
     (loader.docs, loader.errors)
 }
 
@@ -142,9 +153,11 @@ struct Loader<'a> {
     errors: Vec<SchemaError>,
     /// (identity path, effective namespace) -> document index.
     seen: HashMap<(PathBuf, Option<String>), usize>,
-    /// Namespaces already loaded by an import or an entry: later imports of them are skipped
-    /// (libxml2 and Xerces behave the same way: the first import of a namespace wins).
-    imported: HashSet<Option<String>>,
+    /// (hash of the text, effective namespace) -> document index.
+    by_content: HashMap<(u64, Option<String>), usize>,
+    /// Imports whose location could not be resolved: an error only when nothing else
+    /// provides the namespace (like libxml2, which skips imports of known namespaces).
+    unresolved_imports: Vec<(Option<String>, SchemaError)>,
     queue: VecDeque<Pending>,
 }
 
@@ -162,11 +175,22 @@ impl Loader<'_> {
                 } else {
                     format!("{} (mapped to {})", p.base_uri, p.path.display())
                 };
-                self.errors.push(fail("schema_reference.4", format!("schema document '{what}': {e}")));
+                let error = fail(
+                    "schema_reference.4",
+                    format!("schema document '{what}': {e}"),
+                );
+                if p.reach == Reach::Import {
+                    self.unresolved_imports.push((p.namespace.clone(), error));
+                } else {
+                    self.errors.push(error);
+                }
                 return;
             }
         };
-        let options = roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() };
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        };
         let doc = match roxmltree::Document::parse_with_options(&text, options) {
             Ok(d) => d,
             Err(e) => {
@@ -212,7 +236,11 @@ impl Loader<'_> {
             Reach::Entry => (own_ns.clone(), false),
             Reach::Include | Reach::Redefine => {
                 if own_ns.is_some() && own_ns != p.namespace {
-                    let rule = if p.reach == Reach::Include { "src-include.2.1" } else { "src-redefine.3.1" };
+                    let rule = if p.reach == Reach::Include {
+                        "src-include.2.1"
+                    } else {
+                        "src-redefine.3.1"
+                    };
                     self.errors.push(fail(
                         rule,
                         format!(
@@ -224,11 +252,18 @@ impl Loader<'_> {
                     ));
                     return;
                 }
-                (p.namespace.clone(), own_ns.is_none() && p.namespace.is_some())
+                (
+                    p.namespace.clone(),
+                    own_ns.is_none() && p.namespace.is_some(),
+                )
             }
             Reach::Import => {
                 if own_ns != p.namespace {
-                    let rule = if p.namespace.is_some() { "src-import.3.1" } else { "src-import.3.2" };
+                    let rule = if p.namespace.is_some() {
+                        "src-import.3.1"
+                    } else {
+                        "src-import.3.2"
+                    };
                     self.errors.push(fail(
                         rule,
                         format!(
@@ -252,11 +287,18 @@ impl Loader<'_> {
             }
             return;
         }
-        if matches!(p.reach, Reach::Entry | Reach::Import) {
-            self.imported.insert(effective.clone());
+        // A byte-identical copy of a loaded document (XÖV sets ship the same file in several
+        // folders) is that document: loading it again would only duplicate its components.
+        let content_key = (hash_text(&text), effective.clone());
+        if let Some(&existing) = self.by_content.get(&content_key) {
+            if self.docs.get(existing).is_some_and(|d| d.text == text) {
+                self.seen.insert(key, existing);
+                return;
+            }
         }
         let index = self.docs.len();
         self.seen.insert(key, index);
+        self.by_content.insert(content_key, index);
         if let (Reach::Redefine, Some(by)) = (p.reach, p.redefined_by) {
             if let Some(d) = self.docs.get_mut(by) {
                 d.redefines.push(index);
@@ -295,12 +337,20 @@ impl Loader<'_> {
             };
             let referrer = || {
                 let pos = doc.text_pos_at(child.range().start);
-                Referrer { document: path.to_path_buf(), line: pos.row, column: pos.col }
+                Referrer {
+                    document: path.to_path_buf(),
+                    line: pos.row,
+                    column: pos.col,
+                }
             };
             let target_ns = if reach == Reach::Import {
                 let ns = child.attribute("namespace").map(str::to_owned);
                 if ns.as_deref() == namespace {
-                    let rule = if ns.is_some() { "src-import.1.1" } else { "src-import.1.2" };
+                    let rule = if ns.is_some() {
+                        "src-import.1.1"
+                    } else {
+                        "src-import.1.2"
+                    };
                     self.errors.push(referrer().error(
                         rule,
                         format!(
@@ -318,14 +368,14 @@ impl Loader<'_> {
                 if reach != Reach::Import {
                     self.errors.push(referrer().error(
                         "s4s-att-must-appear",
-                        format!("xs:{} requires the attribute 'schemaLocation'", child.tag_name().name()),
+                        format!(
+                            "xs:{} requires the attribute 'schemaLocation'",
+                            child.tag_name().name()
+                        ),
                     ));
                 }
                 continue;
             };
-            if reach == Reach::Import && self.imported.contains(&target_ns) {
-                continue;
-            }
             match self.locate(base_uri, path, loc) {
                 Ok((p, uri)) => self.queue.push_back(Pending {
                     path: p,
@@ -335,7 +385,13 @@ impl Loader<'_> {
                     referrer: Some(referrer()),
                     redefined_by: (reach == Reach::Redefine).then_some(index),
                 }),
-                Err(message) => self.errors.push(referrer().error("schema_reference.4", message)),
+                Err(message) if reach == Reach::Import => {
+                    self.unresolved_imports
+                        .push((target_ns, referrer().error("schema_reference.4", message)));
+                }
+                Err(message) => self
+                    .errors
+                    .push(referrer().error("schema_reference.4", message)),
             }
         }
     }
@@ -365,4 +421,11 @@ impl Loader<'_> {
             )),
         }
     }
+}
+
+fn hash_text(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }

@@ -108,7 +108,11 @@ pub(crate) fn uri_to_path(uri: &str) -> Option<PathBuf> {
             None => rest,
         };
         let decoded = percent_decode(rest);
-        let p = if decoded.starts_with('/') { decoded } else { format!("/{decoded}") };
+        let p = if decoded.starts_with('/') {
+            decoded
+        } else {
+            format!("/{decoded}")
+        };
         return Some(normalize_path(Path::new(&p)));
     }
     if has_scheme(uri) {
@@ -126,7 +130,11 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes.get(i), bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+        match (
+            bytes.get(i),
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
             (Some(b'%'), Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -177,8 +185,12 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<String, String> {
 }
 
 fn utf8(bytes: &[u8]) -> Result<String, String> {
-    String::from_utf8(bytes.to_vec())
-        .map_err(|e| format!("not valid UTF-8 (byte offset {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        format!(
+            "not valid UTF-8 (byte offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
 
 fn utf16(bytes: &[u8], f: fn([u8; 2]) -> u16) -> Result<String, String> {
@@ -193,7 +205,10 @@ fn declared_latin1(bytes: &[u8]) -> bool {
     if !head.starts_with(b"<?xml") {
         return false;
     }
-    let end = head.windows(2).position(|w| w == b"?>").unwrap_or(head.len());
+    let end = head
+        .windows(2)
+        .position(|w| w == b"?>")
+        .unwrap_or(head.len());
     let decl = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
     ["iso-8859-1", "latin1", "iso_8859-1", "us-ascii", "ascii"]
         .iter()
@@ -208,7 +223,10 @@ mod tests {
     fn join_handles_dots_and_absolute_references() {
         assert_eq!(join_uri("file:///a/b/c.xsd", "../d.xsd"), "file:///a/d.xsd");
         assert_eq!(join_uri("file:///a/b/", "./x/y.xsd"), "file:///a/b/x/y.xsd");
-        assert_eq!(join_uri("http://h/x/y/z.xsd", "../q.xsd"), "http://h/x/q.xsd");
+        assert_eq!(
+            join_uri("http://h/x/y/z.xsd", "../q.xsd"),
+            "http://h/x/q.xsd"
+        );
         assert_eq!(join_uri("http://h/x/y.xsd", "/r.xsd"), "http://h/r.xsd");
         assert_eq!(join_uri("file:///a/b.xsd", "urn:x"), "urn:x");
         assert_eq!(join_uri("file:///a/", "../../../x.xsd"), "file:///x.xsd");
@@ -216,8 +234,14 @@ mod tests {
 
     #[test]
     fn file_uris_map_to_paths_and_others_do_not() {
-        assert_eq!(uri_to_path("file:///a/b%20c.xsd"), Some(PathBuf::from("/a/b c.xsd")));
-        assert_eq!(uri_to_path("file://localhost/a.xsd"), Some(PathBuf::from("/a.xsd")));
+        assert_eq!(
+            uri_to_path("file:///a/b%20c.xsd"),
+            Some(PathBuf::from("/a/b c.xsd"))
+        );
+        assert_eq!(
+            uri_to_path("file://localhost/a.xsd"),
+            Some(PathBuf::from("/a.xsd"))
+        );
         assert_eq!(uri_to_path("http://h/a.xsd"), None);
         assert_eq!(uri_to_path("rel/../a.xsd"), Some(PathBuf::from("a.xsd")));
         assert!(!has_scheme("C:\\x"));
@@ -227,7 +251,10 @@ mod tests {
     #[test]
     fn decodes_boms_and_latin1() {
         assert_eq!(decode(b"\xEF\xBB\xBF<a/>"), Ok("<a/>".to_owned()));
-        assert_eq!(decode(&[0xFF, 0xFE, b'<', 0, b'a', 0, b'/', 0, b'>', 0]), Ok("<a/>".to_owned()));
+        assert_eq!(
+            decode(&[0xFF, 0xFE, b'<', 0, b'a', 0, b'/', 0, b'>', 0]),
+            Ok("<a/>".to_owned())
+        );
         assert_eq!(
             decode(b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xE4</a>"),
             Ok("<?xml version='1.0' encoding='ISO-8859-1'?><a>\u{e4}</a>".to_owned())

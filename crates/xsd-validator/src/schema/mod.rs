@@ -42,20 +42,38 @@ pub struct SchemaError {
 }
 
 impl SchemaError {
-    pub(crate) fn new(rule: &'static str, message: String, document: &Path, line: u32, column: u32) -> SchemaError {
-        SchemaError { rule, message, document: document.to_path_buf(), line, column }
+    pub(crate) fn new(
+        rule: &'static str,
+        message: String,
+        document: &Path,
+        line: u32,
+        column: u32,
+    ) -> SchemaError {
+        SchemaError {
+            rule,
+            message,
+            document: document.to_path_buf(),
+            line,
+            column,
+        }
     }
 }
 
 /// Loads the schema set made of `entries` and everything they include, import and redefine.
 /// `catalog` is an OASIS XML catalog file used for schema locations.
 pub fn load(entries: &[PathBuf], catalog: Option<&Path>) -> Result<SchemaModel, Vec<SchemaError>> {
-    let catalog = catalog.map(Catalog::load).transpose().map_err(|e| vec![e])?;
+    let catalog = catalog
+        .map(Catalog::load)
+        .transpose()
+        .map_err(|e| vec![e])?;
     load_with_catalog(entries, catalog.as_ref())
 }
 
 /// Like [`load`], with an already loaded catalog (share one across many schema sets).
-pub fn load_with_catalog(entries: &[PathBuf], catalog: Option<&Catalog>) -> Result<SchemaModel, Vec<SchemaError>> {
+pub fn load_with_catalog(
+    entries: &[PathBuf],
+    catalog: Option<&Catalog>,
+) -> Result<SchemaModel, Vec<SchemaError>> {
     run(&loader::FileStore, entries, catalog)
 }
 
@@ -80,6 +98,8 @@ fn run(
     let mut builder = document::build(&docs);
     resolve::finish(&mut builder);
     errors.append(&mut builder.errors);
+    // Report in document order, whichever pass found a problem.
+    errors.sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
     if errors.is_empty() {
         Ok(builder.model)
     } else {

@@ -23,7 +23,13 @@ fn error_at(b: &mut Builder, location: Location, rule: &'static str, message: St
         .get(location.document.index())
         .map(|d| d.path.clone())
         .unwrap_or_default();
-    b.errors.push(SchemaError::new(rule, message, &document, location.line, location.column));
+    b.errors.push(SchemaError::new(
+        rule,
+        message,
+        &document,
+        location.line,
+        location.column,
+    ));
 }
 
 /// Depth-first post-order over a graph given by `edges`; returns the order (each node after
@@ -77,15 +83,29 @@ fn postorder(n: usize, edges: impl Fn(usize) -> Vec<usize>) -> (Vec<usize>, Vec<
 fn resolve_refers(b: &mut Builder) {
     let pending = std::mem::take(&mut b.pending_refers);
     for (id, name, location) in pending {
-        match b.model.global_identity_constraints.get(name.namespace, &name.local) {
+        match b
+            .model
+            .global_identity_constraints
+            .get(name.namespace, &name.local)
+        {
             Some(target) => {
                 let is_key = matches!(
-                    b.model.identity_constraints.get(target.index()).map(|c| &c.kind),
+                    b.model
+                        .identity_constraints
+                        .get(target.index())
+                        .map(|c| &c.kind),
                     Some(IdentityConstraintKind::Key | IdentityConstraintKind::Unique)
                 );
                 if !is_key {
                     let shown = b.model.display_name(&name);
-                    error_at(b, location, "c-props-correct.1", format!("keyref refers to '{shown}', which is not a key or unique constraint"));
+                    error_at(
+                        b,
+                        location,
+                        "c-props-correct.1",
+                        format!(
+                            "keyref refers to '{shown}', which is not a key or unique constraint"
+                        ),
+                    );
                 }
                 if let Some(c) = b.model.identity_constraints.get_mut(id.index()) {
                     c.kind = IdentityConstraintKind::KeyRef { refer: target };
@@ -93,7 +113,12 @@ fn resolve_refers(b: &mut Builder) {
             }
             None => {
                 let shown = b.model.display_name(&name);
-                error_at(b, location, "src-resolve", format!("identity constraint '{shown}' is not defined"));
+                error_at(
+                    b,
+                    location,
+                    "src-resolve",
+                    format!("identity constraint '{shown}' is not defined"),
+                );
             }
         }
     }
@@ -115,7 +140,12 @@ fn substitution_groups(b: &mut Builder) {
             e.substitution_group = None;
             let (name, location) = (e.name.clone(), e.location);
             let shown = b.model.display_name(&name);
-            error_at(b, location, "e-props-correct.6", format!("substitution group of '{shown}' is circular"));
+            error_at(
+                b,
+                location,
+                "e-props-correct.6",
+                format!("substitution group of '{shown}' is circular"),
+            );
         }
     }
     let mut untyped = vec![false; n];
@@ -125,13 +155,21 @@ fn substitution_groups(b: &mut Builder) {
         }
     }
     for e in std::mem::take(&mut b.untyped_members) {
-        let mut head = b.model.elements.get(e.index()).and_then(|d| d.substitution_group);
+        let mut head = b
+            .model
+            .elements
+            .get(e.index())
+            .and_then(|d| d.substitution_group);
         let mut steps = 0;
         while let Some(h) = head {
             if !untyped.get(h.index()).copied().unwrap_or(false) || steps > n {
                 break;
             }
-            head = b.model.elements.get(h.index()).and_then(|d| d.substitution_group);
+            head = b
+                .model
+                .elements
+                .get(h.index())
+                .and_then(|d| d.substitution_group);
             steps += 1;
         }
         let inherited = head
@@ -163,19 +201,29 @@ fn derivation_cycles(b: &mut Builder) {
             .collect()
     });
     for i in cyclic {
-        let Some(t) = b.model.types.get_mut(i) else { continue };
+        let Some(t) = b.model.types.get_mut(i) else {
+            continue;
+        };
         let (rule, location, name) = match t {
             TypeDef::Complex(c) => {
                 c.base = TypeRef::Builtin(BuiltinType::AnyType);
                 ("ct-props-correct.3", c.location, c.name.clone())
             }
             TypeDef::Simple(s) => {
-                s.variety = SimpleVariety::Restriction { base: TypeRef::Builtin(BuiltinType::AnySimpleType), facets: Vec::new() };
+                s.variety = SimpleVariety::Restriction {
+                    base: TypeRef::Builtin(BuiltinType::AnySimpleType),
+                    facets: Vec::new(),
+                };
                 ("st-props-correct.2", s.location, s.name.clone())
             }
         };
         let shown = name.map_or_else(|| "(anonymous)".to_owned(), |n| b.model.display_name(&n));
-        error_at(b, location, rule, format!("type '{shown}' is circularly defined"));
+        error_at(
+            b,
+            location,
+            rule,
+            format!("type '{shown}' is circularly defined"),
+        );
     }
 }
 
@@ -186,7 +234,12 @@ fn complex_content_bases(b: &mut Builder) {
             TypeRef::Defined(t) => matches!(b.model.types.get(t.index()), Some(TypeDef::Simple(_))),
         };
         if simple {
-            error_at(b, location, "src-ct.1", "the base of complexContent must be a complex type".to_owned());
+            error_at(
+                b,
+                location,
+                "src-ct.1",
+                "the base of complexContent must be a complex type".to_owned(),
+            );
         }
     }
 }
@@ -211,18 +264,30 @@ fn group_cycles(b: &mut Builder) {
         out
     });
     for i in cyclic {
-        let Some(g) = b.model.groups.get_mut(i) else { continue };
+        let Some(g) = b.model.groups.get_mut(i) else {
+            continue;
+        };
         // Emptying the group keeps every later walk over groups finite.
         g.model_group.particles.clear();
         let (name, location) = (g.name.clone(), g.location);
         let shown = b.model.display_name(&name);
-        error_at(b, location, "mg-props-correct.2", format!("model group '{shown}' refers to itself"));
+        error_at(
+            b,
+            location,
+            "mg-props-correct.2",
+            format!("model group '{shown}' refers to itself"),
+        );
     }
 }
 
 /// Appends `extra` uses to `uses`: the same declaration twice is one use; two declarations
 /// with the same name are an error (`rule`).
-fn merge_uses(model: &SchemaModel, uses: &mut Vec<AttributeUse>, extra: &[AttributeUse], clashes: &mut Vec<String>) {
+fn merge_uses(
+    model: &SchemaModel,
+    uses: &mut Vec<AttributeUse>,
+    extra: &[AttributeUse],
+    clashes: &mut Vec<String>,
+) {
     for u in extra {
         if uses.iter().any(|x| x.declaration == u.declaration) {
             continue;
@@ -244,22 +309,38 @@ fn merge_uses(model: &SchemaModel, uses: &mut Vec<AttributeUse>, extra: &[Attrib
 fn attribute_groups(b: &mut Builder) {
     let groups = &b.model.attribute_groups;
     let (order, cyclic) = postorder(groups.len(), |i| {
-        groups.get(i).map(|g| g.attribute_groups.iter().map(|x| x.index()).collect()).unwrap_or_default()
+        groups
+            .get(i)
+            .map(|g| g.attribute_groups.iter().map(|x| x.index()).collect())
+            .unwrap_or_default()
     });
     let mut broken = vec![false; b.model.attribute_groups.len()];
     for &i in &cyclic {
         if let Some(x) = broken.get_mut(i) {
             *x = true;
         }
-        let Some(g) = b.model.attribute_groups.get(i) else { continue };
+        let Some(g) = b.model.attribute_groups.get(i) else {
+            continue;
+        };
         let (name, location) = (g.name.clone(), g.location);
         let shown = b.model.display_name(&name);
-        error_at(b, location, "src-attribute_group.3", format!("attribute group '{shown}' refers to itself"));
+        error_at(
+            b,
+            location,
+            "src-attribute_group.3",
+            format!("attribute group '{shown}' refers to itself"),
+        );
     }
     // Post-order: nested groups are complete before the groups that use them.
     for i in order {
-        let Some(g) = b.model.attribute_groups.get(i) else { continue };
-        let (own, mut wildcards, nested) = (g.attribute_uses.clone(), g.attribute_wildcards.clone(), g.attribute_groups.clone());
+        let Some(g) = b.model.attribute_groups.get(i) else {
+            continue;
+        };
+        let (own, mut wildcards, nested) = (
+            g.attribute_uses.clone(),
+            g.attribute_wildcards.clone(),
+            g.attribute_groups.clone(),
+        );
         let location = g.location;
         let mut clashes = Vec::new();
         let mut uses = Vec::with_capacity(own.len());
@@ -274,7 +355,12 @@ fn attribute_groups(b: &mut Builder) {
             }
         }
         for c in clashes {
-            error_at(b, location, "ag-props-correct.2", format!("attribute '{c}' is declared twice in the attribute group"));
+            error_at(
+                b,
+                location,
+                "ag-props-correct.2",
+                format!("attribute '{c}' is declared twice in the attribute group"),
+            );
         }
         if let Some(g) = b.model.attribute_groups.get_mut(i) {
             g.attribute_uses = uses;
@@ -282,7 +368,9 @@ fn attribute_groups(b: &mut Builder) {
         }
     }
     for i in 0..b.model.types.len() {
-        let Some(TypeDef::Complex(c)) = b.model.types.get(i) else { continue };
+        let Some(TypeDef::Complex(c)) = b.model.types.get(i) else {
+            continue;
+        };
         let own = c.attribute_uses.clone();
         let nested = c.attribute_groups.clone();
         let location = c.location;
@@ -300,7 +388,12 @@ fn attribute_groups(b: &mut Builder) {
             }
         }
         for c in clashes {
-            error_at(b, location, "ct-props-correct.4", format!("attribute '{c}' is declared twice in the complex type"));
+            error_at(
+                b,
+                location,
+                "ct-props-correct.4",
+                format!("attribute '{c}' is declared twice in the complex type"),
+            );
         }
         if let Some(TypeDef::Complex(c)) = b.model.types.get_mut(i) {
             c.attribute_uses = uses;
