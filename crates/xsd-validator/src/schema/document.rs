@@ -206,35 +206,40 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
         allow_dtd: true,
         ..Default::default()
     };
+    // Indexed like `docs`; `None` for a document that does not parse.
     let mut parsed = Vec::with_capacity(docs.len());
     for (i, d) in docs.iter().enumerate() {
-        // The loader already parsed each document successfully; a failure here cannot
-        // happen, but is reported rather than assumed away.
+        let target = b.model.namespaces.intern(d.target_namespace.as_deref());
+        b.model.documents.push(DocumentInfo {
+            path: d.path.clone(),
+            target_namespace: target,
+            chameleon: d.chameleon,
+        });
         match roxmltree::Document::parse_with_options(&d.text, options) {
             Ok(x) => {
-                let target = b.model.namespaces.intern(d.target_namespace.as_deref());
-                b.model.documents.push(DocumentInfo {
-                    path: d.path.clone(),
-                    target_namespace: target,
-                    chameleon: d.chameleon,
-                });
-                let root = x.root_element();
-                let doc = b.schema_settings(i, d, root, target);
-                parsed.push((x, doc));
+                let doc = b.schema_settings(i, d, x.root_element(), target);
+                parsed.push(Some((x, doc)));
             }
-            Err(e) => b.errors.push(SchemaError::new(
-                "schema_reference.4",
-                format!("schema document is not well-formed XML: {e}"),
-                &d.path,
-                e.pos().row,
-                e.pos().col,
-            )),
+            Err(e) => {
+                b.errors.push(SchemaError::new(
+                    "schema_reference.4",
+                    format!("schema document is not well-formed XML: {e}"),
+                    &d.path,
+                    e.pos().row,
+                    e.pos().col,
+                ));
+                parsed.push(None);
+            }
         }
     }
 
     // Pass 1: top-level names. Redefinitions come after everything else, innermost first.
     let mut registered: Vec<Vec<(NodeId, Slot2, Original)>> = vec![Vec::new(); parsed.len()];
-    for (i, (x, doc)) in parsed.iter().enumerate() {
+    for (i, (x, doc)) in parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((i, p.as_ref()?)))
+    {
         for child in xsd_children(x.root_element()) {
             if let Some(kind) = Kind::from_local(child.tag_name().name()) {
                 if let Some(slot) = b.register(doc, child, kind, false) {
@@ -244,7 +249,7 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
         }
     }
     for i in redefine_order(docs, parsed.len()) {
-        let Some((x, doc)) = parsed.get(i) else {
+        let Some(Some((x, doc))) = parsed.get(i) else {
             continue;
         };
         for redefine in xsd_children(x.root_element()).filter(|c| c.tag_name().name() == "redefine")
@@ -263,7 +268,11 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
     }
 
     // Pass 2: the components themselves.
-    for (i, (x, doc)) in parsed.iter().enumerate() {
+    for (i, (x, doc)) in parsed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((i, p.as_ref()?)))
+    {
         b.check_schema_element(doc, x.root_element());
         let Some(regs) = registered.get(i) else {
             continue;

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use super::catalog::Catalog;
+use super::header::{self, DirectiveKind, Header};
 use super::location::{self, file_uri, join_uri, uri_to_path};
 use super::{SchemaError, XSD_NS};
 
@@ -187,48 +188,44 @@ impl Loader<'_> {
                 return;
             }
         };
-        let options = roxmltree::ParsingOptions {
-            allow_dtd: true,
-            ..Default::default()
-        };
-        let doc = match roxmltree::Document::parse_with_options(&text, options) {
-            Ok(d) => d,
-            Err(e) => {
-                let pos = e.pos();
+        let position = |offset: usize| text_position(&text, offset);
+        let header = match header::read(&text) {
+            Ok(h) => h,
+            Err((message, offset)) => {
+                let (line, column) = position(offset);
                 self.errors.push(SchemaError::new(
                     "schema_reference.4",
-                    format!("schema document is not well-formed XML: {e}"),
+                    message,
                     &path,
-                    pos.row,
-                    pos.col,
+                    line,
+                    column,
                 ));
                 return;
             }
         };
-        let root = doc.root_element();
-        if root.tag_name().namespace() != Some(XSD_NS) || root.tag_name().name() != "schema" {
-            let pos = doc.text_pos_at(root.range().start);
+        if !header.is_schema() {
+            let (line, column) = position(header.root_offset);
             self.errors.push(SchemaError::new(
                 "s4s-elt-schema-ns",
                 format!(
                     "root element is '{}', expected 'schema' in the namespace {XSD_NS}",
-                    root.tag_name().name()
+                    header.root_name
                 ),
                 &path,
-                pos.row,
-                pos.col,
+                line,
+                column,
             ));
             return;
         }
-        let own_ns = root.attribute("targetNamespace").map(str::to_owned);
+        let own_ns = header.target_namespace.clone();
         if own_ns.as_deref() == Some("") {
-            let pos = doc.text_pos_at(root.range().start);
+            let (line, column) = position(header.root_offset);
             self.errors.push(SchemaError::new(
                 "s4s-att-invalid-value",
                 "targetNamespace must not be empty (omit it for no namespace)".to_owned(),
                 &path,
-                pos.row,
-                pos.col,
+                line,
+                column,
             ));
         }
         let own_ns = own_ns.filter(|n| !n.is_empty());
@@ -304,8 +301,14 @@ impl Loader<'_> {
                 d.redefines.push(index);
             }
         }
-        self.directives(&doc, root, &path, &p.base_uri, effective.as_deref(), index);
-        drop(doc);
+        self.directives(
+            &header,
+            &text,
+            &path,
+            &p.base_uri,
+            effective.as_deref(),
+            index,
+        );
         self.docs.push(LoadedDocument {
             path,
             text,
@@ -315,36 +318,32 @@ impl Loader<'_> {
         });
     }
 
-    /// Queues the documents named by the `include`/`import`/`redefine` children of `root`.
+    /// Queues the documents named by the `include`/`import`/`redefine` directives.
     fn directives(
         &mut self,
-        doc: &roxmltree::Document<'_>,
-        root: roxmltree::Node<'_, '_>,
+        header: &Header,
+        text: &str,
         path: &Path,
         base_uri: &str,
         namespace: Option<&str>,
         index: usize,
     ) {
-        for child in root.children().filter(roxmltree::Node::is_element) {
-            if child.tag_name().namespace() != Some(XSD_NS) {
-                continue;
-            }
-            let reach = match child.tag_name().name() {
-                "include" => Reach::Include,
-                "import" => Reach::Import,
-                "redefine" => Reach::Redefine,
-                _ => continue,
-            };
+        for d in &header.directives {
             let referrer = || {
-                let pos = doc.text_pos_at(child.range().start);
+                let (line, column) = text_position(text, d.offset);
                 Referrer {
                     document: path.to_path_buf(),
-                    line: pos.row,
-                    column: pos.col,
+                    line,
+                    column,
                 }
             };
+            let (reach, name) = match d.kind {
+                DirectiveKind::Include => (Reach::Include, "include"),
+                DirectiveKind::Import => (Reach::Import, "import"),
+                DirectiveKind::Redefine => (Reach::Redefine, "redefine"),
+            };
             let target_ns = if reach == Reach::Import {
-                let ns = child.attribute("namespace").map(str::to_owned);
+                let ns = d.namespace.clone();
                 if ns.as_deref() == namespace {
                     let rule = if ns.is_some() {
                         "src-import.1.1"
@@ -364,14 +363,11 @@ impl Loader<'_> {
             } else {
                 namespace.map(str::to_owned)
             };
-            let Some(loc) = child.attribute("schemaLocation") else {
+            let Some(loc) = d.location.as_deref() else {
                 if reach != Reach::Import {
                     self.errors.push(referrer().error(
                         "s4s-att-must-appear",
-                        format!(
-                            "xs:{} requires the attribute 'schemaLocation'",
-                            child.tag_name().name()
-                        ),
+                        format!("xs:{name} requires the attribute 'schemaLocation'"),
                     ));
                 }
                 continue;
@@ -428,4 +424,13 @@ fn hash_text(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
     h.finish()
+}
+
+/// 1-based line and column (in characters) of a byte offset; for the few positions the
+/// loader reports.
+fn text_position(text: &str, offset: usize) -> (u32, u32) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line as u32, column as u32)
 }

@@ -2,6 +2,7 @@
 //!
 //! Code map:
 //! - [`catalog`]: OASIS XML catalogs (maps `http:` schema locations to local files).
+//! - `header`: the root and directives of a document, read without building a tree.
 //! - `loader`: finds every document reachable through include/import/redefine, each once.
 //! - `document`: builds components from each document and checks the schema for schemas.
 //! - `resolve`: finishing passes (cycles, substitution group types, attribute groups).
@@ -15,6 +16,7 @@
 pub mod catalog;
 pub mod components;
 mod document;
+mod header;
 mod loader;
 mod location;
 mod resolve;
