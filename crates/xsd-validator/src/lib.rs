@@ -1,3 +1,4 @@
 //! xsd-validator
 pub mod datatypes;
 pub mod reader;
+pub mod schema;

@@ -1,0 +1,403 @@
+//! Finishing passes over the built components: keyref targets, types inherited from
+//! substitution group heads, circularity checks, and expansion of attribute groups.
+//! Every pass is linear in the number of components (plus attribute uses per type).
+
+use super::components::*;
+use super::document::Builder;
+use super::SchemaError;
+
+/// Runs all finishing passes; errors are appended to `b.errors`.
+pub(crate) fn finish(b: &mut Builder) {
+    resolve_refers(b);
+    substitution_groups(b);
+    derivation_cycles(b);
+    complex_content_bases(b);
+    group_cycles(b);
+    attribute_groups(b);
+}
+
+fn error_at(b: &mut Builder, location: Location, rule: &'static str, message: String) {
+    let document = b
+        .model
+        .documents
+        .get(location.document.index())
+        .map(|d| d.path.clone())
+        .unwrap_or_default();
+    b.errors.push(SchemaError::new(
+        rule,
+        message,
+        &document,
+        location.line,
+        location.column,
+    ));
+}
+
+/// Depth-first post-order over a graph given by `edges`; returns the order (each node after
+/// everything it reaches, cycles cut) and, for every back edge, the node it points to.
+fn postorder(n: usize, edges: impl Fn(usize) -> Vec<usize>) -> (Vec<usize>, Vec<usize>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let mut mark = vec![Mark::New; n];
+    let mut order = Vec::with_capacity(n);
+    let mut cyclic = Vec::new();
+    let mut stack: Vec<(usize, Vec<usize>, usize)> = Vec::new();
+    for start in 0..n {
+        if mark.get(start) != Some(&Mark::New) {
+            continue;
+        }
+        if let Some(m) = mark.get_mut(start) {
+            *m = Mark::Active;
+        }
+        stack.push((start, edges(start), 0));
+        while let Some((node, succ, next)) = stack.last_mut() {
+            if let Some(&s) = succ.get(*next) {
+                *next += 1;
+                match mark.get(s) {
+                    Some(Mark::New) => {
+                        if let Some(m) = mark.get_mut(s) {
+                            *m = Mark::Active;
+                        }
+                        let e = edges(s);
+                        stack.push((s, e, 0));
+                    }
+                    Some(Mark::Active) => cyclic.push(s),
+                    _ => {}
+                }
+            } else {
+                let node = *node;
+                if let Some(m) = mark.get_mut(node) {
+                    *m = Mark::Done;
+                }
+                order.push(node);
+                stack.pop();
+            }
+        }
+    }
+    (order, cyclic)
+}
+
+fn resolve_refers(b: &mut Builder) {
+    let pending = std::mem::take(&mut b.pending_refers);
+    for (id, name, location) in pending {
+        match b
+            .model
+            .global_identity_constraints
+            .get(name.namespace, &name.local)
+        {
+            Some(target) => {
+                let is_key = matches!(
+                    b.model
+                        .identity_constraints
+                        .get(target.index())
+                        .map(|c| &c.kind),
+                    Some(IdentityConstraintKind::Key | IdentityConstraintKind::Unique)
+                );
+                if !is_key {
+                    let shown = b.model.display_name(&name);
+                    error_at(
+                        b,
+                        location,
+                        "c-props-correct.1",
+                        format!(
+                            "keyref refers to '{shown}', which is not a key or unique constraint"
+                        ),
+                    );
+                }
+                if let Some(c) = b.model.identity_constraints.get_mut(id.index()) {
+                    c.kind = IdentityConstraintKind::KeyRef { refer: target };
+                }
+            }
+            None => {
+                let shown = b.model.display_name(&name);
+                error_at(
+                    b,
+                    location,
+                    "src-resolve",
+                    format!("identity constraint '{shown}' is not defined"),
+                );
+            }
+        }
+    }
+}
+
+fn substitution_groups(b: &mut Builder) {
+    let n = b.model.elements.len();
+    let elements = &b.model.elements;
+    let (_, cyclic) = postorder(n, |i| {
+        elements
+            .get(i)
+            .and_then(|e| e.substitution_group)
+            .map(|h| vec![h.index()])
+            .unwrap_or_default()
+    });
+    for i in cyclic {
+        if let Some(e) = b.model.elements.get_mut(i) {
+            // Cut the cycle so later passes (and the compile step) can walk heads safely.
+            e.substitution_group = None;
+            let (name, location) = (e.name.clone(), e.location);
+            let shown = b.model.display_name(&name);
+            error_at(
+                b,
+                location,
+                "e-props-correct.6",
+                format!("substitution group of '{shown}' is circular"),
+            );
+        }
+    }
+    let mut untyped = vec![false; n];
+    for e in &b.untyped_members {
+        if let Some(u) = untyped.get_mut(e.index()) {
+            *u = true;
+        }
+    }
+    for e in std::mem::take(&mut b.untyped_members) {
+        let mut head = b
+            .model
+            .elements
+            .get(e.index())
+            .and_then(|d| d.substitution_group);
+        let mut steps = 0;
+        while let Some(h) = head {
+            if !untyped.get(h.index()).copied().unwrap_or(false) || steps > n {
+                break;
+            }
+            head = b
+                .model
+                .elements
+                .get(h.index())
+                .and_then(|d| d.substitution_group);
+            steps += 1;
+        }
+        let inherited = head
+            .and_then(|h| b.model.elements.get(h.index()))
+            .map_or(TypeRef::Builtin(BuiltinType::AnyType), |d| d.type_def);
+        if let Some(d) = b.model.elements.get_mut(e.index()) {
+            d.type_def = inherited;
+        }
+    }
+}
+
+fn derivation_cycles(b: &mut Builder) {
+    let types = &b.model.types;
+    let (_, cyclic) = postorder(types.len(), |i| {
+        let refs: Vec<TypeRef> = match types.get(i) {
+            Some(TypeDef::Complex(c)) => vec![c.base],
+            Some(TypeDef::Simple(s)) => match &s.variety {
+                SimpleVariety::Restriction { base, .. } => vec![*base],
+                SimpleVariety::List { item } => vec![*item],
+                SimpleVariety::Union { members } => members.clone(),
+            },
+            None => Vec::new(),
+        };
+        refs.into_iter()
+            .filter_map(|r| match r {
+                TypeRef::Defined(t) => Some(t.index()),
+                TypeRef::Builtin(_) => None,
+            })
+            .collect()
+    });
+    for i in cyclic {
+        let Some(t) = b.model.types.get_mut(i) else {
+            continue;
+        };
+        let (rule, location, name) = match t {
+            TypeDef::Complex(c) => {
+                c.base = TypeRef::Builtin(BuiltinType::AnyType);
+                ("ct-props-correct.3", c.location, c.name.clone())
+            }
+            TypeDef::Simple(s) => {
+                s.variety = SimpleVariety::Restriction {
+                    base: TypeRef::Builtin(BuiltinType::AnySimpleType),
+                    facets: Vec::new(),
+                };
+                ("st-props-correct.2", s.location, s.name.clone())
+            }
+        };
+        let shown = name.map_or_else(|| "(anonymous)".to_owned(), |n| b.model.display_name(&n));
+        error_at(
+            b,
+            location,
+            rule,
+            format!("type '{shown}' is circularly defined"),
+        );
+    }
+}
+
+fn complex_content_bases(b: &mut Builder) {
+    for (_, base, location) in std::mem::take(&mut b.complex_content_bases) {
+        let simple = match base {
+            TypeRef::Builtin(t) => t.is_simple(),
+            TypeRef::Defined(t) => matches!(b.model.types.get(t.index()), Some(TypeDef::Simple(_))),
+        };
+        if simple {
+            error_at(
+                b,
+                location,
+                "src-ct.1",
+                "the base of complexContent must be a complex type".to_owned(),
+            );
+        }
+    }
+}
+
+fn collect_group_refs(mg: &ModelGroup, out: &mut Vec<usize>) {
+    for p in &mg.particles {
+        match &p.term {
+            Term::Group(g) => out.push(g.index()),
+            Term::ModelGroup(inner) => collect_group_refs(inner, out),
+            Term::Element(_) | Term::Wildcard(_) => {}
+        }
+    }
+}
+
+fn group_cycles(b: &mut Builder) {
+    let groups = &b.model.groups;
+    let (_, cyclic) = postorder(groups.len(), |i| {
+        let mut out = Vec::new();
+        if let Some(g) = groups.get(i) {
+            collect_group_refs(&g.model_group, &mut out);
+        }
+        out
+    });
+    for i in cyclic {
+        let Some(g) = b.model.groups.get_mut(i) else {
+            continue;
+        };
+        // Emptying the group keeps every later walk over groups finite.
+        g.model_group.particles.clear();
+        let (name, location) = (g.name.clone(), g.location);
+        let shown = b.model.display_name(&name);
+        error_at(
+            b,
+            location,
+            "mg-props-correct.2",
+            format!("model group '{shown}' refers to itself"),
+        );
+    }
+}
+
+/// Appends `extra` uses to `uses`: the same declaration twice is one use; two declarations
+/// with the same name are an error (`rule`).
+fn merge_uses(
+    model: &SchemaModel,
+    uses: &mut Vec<AttributeUse>,
+    extra: &[AttributeUse],
+    clashes: &mut Vec<String>,
+) {
+    for u in extra {
+        if uses.iter().any(|x| x.declaration == u.declaration) {
+            continue;
+        }
+        let name = model.attributes.get(u.declaration.index()).map(|a| &a.name);
+        let clash = uses
+            .iter()
+            .any(|x| model.attributes.get(x.declaration.index()).map(|a| &a.name) == name);
+        if clash {
+            if let Some(n) = name {
+                clashes.push(model.display_name(n));
+            }
+            continue;
+        }
+        uses.push(u.clone());
+    }
+}
+
+fn attribute_groups(b: &mut Builder) {
+    let groups = &b.model.attribute_groups;
+    let (order, cyclic) = postorder(groups.len(), |i| {
+        groups
+            .get(i)
+            .map(|g| g.attribute_groups.iter().map(|x| x.index()).collect())
+            .unwrap_or_default()
+    });
+    let mut broken = vec![false; b.model.attribute_groups.len()];
+    for &i in &cyclic {
+        if let Some(x) = broken.get_mut(i) {
+            *x = true;
+        }
+        let Some(g) = b.model.attribute_groups.get(i) else {
+            continue;
+        };
+        let (name, location) = (g.name.clone(), g.location);
+        let shown = b.model.display_name(&name);
+        error_at(
+            b,
+            location,
+            "src-attribute_group.3",
+            format!("attribute group '{shown}' refers to itself"),
+        );
+    }
+    // Post-order: nested groups are complete before the groups that use them.
+    for i in order {
+        let Some(g) = b.model.attribute_groups.get(i) else {
+            continue;
+        };
+        let (own, mut wildcards, nested) = (
+            g.attribute_uses.clone(),
+            g.attribute_wildcards.clone(),
+            g.attribute_groups.clone(),
+        );
+        let location = g.location;
+        let mut clashes = Vec::new();
+        let mut uses = Vec::with_capacity(own.len());
+        merge_uses(&b.model, &mut uses, &own, &mut clashes);
+        for n in nested {
+            if broken.get(n.index()).copied().unwrap_or(true) {
+                continue;
+            }
+            if let Some(inner) = b.model.attribute_groups.get(n.index()) {
+                merge_uses(&b.model, &mut uses, &inner.attribute_uses, &mut clashes);
+                wildcards.extend(inner.attribute_wildcards.iter().cloned());
+            }
+        }
+        for c in clashes {
+            error_at(
+                b,
+                location,
+                "ag-props-correct.2",
+                format!("attribute '{c}' is declared twice in the attribute group"),
+            );
+        }
+        if let Some(g) = b.model.attribute_groups.get_mut(i) {
+            g.attribute_uses = uses;
+            g.attribute_wildcards = wildcards;
+        }
+    }
+    for i in 0..b.model.types.len() {
+        let Some(TypeDef::Complex(c)) = b.model.types.get(i) else {
+            continue;
+        };
+        let own = c.attribute_uses.clone();
+        let nested = c.attribute_groups.clone();
+        let location = c.location;
+        let mut uses = Vec::with_capacity(own.len());
+        let mut wildcards = Vec::new();
+        let mut clashes = Vec::new();
+        merge_uses(&b.model, &mut uses, &own, &mut clashes);
+        for n in nested {
+            if broken.get(n.index()).copied().unwrap_or(true) {
+                continue;
+            }
+            if let Some(inner) = b.model.attribute_groups.get(n.index()) {
+                merge_uses(&b.model, &mut uses, &inner.attribute_uses, &mut clashes);
+                wildcards.extend(inner.attribute_wildcards.iter().cloned());
+            }
+        }
+        for c in clashes {
+            error_at(
+                b,
+                location,
+                "ct-props-correct.4",
+                format!("attribute '{c}' is declared twice in the complex type"),
+            );
+        }
+        if let Some(TypeDef::Complex(c)) = b.model.types.get_mut(i) {
+            c.attribute_uses = uses;
+            c.attribute_wildcards.extend(wildcards);
+        }
+    }
+}
