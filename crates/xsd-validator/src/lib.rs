@@ -1,1 +1,2 @@
 //! xsd-validator
+pub mod content_model;
