@@ -22,6 +22,11 @@
 //!   violation (`cos-nonambig`), and two derivations reaching the *same* leaf
 //!   with different counter effects are only accepted when the preferred one
 //!   provably keeps every continuation open (or the two exclude each other).
+//! * **Fallback.** The few models whose iteration counts the input does not
+//!   determine (`(a{1,2}){3,4}`: one particle, so no UPA violation, but after
+//!   three `a`s the run may be in the second or third outer iteration) are
+//!   unrolled into copies and determinised by subset construction, within
+//!   fixed caps.
 //! * **`xs:all`** runs on its own small engine: a bitset of the members seen.
 //!
 //! # Contract (API boundary)
@@ -42,12 +47,14 @@
 mod all_group;
 mod positions;
 mod tree;
+mod unrolled;
 
 #[cfg(test)]
 mod tests;
 
 use all_group::AllMachine;
-use positions::PositionMachine;
+use positions::{PositionMachine, Refusal};
+use unrolled::UnrolledMachine;
 
 /// Upper bound of an occurrence range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +197,7 @@ pub struct Automaton<L> {
 #[derive(Debug)]
 enum Engine {
     Positions(PositionMachine),
+    Unrolled(UnrolledMachine),
     All(AllMachine),
 }
 
@@ -200,9 +208,13 @@ impl<L: Symbol> Automaton<L> {
     pub fn compile(root: Particle<L>) -> Result<Self, ContentModelError> {
         let (leaves, shape) = tree::lower(root)?;
         let engine = match shape {
-            tree::Shape::General(tree) => {
-                Engine::Positions(PositionMachine::build(&tree, &leaves)?)
-            }
+            tree::Shape::General(tree) => match PositionMachine::build(&tree, &leaves) {
+                Ok(machine) => Engine::Positions(machine),
+                Err(Refusal::Invalid(err)) => return Err(err),
+                Err(Refusal::Uncountable) => {
+                    Engine::Unrolled(UnrolledMachine::build(&tree, &leaves)?)
+                }
+            },
             tree::Shape::All(group) => Engine::All(AllMachine::build(group, &leaves)?),
         };
         Ok(Automaton { leaves, engine })
@@ -218,6 +230,7 @@ impl<L: Symbol> Automaton<L> {
     pub fn step(&self, state: &mut MatchState, input: &L::Input) -> Result<LeafId, StepError> {
         match &self.engine {
             Engine::Positions(m) => m.step(&self.leaves, state, input),
+            Engine::Unrolled(m) => m.step(&self.leaves, state, input),
             Engine::All(m) => m.step(&self.leaves, state, input),
         }
     }
@@ -226,6 +239,7 @@ impl<L: Symbol> Automaton<L> {
     pub fn can_finish(&self, state: &MatchState) -> bool {
         match &self.engine {
             Engine::Positions(m) => m.can_finish(state),
+            Engine::Unrolled(m) => m.can_finish(state),
             Engine::All(m) => m.can_finish(state),
         }
     }
@@ -240,6 +254,7 @@ impl<L: Symbol> Automaton<L> {
     pub fn expected(&self, state: &MatchState) -> Vec<LeafId> {
         let mut ids = match &self.engine {
             Engine::Positions(m) => m.expected(state),
+            Engine::Unrolled(m) => m.expected(state),
             Engine::All(m) => m.expected(state),
         };
         ids.sort_unstable();

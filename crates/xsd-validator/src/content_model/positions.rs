@@ -86,7 +86,23 @@ struct Facts {
     counted: Vec<Option<Counter>>,
 }
 
-fn facts(tree: &Tree) -> Result<Facts, ContentModelError> {
+/// Why the counter engine does not take a model.
+#[derive(Debug)]
+pub(super) enum Refusal {
+    /// The model is wrong.
+    Invalid(ContentModelError),
+    /// Counters cannot follow it: too deeply nested counted particles, or an
+    /// iteration count that the input does not determine.
+    Uncountable,
+}
+
+impl From<ContentModelError> for Refusal {
+    fn from(err: ContentModelError) -> Self {
+        Refusal::Invalid(err)
+    }
+}
+
+fn facts(tree: &Tree) -> Result<Facts, Refusal> {
     let n = tree.nodes.len();
     let mut f = Facts {
         nullable: vec![false; n],
@@ -158,9 +174,7 @@ fn facts(tree: &Tree) -> Result<Facts, ContentModelError> {
         let own = u8::from(f.counted[i].is_some());
         let depth = above.saturating_add(own);
         if usize::from(depth) > REGISTERS {
-            return Err(ContentModelError::TooComplex {
-                reason: "counted particles nested deeper than the counter registers",
-            });
+            return Err(Refusal::Uncountable);
         }
         f.cdepth[i] = depth;
     }
@@ -168,7 +182,8 @@ fn facts(tree: &Tree) -> Result<Facts, ContentModelError> {
 }
 
 impl PositionMachine {
-    pub(super) fn build<L: Symbol>(tree: &Tree, leaves: &[L]) -> Result<Self, ContentModelError> {
+    /// Builds the engine, or says that the model needs the unrolled engine.
+    pub(super) fn build<L: Symbol>(tree: &Tree, leaves: &[L]) -> Result<Self, Refusal> {
         let f = facts(tree)?;
         let leaf_count = leaves.len();
         let mut leaf_node = vec![None; leaf_count];
@@ -249,9 +264,7 @@ impl PositionMachine {
                 for (i, a) in group.iter().enumerate() {
                     for b in group.iter().skip(i + 1) {
                         if !dominates(chain, *a, *b) && jointly_enabled(chain, *a, *b) {
-                            return Err(ContentModelError::TooComplex {
-                                reason: "a repeated particle whose iteration count the input cannot determine",
-                            });
+                            return Err(Refusal::Uncountable);
                         }
                     }
                 }

@@ -2,7 +2,7 @@
 //! prefix wildcards (namespace constraints).
 
 use super::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Toy {
@@ -137,75 +137,106 @@ fn expected_names(a: &Automaton<Toy>, state: &MatchState) -> Vec<String> {
 
 // ---- reference: set-based matcher straight from the particle semantics ----
 
-/// End offsets reachable by matching `p` from `at`.
-fn ends(p: &P, input: &[&str], at: usize) -> BTreeSet<usize> {
-    let mut result = BTreeSet::new();
-    if p.min == 0 {
-        result.insert(at);
-    }
-    let mut current = BTreeSet::from([at]);
-    let cap = match p.max {
-        MaxOccurs::Bounded(m) => m as usize,
-        MaxOccurs::Unbounded => usize::MAX,
-    };
-    let mut k = 0usize;
-    while k < cap && !current.is_empty() {
-        k += 1;
-        let next: BTreeSet<usize> = current
-            .iter()
-            .flat_map(|&i| term_ends(&p.term, input, i))
-            .collect();
-        if k >= p.min as usize {
-            let before = result.len();
-            result.extend(next.iter().copied());
-            // Past the minimum, an iteration that adds nothing new never will.
-            if result.len() == before && next == current {
-                break;
-            }
-        }
-        if k > p.min as usize + input.len() + 2 && result.is_superset(&next) {
-            break;
-        }
-        current = next;
-    }
-    result
+/// End offsets reachable by matching a particle from an offset, memoised per
+/// (particle, offset) so nested repetitions stay polynomial.
+struct Reference<'a> {
+    input: &'a [&'a str],
+    memo: HashMap<(*const P, usize), BTreeSet<usize>>,
 }
 
-fn term_ends(t: &Term<Toy>, input: &[&str], at: usize) -> BTreeSet<usize> {
-    match t {
-        Term::Leaf(l) => match input.get(at) {
-            Some(i) if l.matches(i) => BTreeSet::from([at + 1]),
-            _ => BTreeSet::new(),
-        },
-        Term::Sequence(children) => children.iter().fold(BTreeSet::from([at]), |acc, c| {
-            acc.iter().flat_map(|&i| ends(c, input, i)).collect()
-        }),
-        Term::Choice(children) => children.iter().flat_map(|c| ends(c, input, at)).collect(),
-        Term::All(children) => {
-            let full = (1u32 << children.len()) - 1;
-            let mut seen = BTreeSet::from([(at, 0u32)]);
-            let mut queue = vec![(at, 0u32)];
-            while let Some((i, mask)) = queue.pop() {
-                for (m, c) in children.iter().enumerate() {
-                    if mask & (1 << m) == 0 {
-                        for j in ends(c, input, i) {
-                            if seen.insert((j, mask | 1 << m)) {
-                                queue.push((j, mask | 1 << m));
+impl Reference<'_> {
+    fn ends(&mut self, p: &P, at: usize) -> BTreeSet<usize> {
+        let key = (p as *const P, at);
+        if let Some(hit) = self.memo.get(&key) {
+            return hit.clone();
+        }
+        let mut result = BTreeSet::new();
+        if p.min == 0 {
+            result.insert(at);
+        }
+        let mut current = BTreeSet::from([at]);
+        let cap = match p.max {
+            MaxOccurs::Bounded(m) => m as usize,
+            MaxOccurs::Unbounded => usize::MAX,
+        };
+        let mut k = 0usize;
+        while k < cap && !current.is_empty() {
+            k += 1;
+            let mut next = BTreeSet::new();
+            for &i in &current {
+                next.extend(self.term_ends(&p.term, i));
+            }
+            if k >= p.min as usize {
+                let before = result.len();
+                result.extend(next.iter().copied());
+                // Past the minimum, an iteration that changes nothing never will.
+                if result.len() == before && next == current {
+                    break;
+                }
+            }
+            if k > p.min as usize + self.input.len() + 2 && result.is_superset(&next) {
+                break;
+            }
+            current = next;
+        }
+        self.memo.insert(key, result.clone());
+        result
+    }
+
+    fn term_ends(&mut self, t: &Term<Toy>, at: usize) -> BTreeSet<usize> {
+        match t {
+            Term::Leaf(l) => match self.input.get(at) {
+                Some(i) if l.matches(i) => BTreeSet::from([at + 1]),
+                _ => BTreeSet::new(),
+            },
+            Term::Sequence(children) => {
+                let mut acc = BTreeSet::from([at]);
+                for c in children {
+                    let mut next = BTreeSet::new();
+                    for &i in &acc {
+                        next.extend(self.ends(c, i));
+                    }
+                    acc = next;
+                }
+                acc
+            }
+            Term::Choice(children) => {
+                let mut acc = BTreeSet::new();
+                for c in children {
+                    acc.extend(self.ends(c, at));
+                }
+                acc
+            }
+            Term::All(children) => {
+                let full = (1u32 << children.len()) - 1;
+                let mut seen = BTreeSet::from([(at, 0u32)]);
+                let mut queue = vec![(at, 0u32)];
+                while let Some((i, mask)) = queue.pop() {
+                    for (m, c) in children.iter().enumerate() {
+                        if mask & (1 << m) == 0 {
+                            for j in self.ends(c, i) {
+                                if seen.insert((j, mask | 1 << m)) {
+                                    queue.push((j, mask | 1 << m));
+                                }
                             }
                         }
                     }
                 }
+                seen.into_iter()
+                    .filter(|&(_, m)| m == full)
+                    .map(|(i, _)| i)
+                    .collect()
             }
-            seen.into_iter()
-                .filter(|&(_, m)| m == full)
-                .map(|(i, _)| i)
-                .collect()
         }
     }
 }
 
 fn reference_accepts(p: &P, input: &[&str]) -> bool {
-    ends(p, input, 0).contains(&input.len())
+    let mut reference = Reference {
+        input,
+        memo: HashMap::new(),
+    };
+    reference.ends(p, 0).contains(&input.len())
 }
 
 // ---- behaviour ----
@@ -560,4 +591,232 @@ fn upa_non_violations() {
     compile(seq(vec![e("a"), e("a"), e("a")]));
     compile(seq(vec![e("a"), e("b"), opt(e("a"))]));
     compile(all(vec![e("a"), e("b")]));
+}
+
+#[test]
+fn uncountable_iterations_use_the_unrolled_engine() {
+    // One particle, so UPA holds, but the outer iteration is not determined.
+    let p = occ(seq(vec![occ(e("a"), 1, Some(2))]), 3, Some(4));
+    check(
+        p,
+        &["a a a", "a a a a a a a a"],
+        &["a a", "a a a a a a a a a"],
+    );
+    let p = occ(seq(vec![plus(e("a"))]), 2, Some(3));
+    check(p, &["a a", "a a a a a a a"], &["a", ""]);
+    let p = seq(vec![
+        occ(seq(vec![occ(e("a"), 2, Some(3))]), 2, Some(3)),
+        e("b"),
+    ]);
+    check(
+        p,
+        &["a a a a b", "a a a a a a a a a b"],
+        &["a a a b", "a a a a a a a a a a b"],
+    );
+    // Still checked for UPA.
+    assert_eq!(
+        ambiguous(seq(vec![occ(seq(vec![plus(e("a"))]), 2, Some(3)), e("a")])),
+        (0, 1)
+    );
+    // Too large to unroll: refused, not hung.
+    let p = occ(seq(vec![occ(e("a"), 1, Some(2))]), 3000, Some(4000));
+    assert!(matches!(
+        Automaton::compile(p),
+        Err(ContentModelError::TooComplex { .. })
+    ));
+}
+
+// ---- randomized differential test against the reference matcher ----
+
+/// splitmix64: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const ALPHABET: [&str; 7] = ["a", "b", "c", "d", "m", "x1", "x2"];
+
+fn random_leaf(rng: &mut Rng) -> Toy {
+    match rng.below(14) {
+        0 => Toy::Wild("x"),
+        1 => Toy::Group(vec!["b", "m"]),
+        2 => Toy::Name("x1"),
+        i => Toy::Name(["a", "b", "c", "d"][i % 4]),
+    }
+}
+
+fn random_occurs(rng: &mut Rng, p: P) -> P {
+    let (min, max) = match rng.below(20) {
+        0..=7 => (1, Some(1)),
+        8 | 9 => (0, Some(1)),
+        10 => (0, None),
+        11 => (1, None),
+        12 => (2, Some(3)),
+        13 => (0, Some(2)),
+        14 => (3, Some(3)),
+        15 => (2, None),
+        16 => (1, Some(3)),
+        17 => (0, Some(0)),
+        _ => (1, Some(2)),
+    };
+    occ(p, min, max)
+}
+
+fn random_particle(rng: &mut Rng, depth: usize) -> P {
+    let term = if depth >= 3 || rng.below(10) < 4 {
+        Term::Leaf(random_leaf(rng))
+    } else {
+        let n = 1 + rng.below(3);
+        let children = (0..n).map(|_| random_particle(rng, depth + 1)).collect();
+        if rng.below(2) == 0 {
+            Term::Sequence(children)
+        } else {
+            Term::Choice(children)
+        }
+    };
+    random_occurs(rng, P::once(term))
+}
+
+fn random_model(rng: &mut Rng) -> P {
+    if rng.below(12) == 0 {
+        let n = 1 + rng.below(4);
+        let members = (0..n)
+            .map(|_| {
+                let leaf = P::once(Term::Leaf(random_leaf(rng)));
+                if rng.below(3) == 0 {
+                    opt(leaf)
+                } else {
+                    leaf
+                }
+            })
+            .collect();
+        return occ(all(members), rng.below(2) as u32, Some(1));
+    }
+    random_particle(rng, 0)
+}
+
+/// Appends a word of `p`'s language (or gives up on an empty choice).
+fn sample(rng: &mut Rng, p: &P, out: &mut Vec<&'static str>) -> bool {
+    let extra = match p.max {
+        MaxOccurs::Bounded(m) => m.saturating_sub(p.min).min(3),
+        MaxOccurs::Unbounded => 3,
+    };
+    let count = p.min + rng.below(extra as usize + 1) as u32;
+    (0..count).all(|_| match &p.term {
+        Term::Leaf(l) => {
+            out.push(match l {
+                Toy::Name(n) => n,
+                Toy::Group(ns) => ns[rng.below(ns.len())],
+                Toy::Wild(_) => ["x1", "x2"][rng.below(2)],
+            });
+            true
+        }
+        Term::Sequence(cs) => cs.iter().all(|c| sample(rng, c, out)),
+        Term::Choice(cs) => {
+            let pick = rng.below(cs.len().max(1));
+            cs.get(pick).is_some_and(|c| sample(rng, c, out))
+        }
+        Term::All(cs) => {
+            let mut order: Vec<&P> = cs.iter().collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            order.into_iter().all(|c| sample(rng, c, out))
+        }
+    })
+}
+
+fn random_inputs(rng: &mut Rng, p: &P) -> Vec<Vec<&'static str>> {
+    let mut inputs = Vec::new();
+    for _ in 0..25 {
+        let len = rng.below(8);
+        inputs.push(
+            (0..len)
+                .map(|_| ALPHABET[rng.below(ALPHABET.len())])
+                .collect(),
+        );
+    }
+    for _ in 0..25 {
+        let mut word = Vec::new();
+        // Long words make the reference slow without finding more.
+        if !sample(rng, p, &mut word) || word.len() > 24 {
+            continue;
+        }
+        inputs.push(word.clone());
+        // Mutants: drop, duplicate, replace or swap one item.
+        if !word.is_empty() {
+            let i = rng.below(word.len());
+            let mut m = word.clone();
+            match rng.below(4) {
+                0 => {
+                    m.remove(i);
+                }
+                1 => m.insert(i, word[i]),
+                2 => m[i] = ALPHABET[rng.below(ALPHABET.len())],
+                _ => m.swap(i, rng.below(word.len())),
+            }
+            inputs.push(m);
+        }
+    }
+    inputs
+}
+
+#[test]
+fn random_models_agree_with_the_reference() {
+    let mut rng = Rng(0x5EED_C0DE);
+    let (mut compiled, mut ambiguous_models, mut unrolled_models) = (0, 0, 0);
+    for round in 0..2000 {
+        let p = random_model(&mut rng);
+        // Both general engines on the same model: same UPA verdict.
+        if let Ok((leaves, tree::Shape::General(t))) = tree::lower(p.clone()) {
+            let counted = positions::PositionMachine::build(&t, &leaves);
+            let unrolled = unrolled::UnrolledMachine::build(&t, &leaves);
+            let counted_ambiguous = matches!(
+                counted,
+                Err(positions::Refusal::Invalid(
+                    ContentModelError::Ambiguous { .. }
+                ))
+            );
+            let unrolled_ambiguous = matches!(unrolled, Err(ContentModelError::Ambiguous { .. }));
+            if matches!(counted, Err(positions::Refusal::Uncountable)) {
+                unrolled_models += 1;
+            } else if unrolled.is_ok() || unrolled_ambiguous {
+                assert_eq!(
+                    counted_ambiguous, unrolled_ambiguous,
+                    "round {round}: UPA verdicts differ on {p:?}"
+                );
+            }
+        }
+        let automaton = match Automaton::compile(p.clone()) {
+            Ok(a) => a,
+            Err(ContentModelError::Ambiguous { .. }) => {
+                ambiguous_models += 1;
+                continue;
+            }
+            Err(err) => panic!("round {round}: {p:?} failed: {err}"),
+        };
+        compiled += 1;
+        for input in random_inputs(&mut rng, &p) {
+            assert_eq!(
+                accepts(&automaton, &input),
+                reference_accepts(&p, &input),
+                "round {round}: {p:?} on {input:?}"
+            );
+        }
+    }
+    println!("compiled {compiled}, ambiguous {ambiguous_models}, unrolled {unrolled_models}");
+    // The generator must exercise all outcomes.
+    assert!(compiled > 1000, "{compiled} compiled");
+    assert!(ambiguous_models > 300, "{ambiguous_models} ambiguous");
+    assert!(unrolled_models > 50, "{unrolled_models} unrolled");
 }
