@@ -9,8 +9,10 @@ enum Toy {
     Name(&'static str),
     /// A head with its substitution group members.
     Group(Vec<&'static str>),
-    /// Any name starting with the prefix.
+    /// Any name starting with the prefix (a namespace wildcard).
     Wild(&'static str),
+    /// Any name not starting with the prefix (`##other`).
+    Other(&'static str),
 }
 
 impl Toy {
@@ -18,7 +20,7 @@ impl Toy {
         match self {
             Toy::Name(n) => Some(vec![n]),
             Toy::Group(ns) => Some(ns.clone()),
-            Toy::Wild(_) => None,
+            Toy::Wild(_) | Toy::Other(_) => None,
         }
     }
 }
@@ -31,12 +33,22 @@ impl Symbol for Toy {
             Toy::Name(n) => *n == input,
             Toy::Group(ns) => ns.contains(&input),
             Toy::Wild(prefix) => input.starts_with(prefix),
+            Toy::Other(prefix) => !input.starts_with(prefix),
         }
     }
 
     fn overlaps(&self, other: &Self) -> bool {
         match (self, other) {
             (Toy::Wild(p), Toy::Wild(q)) => p.starts_with(q) || q.starts_with(p),
+            (Toy::Other(_), Toy::Other(_)) => true,
+            // Some name with prefix `w` avoids prefix `o` unless `w` extends `o`.
+            (Toy::Wild(w), Toy::Other(o)) | (Toy::Other(o), Toy::Wild(w)) => !w.starts_with(o),
+            (Toy::Other(_), named) => named
+                .names()
+                .is_some_and(|ns| ns.iter().any(|n| self.matches(n))),
+            (named, Toy::Other(_)) => named
+                .names()
+                .is_some_and(|ns| ns.iter().any(|n| other.matches(n))),
             (Toy::Wild(_), named) => named
                 .names()
                 .is_some_and(|ns| ns.iter().any(|n| self.matches(n))),
@@ -131,6 +143,7 @@ fn expected_names(a: &Automaton<Toy>, state: &MatchState) -> Vec<String> {
             Toy::Name(n) => n.to_string(),
             Toy::Group(ns) => ns.join("|"),
             Toy::Wild(p) => format!("{p}*"),
+            Toy::Other(p) => format!("not {p}*"),
         })
         .collect()
 }
@@ -647,7 +660,8 @@ impl Rng {
 const ALPHABET: [&str; 7] = ["a", "b", "c", "d", "m", "x1", "x2"];
 
 fn random_leaf(rng: &mut Rng) -> Toy {
-    match rng.below(14) {
+    match rng.below(15) {
+        14 => Toy::Other("x"),
         0 => Toy::Wild("x"),
         1 => Toy::Group(vec!["b", "m"]),
         2 => Toy::Name("x1"),
@@ -718,6 +732,7 @@ fn sample(rng: &mut Rng, p: &P, out: &mut Vec<&'static str>) -> bool {
                 Toy::Name(n) => n,
                 Toy::Group(ns) => ns[rng.below(ns.len())],
                 Toy::Wild(_) => ["x1", "x2"][rng.below(2)],
+                Toy::Other(_) => "a",
             });
             true
         }
@@ -819,4 +834,52 @@ fn random_models_agree_with_the_reference() {
     assert!(compiled > 1000, "{compiled} compiled");
     assert!(ambiguous_models > 300, "{ambiguous_models} ambiguous");
     assert!(unrolled_models > 50, "{unrolled_models} unrolled");
+}
+
+/// Shapes from the W3C suite (msData/modelGroups mgS*, msData/wildcards
+/// wildI*, msData/particles particlesZ022) with the suite's verdicts.
+#[test]
+fn upa_cases_from_the_w3c_suite() {
+    let other = || P::once(Term::Leaf(Toy::Other("t:")));
+    let in_a = || w("A:");
+    // mgS002: (a, ((b, c) | (b, d))) is invalid.
+    ambiguous(seq(vec![
+        e("a"),
+        choice(vec![seq(vec![e("b"), e("c")]), seq(vec![e("b"), e("d")])]),
+    ]));
+    // mgS003: (a, ((a, b) | a)) is invalid.
+    ambiguous(seq(vec![
+        e("a"),
+        choice(vec![seq(vec![e("a"), e("b")]), seq(vec![e("a")])]),
+    ]));
+    // mgS004: ((a, b) | (a | b)) is invalid.
+    ambiguous(choice(vec![
+        seq(vec![e("a"), e("b")]),
+        choice(vec![e("a"), e("b")]),
+    ]));
+    // mgS005: ((a, b) | ((a, b) | b)) is invalid.
+    ambiguous(choice(vec![
+        seq(vec![e("a"), e("b")]),
+        choice(vec![seq(vec![e("a"), e("b")]), e("b")]),
+    ]));
+    // wildI011, wildI012: (##other, A) and (##other, A{1,2}) are valid.
+    compile(seq(vec![other(), in_a()]));
+    compile(seq(vec![other(), occ(in_a(), 1, Some(2))]));
+    // wildI013: (##other{1,2}, A){1,10} is invalid.
+    ambiguous(occ(
+        seq(vec![occ(other(), 1, Some(2)), in_a()]),
+        1,
+        Some(10),
+    ));
+    // wildI014: (A, ##other{1,2}, A){1,10} is invalid.
+    ambiguous(occ(
+        seq(vec![in_a(), occ(other(), 1, Some(2)), in_a()]),
+        1,
+        Some(10),
+    ));
+    // Wildcards_w3c: (##other | ##local) in a choice is valid; (##other | A) is not.
+    compile(choice(vec![other(), w("t:")]));
+    ambiguous(choice(vec![other(), in_a()]));
+    // particlesZ022: (bar | any other-namespace)* is valid on its own.
+    compile(star(choice(vec![e("t:bar"), w("urn:other:")])));
 }
