@@ -883,3 +883,26 @@ fn upa_cases_from_the_w3c_suite() {
     // particlesZ022: (bar | any other-namespace)* is valid on its own.
     compile(star(choice(vec![e("t:bar"), w("urn:other:")])));
 }
+#[test]
+fn wide_models_compile_and_run() {
+    let names: Vec<String> = (0..1000).map(|i| format!("n{i}")).collect();
+    let leaf = |n: &String| {
+        P::once(Term::Leaf(Toy::Group(vec![Box::leak(
+            n.clone().into_boxed_str(),
+        )])))
+    };
+    let a = compile(star(choice(names.iter().map(leaf).collect())));
+    let mut state = a.start();
+    for i in 0..5000 {
+        assert_eq!(
+            a.step(&mut state, &names[i * 7 % 1000]),
+            Ok(LeafId((i * 7 % 1000) as u32))
+        );
+    }
+    assert!(a.step(&mut state, "n1000").is_err());
+    let b = compile(seq(names.iter().map(|n| opt(leaf(n))).collect()));
+    let mut state = b.start();
+    assert!(b.step(&mut state, "n500").is_ok());
+    assert_eq!(b.expected(&state).len(), 499);
+    assert!(b.step(&mut state, "n499").is_err());
+}
