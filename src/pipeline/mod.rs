@@ -79,7 +79,7 @@ impl Pipeline {
 
     /// Checks well-formedness and limits and collects the envelope, in one pass.
     pub fn read_envelope(&self, body: &[u8]) -> Result<Envelope, Refusal> {
-        let mut reader = Reader::from_slice(body, self.reader_limits.clone());
+        let mut reader = Reader::from_slice(body, self.reader_limits);
         let mut collector = EnvelopeCollector::default();
         loop {
             match reader.next_event() {
