@@ -8,7 +8,8 @@
 //!   `cargo test -p xsd-validator --test w3c_suite -- --ignored xmllint_reference --nocapture`
 //!
 //! Environment: XSD_UPDATE_KNOWN_FAILURES=1 rewrites the lists, XSD_RATCHET_STRICT=1 fails on
-//! listed cases that pass now, XSD_W3C_SAMPLE=n runs every n-th group, XSD_W3C_THREADS=n.
+//! listed cases that pass now, XSD_W3C_SAMPLE=n runs every n-th group, XSD_W3C_THREADS=n,
+//! XSD_W3C_VERBOSE=1 prints every failure with its mark and detail.
 
 mod w3c;
 
@@ -213,6 +214,17 @@ fn conformance<E: Engine + Sync>(engine: &E, root: &Path, list_dir: &str) {
             mark.label(),
             report.failures_marked(mark).count()
         );
+    }
+    let verbose = std::env::var("XSD_W3C_VERBOSE").is_ok_and(|v| v == "1");
+    for outcome in &report.outcomes {
+        if let (true, Some(failure)) = (verbose, &outcome.failure) {
+            eprintln!(
+                "FAIL {} [{}] {}",
+                outcome.id,
+                failure.mark.label(),
+                failure.detail
+            );
+        }
     }
     for outcome in report.failures_marked(Mark::Panic) {
         let detail = outcome.failure.as_ref().map_or("", |f| f.detail.as_str());
