@@ -110,27 +110,42 @@ pub enum ElementValue<'a> {
     Simple(&'a Value),
     /// `xsi:nil="true"`: the element has no value.
     Nilled,
-    /// Element-only, mixed or empty complex content: no value a key can use.
+    /// Element-only, mixed or empty complex content, or not assessed (a `skip` wildcard,
+    /// `lax` without a declaration): no simple type, an error for a field.
     NotSimple,
     /// No value: the content was invalid (already reported by the validator), or it was
     /// not computed because [`IdentityTracker::wants_element_value`] was false.
     Unavailable,
 }
 
+/// The typed value of an attribute that a field selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributeValue {
+    /// Validated against its declared type (`xsi:` attributes by their built-in types).
+    Typed(Value),
+    /// Not assessed: no declaration (a `skip` wildcard, or `lax` without a global
+    /// declaration). A field must select a node with a simple type, so this is an error.
+    Untyped,
+    /// Invalid for its type; already reported by the validator, so the row is dropped.
+    Invalid,
+}
+
 /// The attributes of a start tag, as XPath sees them: every attribute except namespace
-/// declarations (`xsi:` attributes included). The tracker reads names only while a field
-/// path may end at this element, and asks for a typed value only for selected attributes.
+/// declarations, `xsi:` attributes included, plus the attributes added by a default or
+/// fixed value in the schema (they are in the infoset that fields are evaluated on). The
+/// tracker reads names only while a field path may end at this element, and asks for a
+/// value only for the attributes a field selects, so untouched attributes cost nothing.
 pub trait AttributeSource {
     /// Number of attributes.
     fn attribute_count(&self) -> usize;
     /// Namespace and local name of attribute `index` (`None` past the end).
     fn attribute_name(&self, index: usize) -> Option<(Option<&str>, &str)>;
-    /// The typed value of attribute `index`: by its declared type, as `xs:anySimpleType`
-    /// (a [`Value::String`]) when undeclared, `None` when invalid (already reported).
-    fn attribute_value(&self, index: usize) -> Option<Value>;
+    /// The value of attribute `index`.
+    fn attribute_value(&self, index: usize) -> AttributeValue;
 }
 
-/// `(namespace, local, value)` triples, e.g. for tests or pre-typed attributes.
+/// `(namespace, local, value)` triples, the value `None` when not assessed
+/// ([`AttributeValue::Untyped`]); for tests and pre-typed attributes.
 impl AttributeSource for [(Option<&str>, &str, Option<Value>)] {
     fn attribute_count(&self) -> usize {
         self.len()
@@ -140,8 +155,11 @@ impl AttributeSource for [(Option<&str>, &str, Option<Value>)] {
         self.get(index).map(|&(ns, local, _)| (ns, local))
     }
 
-    fn attribute_value(&self, index: usize) -> Option<Value> {
-        self.get(index).and_then(|(_, _, v)| v.clone())
+    fn attribute_value(&self, index: usize) -> AttributeValue {
+        match self.get(index).and_then(|(_, _, v)| v.clone()) {
+            Some(v) => AttributeValue::Typed(v),
+            None => AttributeValue::Untyped,
+        }
     }
 }
 

@@ -371,6 +371,24 @@ fn nilled_and_complex_fields() {
 }
 
 #[test]
+fn untyped_attribute_cannot_be_a_field() {
+    let m = model(LIST);
+    let set = compiled(&m);
+    let u = constraint(&m, "u");
+    let mut e = Events::new(&set);
+    e.open("list", &[u], vec![]);
+    e.open("item", &[], vec![(None, "id", None)]);
+    e.close(None);
+    e.close(None);
+    assert_eq!(e.rules(), ["cvc-identity-constraint.3"]);
+    assert!(
+        e.out[0].message.contains("attribute without a simple type"),
+        "{}",
+        e.out[0].message
+    );
+}
+
+#[test]
 fn inactive_tracker_does_nothing() {
     let m = model(LIST);
     let set = compiled(&m);
@@ -549,7 +567,26 @@ fn w3c_identity_constraint_schemas_compile() {
         wrongly_rejected.is_empty(),
         "valid schemas rejected: {wrongly_rejected:#?}"
     );
-    assert!(invalid_caught >= 1, "no invalid XPath was caught");
+    // Invalid for reasons outside identity constraints, which the loader owns: duplicate
+    // or malformed `id` attributes on schema components (idA/B/C/D/E002, 006, 007, D/E004,
+    // D/E005), a QName in an un-imported namespace (idC019), a fixed value on an xs:ID
+    // attribute (idZ011).
+    const NOT_IDENTITY: [&str; 17] = [
+        "idA002", "idA006", "idA007", "idB002", "idB006", "idB007", "idC002", "idC006", "idC007",
+        "idC019", "idD002", "idD004", "idD005", "idE002", "idE004", "idE005", "idZ011",
+    ];
+    let unexplained: Vec<_> = missed
+        .iter()
+        .filter(|m| !NOT_IDENTITY.contains(&m.as_str()))
+        .collect();
+    assert!(
+        unexplained.is_empty(),
+        "invalid schemas accepted: {unexplained:?}"
+    );
+    assert!(
+        invalid_caught >= 53,
+        "only {invalid_caught} invalid XPaths caught"
+    );
 }
 
 /// How the driver below types a node: a built-in for simple values, or not simple.
@@ -647,9 +684,14 @@ fn drive(
             let decl = m.attributes.iter().find(|d| {
                 d.name.local.as_ref() == local && m.namespaces.uri(d.name.namespace) == ns
             });
-            decl.map_or(Typing::Atomic(Builtin::AnySimpleType), |d| {
-                typing(m, d.type_def, 16)
-            })
+            match decl {
+                Some(d) => typing(m, d.type_def, 16),
+                None if ns == Some("http://www.w3.org/2001/XMLSchema-instance") => {
+                    Typing::Atomic(Builtin::String)
+                }
+                // Not assessed (the suite's schemas declare every attribute they validate).
+                None => Typing::NotSimple,
+            }
         };
         let mut attrs: Vec<(Option<&str>, &str, Option<Value>)> = node
             .attributes()
@@ -765,5 +807,14 @@ fn w3c_identity_constraint_instances() {
         false_alarms.is_empty(),
         "violations in valid instances: {false_alarms:#?}"
     );
-    assert!(valid_ok > 50 && invalid_caught > 30);
+    // idZ012 is about an IDREFS default (ID/IDREF checking is the validator's).
+    let unexplained: Vec<_> = invalid_missed.iter().filter(|m| *m != "idZ012.i").collect();
+    assert!(
+        unexplained.is_empty(),
+        "invalid instances not caught: {unexplained:?}"
+    );
+    assert!(
+        valid_ok >= 153 && invalid_caught >= 73,
+        "{valid_ok} valid, {invalid_caught} invalid"
+    );
 }

@@ -6,6 +6,7 @@
 //! run alone; `.//` paths keep their step-0 state alive at every depth. Scopes, target
 //! rows and field slots are stacks too: whatever an element created is popped at its end.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::mem;
@@ -13,8 +14,8 @@ use std::mem;
 use super::table::{Binding, KeySeq, Lookup};
 use super::xpath::Path;
 use super::{
-    AttributeSource, Category, CompiledConstraint, ElementValue, IdentityConstraintSet,
-    IdentityViolation,
+    AttributeSource, AttributeValue, Category, CompiledConstraint, ElementValue,
+    IdentityConstraintSet, IdentityViolation,
 };
 use crate::datatypes::Value;
 use crate::schema::IdentityConstraintId;
@@ -247,8 +248,12 @@ impl<'s> IdentityTracker<'s> {
                         }
                         if self.select(target, field, (node, a as u32), out) {
                             let value = match attributes.attribute_value(a) {
-                                Some(v) => SlotValue::Value(v),
-                                None => SlotValue::Silent,
+                                AttributeValue::Typed(v) => SlotValue::Value(v),
+                                AttributeValue::Invalid => SlotValue::Silent,
+                                AttributeValue::Untyped => {
+                                    self.report_no_type(target, field, "an attribute", out);
+                                    SlotValue::Silent
+                                }
                             };
                             if let Some(slot) = self.slot_mut(target, field) {
                                 slot.value = value;
@@ -494,31 +499,41 @@ impl<'s> IdentityTracker<'s> {
         value: ElementValue<'_>,
         out: &mut Vec<IdentityViolation>,
     ) {
-        let constraint = self.constraint_of_target(target);
-        let Some(slot) = self.slot_mut(target, field) else {
-            return;
-        };
-        slot.value = match value {
+        let value = match value {
             ElementValue::Simple(v) => SlotValue::Value(v.clone()),
             ElementValue::Nilled => SlotValue::Nilled,
             ElementValue::Unavailable => SlotValue::Silent,
             ElementValue::NotSimple => {
-                if let Some(c) = constraint {
-                    out.push(violation(
-                        c,
-                        "cvc-identity-constraint.3",
-                        format!(
-                            "field '{}' of {} '{}' selects an element with complex content, \
-                             which has no simple value",
-                            c.field_texts.get(field as usize).map_or("", |t| &**t),
-                            c.category_name(),
-                            c.name
-                        ),
-                    ));
-                }
+                self.report_no_type(target, field, "an element", out);
                 SlotValue::Silent
             }
         };
+        if let Some(slot) = self.slot_mut(target, field) {
+            slot.value = value;
+        }
+    }
+
+    /// A field selected a node without a simple type (cvc-identity-constraint.3).
+    fn report_no_type(
+        &self,
+        target: u32,
+        field: u32,
+        what: &str,
+        out: &mut Vec<IdentityViolation>,
+    ) {
+        if let Some(c) = self.constraint_of_target(target) {
+            out.push(violation(
+                c,
+                "cvc-identity-constraint.3",
+                format!(
+                    "field '{}' of {} '{}' selects {what} without a simple type \
+                     (complex content, or not validated)",
+                    field_text(c, field as usize),
+                    c.category_name(),
+                    c.name
+                ),
+            ));
+        }
     }
 
     /// Turns target row `t` into a key-sequence of its scope, or reports why it cannot be.
@@ -597,8 +612,8 @@ impl<'s> IdentityTracker<'s> {
         };
         match constraint.category {
             Category::KeyRef(_) => scope.references.push(key),
-            Category::Unique | Category::Key => {
-                if scope.rows.contains_key(&key) {
+            Category::Unique | Category::Key => match scope.rows.entry(key) {
+                Entry::Occupied(row) => {
                     let (rule, what) = if is_key {
                         ("cvc-identity-constraint.4.2.2", "key")
                     } else {
@@ -609,14 +624,15 @@ impl<'s> IdentityTracker<'s> {
                         rule,
                         format!(
                             "duplicate {what} value {} for {what} '{}'",
-                            show_key(&key),
+                            show_key(row.key()),
                             constraint.name
                         ),
                     ));
-                } else {
-                    scope.rows.insert(key, node);
                 }
-            }
+                Entry::Vacant(row) => {
+                    row.insert(node);
+                }
+            },
         }
     }
 
