@@ -28,7 +28,9 @@
 //!
 //! ```
 //! use xsd_validator::datatypes::Value;
-//! use xsd_validator::identity::{ElementValue, IdentityConstraintSet, IdentityTracker};
+//! use xsd_validator::identity::{
+//!     ElementValue, IdentityConstraintSet, IdentityTracker, NoAttributes,
+//! };
 //! use xsd_validator::schema;
 //!
 //! let xsd = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
@@ -49,7 +51,7 @@
 //! let mut tracker = IdentityTracker::new(&set);
 //! let mut violations = Vec::new();
 //! let id = |s: &str| [(None, "id", Some(Value::String(s.into())))];
-//! tracker.start_element(None, "list", list_constraints, &[], &mut violations);
+//! tracker.start_element(None, "list", list_constraints, &NoAttributes, &mut violations);
 //! for key in ["A1", "A1"] {
 //!     tracker.start_element(None, "item", &[], &id(key)[..], &mut violations);
 //!     tracker.end_element(ElementValue::NotSimple, &mut violations);
@@ -142,6 +144,24 @@ pub trait AttributeSource {
     fn attribute_name(&self, index: usize) -> Option<(Option<&str>, &str)>;
     /// The value of attribute `index`.
     fn attribute_value(&self, index: usize) -> AttributeValue;
+}
+
+/// An element without attributes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAttributes;
+
+impl AttributeSource for NoAttributes {
+    fn attribute_count(&self) -> usize {
+        0
+    }
+
+    fn attribute_name(&self, _index: usize) -> Option<(Option<&str>, &str)> {
+        None
+    }
+
+    fn attribute_value(&self, _index: usize) -> AttributeValue {
+        AttributeValue::Invalid
+    }
 }
 
 /// `(namespace, local, value)` triples, the value `None` when not assessed

@@ -818,3 +818,10 @@ fn w3c_identity_constraint_instances() {
         "{valid_ok} valid, {invalid_caught} invalid"
     );
 }
+
+#[test]
+fn compiled_set_is_shareable() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<IdentityConstraintSet>();
+    assert_send_sync::<IdentityTracker<'static>>();
+}
