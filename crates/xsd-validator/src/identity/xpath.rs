@@ -73,15 +73,11 @@ pub enum XPathKind {
 }
 
 /// Why an expression is outside the subset. The message names the offending token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+#[non_exhaustive]
 pub struct XPathError {
     pub message: String,
-}
-
-impl fmt::Display for XPathError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
