@@ -134,3 +134,61 @@ fn manifest_sets_compile() {
     }
     assert!(seen.len() >= 5, "MANIFEST.tsv names too few schemas");
 }
+
+#[test]
+fn manifest_messages_get_the_reference_verdict() {
+    use xsd_validator::ValidationOptions;
+    let Some(shared) = shared() else { return };
+    let xoev = shared.join("xoev");
+    let manifest = match std::fs::read_to_string(xoev.join("MANIFEST.tsv")) {
+        Ok(m) => m,
+        Err(e) => panic!("MANIFEST.tsv: {e}"),
+    };
+    let mut sets: std::collections::HashMap<(String, String), SchemaSet> =
+        std::collections::HashMap::new();
+    let mut disagreements = Vec::new();
+    let mut count = 0;
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [schema, instance, expected, rest @ ..] = cols.as_slice() else {
+            continue;
+        };
+        let catalog = rest.first().copied().unwrap_or("");
+        let key = (schema.to_string(), catalog.to_string());
+        if !sets.contains_key(&key) {
+            let cat = (!catalog.is_empty()).then(|| xoev.join(catalog));
+            match SchemaSet::compile(&[xoev.join(schema)], cat.as_deref()) {
+                Ok(s) => {
+                    sets.insert(key.clone(), s);
+                }
+                Err(e) => panic!("{schema}: {e:?}"),
+            }
+        }
+        let Some(set) = sets.get(&key) else { continue };
+        let bytes = match std::fs::read(xoev.join(instance)) {
+            Ok(b) => b,
+            Err(e) => panic!("{instance}: {e}"),
+        };
+        let outcome = set.validate(&bytes, &ValidationOptions::default());
+        count += 1;
+        let verdict = if outcome.is_valid() {
+            "valid"
+        } else {
+            "invalid"
+        };
+        eprintln!(
+            "{verdict:7} (xmllint: {expected:7}) {instance}{}",
+            outcome
+                .violations
+                .iter()
+                .take(3)
+                .map(|v| format!("\n    {v}"))
+                .collect::<String>()
+        );
+        if verdict != *expected {
+            disagreements.push(format!("{instance}: {verdict}, xmllint says {expected}"));
+        }
+    }
+    assert_eq!(count, 33, "MANIFEST.tsv should list 33 messages");
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

@@ -1134,12 +1134,13 @@ impl Compiler {
 
     fn element_leaf(&self, e: ElementIndex) -> Leaf {
         let mut names = Vec::new();
+        let head = self.elements.get(e.0 as usize).map(|rule| LeafName {
+            name: rule.name,
+            namespace: rule.namespace,
+            element: e,
+        });
         if let Some(rule) = self.elements.get(e.0 as usize) {
-            names.push(LeafName {
-                name: rule.name,
-                namespace: rule.namespace,
-                element: e,
-            });
+            names.extend(head);
             if rule.global {
                 for &m in self.members.get(e.0 as usize).into_iter().flatten() {
                     if let Some(mr) = self.elements.get(m.0 as usize) {
@@ -1154,7 +1155,12 @@ impl Compiler {
         }
         names.sort_by_key(|l| l.name);
         names.dedup_by_key(|l| l.name);
-        Leaf::Element { names }
+        let head = head.unwrap_or(LeafName {
+            name: NameId(u32::MAX),
+            namespace: NamespaceId::ABSENT,
+            element: e,
+        });
+        Leaf::Element { head, names }
     }
 
     // ---- pass 4: value constraints ----------------------------------------------------------

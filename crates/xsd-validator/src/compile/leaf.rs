@@ -143,6 +143,8 @@ pub(crate) enum Leaf {
     /// substitution group that are not blocked), sorted by name, each with the declaration
     /// that then governs the child.
     Element {
+        /// The particle's own declaration (named in "expected ..." messages).
+        head: LeafName,
         names: Vec<LeafName>,
     },
     Wildcard(WildcardRule),
@@ -152,7 +154,7 @@ impl Leaf {
     /// The declaration governing a child of this name, for an element leaf.
     pub(crate) fn declaration_for(&self, name: NameId) -> Option<ElementIndex> {
         match self {
-            Leaf::Element { names } => names
+            Leaf::Element { names, .. } => names
                 .binary_search_by_key(&name, |l| l.name)
                 .ok()
                 .and_then(|i| names.get(i))
@@ -167,7 +169,7 @@ impl Symbol for Leaf {
 
     fn matches(&self, input: &ElementInput) -> bool {
         match self {
-            Leaf::Element { names } => match input.name {
+            Leaf::Element { names, .. } => match input.name {
                 // Most leaves accept one name: compare directly before searching.
                 Some(n) => match names.as_slice() {
                     [only] => only.name == n,
@@ -181,11 +183,11 @@ impl Symbol for Leaf {
 
     fn overlaps(&self, other: &Leaf) -> bool {
         match (self, other) {
-            (Leaf::Element { names: a }, Leaf::Element { names: b }) => a
+            (Leaf::Element { names: a, .. }, Leaf::Element { names: b, .. }) => a
                 .iter()
                 .any(|l| b.binary_search_by_key(&l.name, |m| m.name).is_ok()),
-            (Leaf::Element { names }, Leaf::Wildcard(w))
-            | (Leaf::Wildcard(w), Leaf::Element { names }) => {
+            (Leaf::Element { names, .. }, Leaf::Wildcard(w))
+            | (Leaf::Wildcard(w), Leaf::Element { names, .. }) => {
                 names.iter().any(|l| w.namespaces.allows(l.namespace))
             }
             (Leaf::Wildcard(a), Leaf::Wildcard(b)) => a.namespaces.overlaps(&b.namespaces),

@@ -303,6 +303,10 @@ impl SchemaSet {
         self.names.get(namespace, local)
     }
 
+    pub(crate) fn names_local(&self, name: NameId) -> &str {
+        self.names.local(name)
+    }
+
     /// `local` or `{uri}local`.
     pub(crate) fn display_name(&self, name: NameId) -> String {
         self.names.display(name, &self.namespaces)
