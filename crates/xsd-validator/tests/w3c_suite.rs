@@ -2,7 +2,7 @@
 //! ratchet (tests/known-failures/w3c-{schema,instance}.txt).
 //!
 //! - `index_counts`: the index reproduces the counts documented in shared/docs/w3c-suite.md.
-//! - `w3c_suite` (ignored until the engine lands): the engine from [`engine`] over the index.
+//! - `w3c_suite`: the product engine ([`w3c::product::Product`]) over the index.
 //! - `xmllint_reference` (ignored): libxml2 as the engine, against its own list in
 //!   tests/known-failures/xmllint/, to check the harness against the documented reference rates:
 //!   `cargo test -p xsd-validator --test w3c_suite -- --ignored xmllint_reference --nocapture`
@@ -16,6 +16,7 @@ use std::path::Path;
 
 use w3c::engine::Engine;
 use w3c::oracle::Xmllint;
+use w3c::product::Product;
 use w3c::ratchet::{self, Ledger, Policy};
 use w3c::runner::{self, Mark, RunOptions};
 use w3c::suite::{Index, Kind, StatusFilter, Tally};
@@ -23,23 +24,6 @@ use w3c::suite::{Index, Kind, StatusFilter, Tally};
 /// The status filter of the runs. The documented counts (and, as measured, the documented
 /// libxml2 rates) are those of the unfiltered index; see `index_counts`.
 const STATUS: StatusFilter = StatusFilter::Any;
-
-/// The engine under test. The lead wires the product engine here when it lands; until then the
-/// only engine is the xmllint reference oracle, on request (`XSD_ENGINE=xmllint`).
-fn engine() -> Result<impl Engine + Sync, String> {
-    match std::env::var("XSD_ENGINE").as_deref() {
-        Ok("xmllint") => Xmllint::new(),
-        _ => Err("no engine: the product engine is not wired yet; XSD_ENGINE=xmllint runs the reference oracle".into()),
-    }
-}
-
-/// Where the engine's known-failures lists live.
-fn known_failures_dir() -> &'static str {
-    match std::env::var("XSD_ENGINE").as_deref() {
-        Ok("xmllint") => "known-failures/xmllint",
-        _ => "known-failures",
-    }
-}
 
 #[test]
 fn index_counts() {
@@ -164,14 +148,20 @@ fn index_counts() {
     );
 }
 
+/// The product engine over the suite; `XSD_ENGINE=xmllint` runs the reference oracle against
+/// its own list instead.
 #[test]
-#[ignore = "enabled when the engine lands"]
 fn w3c_suite() {
     let Some(root) = w3c::shared::require("xsdtests", "w3c_suite") else {
         return;
     };
-    let engine = engine().unwrap_or_else(|e| panic!("{e}"));
-    conformance(&engine, &root, known_failures_dir());
+    match std::env::var("XSD_ENGINE").as_deref() {
+        Ok("xmllint") => {
+            let xmllint = Xmllint::new().unwrap_or_else(|e| panic!("{e}"));
+            conformance(&xmllint, &root, "known-failures/xmllint");
+        }
+        _ => conformance(&Product::w3c(), &root, "known-failures"),
+    }
 }
 
 #[test]
