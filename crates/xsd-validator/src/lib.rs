@@ -1,6 +1,20 @@
-//! xsd-validator
+//! xsd-validator: a pure-Rust, streaming XML Schema 1.0 validator.
+//!
+//! Compile a schema set once ([`SchemaSet::compile`]), then validate any number of documents
+//! concurrently ([`SchemaSet::validate`], or [`SchemaSet::validate_with_sink`] to see the
+//! validated events in the same pass).
+//!
+//! Code map: [`reader`] (well-formed XML events) -> [`schema`] (loading schema documents into a
+//! component model) -> [`compile`] (runtime form: [`datatypes`] for simple types,
+//! [`content_model`] for automata) -> [`validate`] (streaming validation).
+pub mod compile;
 pub mod content_model;
 pub mod datatypes;
 pub mod identity;
 pub mod reader;
 pub mod schema;
+pub mod validate;
+
+pub use compile::{AttributeDeclaration, ElementDeclaration, SchemaSet, TypeDefinition};
+pub use schema::SchemaError;
+pub use validate::{ElementEvent, EndEvent, Outcome, Sink, ValidationOptions, Violation};

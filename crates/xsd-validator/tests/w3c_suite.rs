@@ -2,14 +2,13 @@
 //! ratchet (tests/known-failures/w3c-{schema,instance}.txt).
 //!
 //! - `index_counts`: the index reproduces the counts documented in shared/docs/w3c-suite.md.
-//! - `w3c_suite` (ignored until the engine lands): the engine from [`engine`] over the index.
+//! - `w3c_suite`: the product engine ([`w3c::product::Product`]) over the index.
 //! - `xmllint_reference` (ignored): libxml2 as the engine, against its own list in
 //!   tests/known-failures/xmllint/, to check the harness against the documented reference rates:
 //!   `cargo test -p xsd-validator --test w3c_suite -- --ignored xmllint_reference --nocapture`
 //!
 //! Environment: XSD_UPDATE_KNOWN_FAILURES=1 rewrites the lists, XSD_RATCHET_STRICT=1 fails on
-//! listed cases that pass now, XSD_W3C_SAMPLE=n runs every n-th group, XSD_W3C_THREADS=n,
-//! XSD_W3C_VERBOSE=1 prints every failure with its mark and detail.
+//! listed cases that pass now, XSD_W3C_SAMPLE=n runs every n-th group, XSD_W3C_THREADS=n.
 
 mod w3c;
 
@@ -17,6 +16,7 @@ use std::path::Path;
 
 use w3c::engine::Engine;
 use w3c::oracle::Xmllint;
+use w3c::product::Product;
 use w3c::ratchet::{self, Ledger, Policy};
 use w3c::runner::{self, Mark, RunOptions};
 use w3c::suite::{Index, Kind, StatusFilter, Tally};
@@ -24,23 +24,6 @@ use w3c::suite::{Index, Kind, StatusFilter, Tally};
 /// The status filter of the runs. The documented counts (and, as measured, the documented
 /// libxml2 rates) are those of the unfiltered index; see `index_counts`.
 const STATUS: StatusFilter = StatusFilter::Any;
-
-/// The engine under test. The lead wires the product engine here when it lands; until then the
-/// only engine is the xmllint reference oracle, on request (`XSD_ENGINE=xmllint`).
-fn engine() -> Result<impl Engine + Sync, String> {
-    match std::env::var("XSD_ENGINE").as_deref() {
-        Ok("xmllint") => Xmllint::new(),
-        _ => Err("no engine: the product engine is not wired yet; XSD_ENGINE=xmllint runs the reference oracle".into()),
-    }
-}
-
-/// Where the engine's known-failures lists live.
-fn known_failures_dir() -> &'static str {
-    match std::env::var("XSD_ENGINE").as_deref() {
-        Ok("xmllint") => "known-failures/xmllint",
-        _ => "known-failures",
-    }
-}
 
 #[test]
 fn index_counts() {
@@ -165,14 +148,20 @@ fn index_counts() {
     );
 }
 
+/// The product engine over the suite; `XSD_ENGINE=xmllint` runs the reference oracle against
+/// its own list instead.
 #[test]
-#[ignore = "enabled when the engine lands"]
 fn w3c_suite() {
     let Some(root) = w3c::shared::require("xsdtests", "w3c_suite") else {
         return;
     };
-    let engine = engine().unwrap_or_else(|e| panic!("{e}"));
-    conformance(&engine, &root, known_failures_dir(), "w3c_suite");
+    match std::env::var("XSD_ENGINE").as_deref() {
+        Ok("xmllint") => {
+            let xmllint = Xmllint::new().unwrap_or_else(|e| panic!("{e}"));
+            conformance(&xmllint, &root, "known-failures/xmllint");
+        }
+        _ => conformance(&Product::w3c(), &root, "known-failures"),
+    }
 }
 
 #[test]
@@ -183,15 +172,10 @@ fn xmllint_reference() {
     };
     let xmllint = Xmllint::new().unwrap_or_else(|e| panic!("{e}"));
     eprintln!("reference oracle: {}", xmllint.version());
-    conformance(
-        &xmllint,
-        &root,
-        "known-failures/xmllint",
-        "xmllint_reference",
-    );
+    conformance(&xmllint, &root, "known-failures/xmllint");
 }
 
-fn conformance<E: Engine + Sync>(engine: &E, root: &Path, list_dir: &str, test: &str) {
+fn conformance<E: Engine + Sync>(engine: &E, root: &Path, list_dir: &str) {
     let index = Index::load(root, STATUS).unwrap();
     let options = RunOptions::from_env();
     let started = std::time::Instant::now();
@@ -220,17 +204,6 @@ fn conformance<E: Engine + Sync>(engine: &E, root: &Path, list_dir: &str, test: 
             report.failures_marked(mark).count()
         );
     }
-    let verbose = std::env::var("XSD_W3C_VERBOSE").is_ok_and(|v| v == "1");
-    for outcome in &report.outcomes {
-        if let (true, Some(failure)) = (verbose, &outcome.failure) {
-            eprintln!(
-                "FAIL {} [{}] {}",
-                outcome.id,
-                failure.mark.label(),
-                failure.detail
-            );
-        }
-    }
     for outcome in report.failures_marked(Mark::Panic) {
         let detail = outcome.failure.as_ref().map_or("", |f| f.detail.as_str());
         eprintln!("PANIC {}: {detail}", outcome.id);
@@ -240,7 +213,7 @@ fn conformance<E: Engine + Sync>(engine: &E, root: &Path, list_dir: &str, test: 
         .join(list_dir);
     let header = format!(
         "W3C XSD 1.0 cases failing in tests/w3c_suite.rs ({list_dir}); may only shrink.\n\
-         Regenerate: XSD_UPDATE_KNOWN_FAILURES=1 cargo test -p xsd-validator --test w3c_suite -- --ignored --exact {test}"
+         Regenerate: XSD_UPDATE_KNOWN_FAILURES=1 cargo test -p xsd-validator --test w3c_suite -- --ignored"
     );
     let ledgers: Vec<Ledger> = [Kind::Schema, Kind::Instance]
         .into_iter()

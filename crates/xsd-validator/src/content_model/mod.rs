@@ -135,6 +135,13 @@ pub struct MatchState {
     regs: [u32; REGISTERS],
 }
 
+impl Default for MatchState {
+    /// The state before the first child (the same for every automaton).
+    fn default() -> Self {
+        MatchState::initial()
+    }
+}
+
 /// `MatchState::pos` before any child was matched.
 const START: u32 = u32::MAX;
 

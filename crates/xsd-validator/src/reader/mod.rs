@@ -272,6 +272,8 @@ pub struct Reader<'i> {
     text_acc: Option<TextSource>,
     text_start: usize,
     failed: Option<XmlError>,
+    /// The last step taken, for [`Reader::current_event`].
+    current: Step,
 }
 
 impl<'i> Reader<'i> {
@@ -333,6 +335,7 @@ impl<'i> Reader<'i> {
             text_buf: String::new(),
             text_acc: None,
             text_start: 0,
+            current: Step::Eof,
             failed: early.map(|kind| XmlError {
                 kind,
                 position: Position::default(),
@@ -344,16 +347,31 @@ impl<'i> Reader<'i> {
     /// Next event; [`Event::Eof`] once after the root closed and the rest was checked.
     /// After an error every further call returns the same error.
     pub fn next_event(&mut self) -> Result<Event<'_>, XmlError> {
+        self.advance_event()?;
+        Ok(self.current_event())
+    }
+
+    /// Moves to the next event without borrowing it, so that [`current_event`](Self::current_event)
+    /// and the scope queries ([`resolve_prefix`](Self::resolve_prefix)) can be used together.
+    pub fn advance_event(&mut self) -> Result<(), XmlError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         match self.advance() {
-            Ok(step) => Ok(self.event(step)),
+            Ok(step) => {
+                self.current = step;
+                Ok(())
+            }
             Err(e) => {
                 self.failed = Some(e.clone());
                 Err(e)
             }
         }
+    }
+
+    /// The event [`advance_event`](Self::advance_event) moved to ([`Event::Eof`] before the first).
+    pub fn current_event(&self) -> Event<'_> {
+        self.event(self.current)
     }
 
     /// Start of the last returned event (for `Text`, of its first piece).

@@ -5,6 +5,7 @@
 pub mod engine;
 pub mod manifest;
 pub mod oracle;
+pub mod product;
 pub mod ratchet;
 pub mod runner;
 pub mod shared;

@@ -1,0 +1,223 @@
+//! Content-model leaves (element particles and wildcards) and namespace constraints.
+
+use crate::content_model::Symbol;
+use crate::schema::{NamespaceId, ProcessContents};
+
+use super::names::NameId;
+use super::ElementIndex;
+
+/// What a content model is fed: the interned name of a child element (`None` when no
+/// declaration in the set has that name) and its namespace ([`FOREIGN_NAMESPACE`] when the
+/// schema set never mentions it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ElementInput {
+    pub name: Option<NameId>,
+    pub namespace: NamespaceId,
+}
+
+/// A namespace constraint of a wildcard (XSD 1.0 3.10.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NamespaceSet {
+    Any,
+    /// Not this namespace and not absent.
+    Not(NamespaceId),
+    /// Sorted, deduplicated.
+    Set(Vec<NamespaceId>),
+}
+
+impl NamespaceSet {
+    pub(crate) fn allows(&self, namespace: NamespaceId) -> bool {
+        match self {
+            NamespaceSet::Any => true,
+            NamespaceSet::Not(n) => namespace != *n && namespace != NamespaceId::ABSENT,
+            NamespaceSet::Set(s) => s.binary_search(&namespace).is_ok(),
+        }
+    }
+
+    pub(crate) fn set(mut namespaces: Vec<NamespaceId>) -> NamespaceSet {
+        namespaces.sort_unstable();
+        namespaces.dedup();
+        NamespaceSet::Set(namespaces)
+    }
+
+    fn overlaps(&self, other: &NamespaceSet) -> bool {
+        match (self, other) {
+            (NamespaceSet::Any, _) | (_, NamespaceSet::Any) => true,
+            (NamespaceSet::Not(_), NamespaceSet::Not(_)) => true,
+            (NamespaceSet::Not(_), NamespaceSet::Set(s))
+            | (NamespaceSet::Set(s), NamespaceSet::Not(_)) => {
+                s.iter().any(|&n| self.allows(n) && other.allows(n))
+            }
+            (NamespaceSet::Set(a), NamespaceSet::Set(_)) => a.iter().any(|&n| other.allows(n)),
+        }
+    }
+
+    /// Intersection (XSD 1.0 3.10.6, Attribute Wildcard Intersection). `None` when it is
+    /// not expressible (two different negations).
+    pub(crate) fn intersect(&self, other: &NamespaceSet) -> Option<NamespaceSet> {
+        Some(match (self, other) {
+            (NamespaceSet::Any, x) | (x, NamespaceSet::Any) => x.clone(),
+            (NamespaceSet::Not(a), NamespaceSet::Not(b)) => {
+                if a == b {
+                    NamespaceSet::Not(*a)
+                } else if *a == NamespaceId::ABSENT {
+                    NamespaceSet::Not(*b)
+                } else if *b == NamespaceId::ABSENT {
+                    NamespaceSet::Not(*a)
+                } else {
+                    return None;
+                }
+            }
+            (n @ NamespaceSet::Not(_), NamespaceSet::Set(s))
+            | (NamespaceSet::Set(s), n @ NamespaceSet::Not(_)) => {
+                NamespaceSet::set(s.iter().copied().filter(|&x| n.allows(x)).collect())
+            }
+            (NamespaceSet::Set(a), NamespaceSet::Set(b)) => {
+                NamespaceSet::set(a.iter().copied().filter(|x| b.contains(x)).collect())
+            }
+        })
+    }
+
+    /// Union (XSD 1.0 3.10.6, Attribute Wildcard Union).
+    pub(crate) fn union(&self, other: &NamespaceSet) -> NamespaceSet {
+        match (self, other) {
+            (NamespaceSet::Any, _) | (_, NamespaceSet::Any) => NamespaceSet::Any,
+            (NamespaceSet::Not(a), NamespaceSet::Not(b)) => {
+                if a == b {
+                    NamespaceSet::Not(*a)
+                } else {
+                    NamespaceSet::Not(NamespaceId::ABSENT)
+                }
+            }
+            (NamespaceSet::Not(a), NamespaceSet::Set(s))
+            | (NamespaceSet::Set(s), NamespaceSet::Not(a)) => {
+                let has_a = s.contains(a);
+                let has_absent = s.contains(&NamespaceId::ABSENT);
+                if *a == NamespaceId::ABSENT || (has_a && has_absent) {
+                    NamespaceSet::Any
+                } else if has_a {
+                    // not(absent): every namespace, absent excluded; our `Not` always
+                    // excludes absent, so "not(absent)" is the closest form.
+                    NamespaceSet::Not(NamespaceId::ABSENT)
+                } else {
+                    NamespaceSet::Not(*a)
+                }
+            }
+            (NamespaceSet::Set(a), NamespaceSet::Set(b)) => {
+                NamespaceSet::set(a.iter().chain(b).copied().collect())
+            }
+        }
+    }
+
+    /// Whether every namespace allowed by `self` is allowed by `other` (wildcard subset).
+    pub(crate) fn is_subset_of(&self, other: &NamespaceSet) -> bool {
+        match (self, other) {
+            (_, NamespaceSet::Any) => true,
+            (NamespaceSet::Any, _) => false,
+            (NamespaceSet::Not(a), NamespaceSet::Not(b)) => a == b || *b == NamespaceId::ABSENT,
+            (NamespaceSet::Not(_), NamespaceSet::Set(_)) => false,
+            (NamespaceSet::Set(s), o) => s.iter().all(|&n| o.allows(n)),
+        }
+    }
+}
+
+/// A compiled wildcard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WildcardRule {
+    pub namespaces: NamespaceSet,
+    pub process: ProcessContents,
+}
+
+/// One name an element leaf accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LeafName {
+    pub name: NameId,
+    pub namespace: NamespaceId,
+    pub element: ElementIndex,
+}
+
+/// A leaf of a content model.
+#[derive(Debug, Clone)]
+pub(crate) enum Leaf {
+    /// An element particle: the names it accepts (its own and those of the members of its
+    /// substitution group that are not blocked), sorted by name, each with the declaration
+    /// that then governs the child.
+    Element {
+        /// The particle's own declaration (named in "expected ..." messages).
+        head: LeafName,
+        names: Vec<LeafName>,
+    },
+    Wildcard(WildcardRule),
+}
+
+impl Leaf {
+    /// The declaration governing a child of this name, for an element leaf.
+    pub(crate) fn declaration_for(&self, name: NameId) -> Option<ElementIndex> {
+        match self {
+            Leaf::Element { names, .. } => names
+                .binary_search_by_key(&name, |l| l.name)
+                .ok()
+                .and_then(|i| names.get(i))
+                .map(|l| l.element),
+            Leaf::Wildcard(_) => None,
+        }
+    }
+}
+
+impl Symbol for Leaf {
+    type Input = ElementInput;
+
+    fn matches(&self, input: &ElementInput) -> bool {
+        match self {
+            Leaf::Element { names, .. } => match input.name {
+                // Most leaves accept one name: compare directly before searching.
+                Some(n) => match names.as_slice() {
+                    [only] => only.name == n,
+                    _ => names.binary_search_by_key(&n, |l| l.name).is_ok(),
+                },
+                None => false,
+            },
+            Leaf::Wildcard(w) => w.namespaces.allows(input.namespace),
+        }
+    }
+
+    fn overlaps(&self, other: &Leaf) -> bool {
+        match (self, other) {
+            (Leaf::Element { names: a, .. }, Leaf::Element { names: b, .. }) => a
+                .iter()
+                .any(|l| b.binary_search_by_key(&l.name, |m| m.name).is_ok()),
+            (Leaf::Element { names, .. }, Leaf::Wildcard(w))
+            | (Leaf::Wildcard(w), Leaf::Element { names, .. }) => {
+                names.iter().any(|l| w.namespaces.allows(l.namespace))
+            }
+            (Leaf::Wildcard(a), Leaf::Wildcard(b)) => a.namespaces.overlaps(&b.namespaces),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::names::FOREIGN_NAMESPACE;
+
+    const A: NamespaceId = NamespaceId(1);
+    const B: NamespaceId = NamespaceId(2);
+
+    #[test]
+    fn namespace_constraints() {
+        let other_a = NamespaceSet::Not(A);
+        assert!(other_a.allows(B));
+        assert!(!other_a.allows(A));
+        assert!(!other_a.allows(NamespaceId::ABSENT));
+        assert!(other_a.allows(FOREIGN_NAMESPACE));
+        let set = NamespaceSet::set(vec![B, NamespaceId::ABSENT]);
+        assert_eq!(other_a.intersect(&set), Some(NamespaceSet::Set(vec![B])));
+        assert_eq!(NamespaceSet::Not(A).intersect(&NamespaceSet::Not(B)), None);
+        assert_eq!(
+            NamespaceSet::Not(A).union(&NamespaceSet::set(vec![A])),
+            NamespaceSet::Not(NamespaceId::ABSENT)
+        );
+        assert!(NamespaceSet::set(vec![B]).is_subset_of(&other_a));
+        assert!(!NamespaceSet::Any.is_subset_of(&other_a));
+    }
+}

@@ -1,0 +1,80 @@
+//! Interned expanded names, so that content-model steps and attribute lookups compare
+//! integers instead of strings.
+
+use std::collections::HashMap;
+
+use crate::schema::{NamespaceId, NamespaceTable};
+
+/// An interned expanded name (namespace plus local part) of some declaration in the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameId(pub(crate) u32);
+
+/// A namespace that no component of the schema set uses: matches only "any" and "not"
+/// wildcards.
+pub(crate) const FOREIGN_NAMESPACE: NamespaceId = NamespaceId(u32::MAX);
+
+/// The names of all declarations, by local part first (the cheap, selective key).
+#[derive(Debug, Default)]
+pub(crate) struct NameTable {
+    by_local: HashMap<Box<str>, Vec<(NamespaceId, NameId)>>,
+    names: Vec<(NamespaceId, Box<str>)>,
+}
+
+impl NameTable {
+    pub(crate) fn intern(&mut self, namespace: NamespaceId, local: &str) -> NameId {
+        if let Some(id) = self.get(namespace, local) {
+            return id;
+        }
+        let id = NameId(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
+        self.names.push((namespace, local.into()));
+        self.by_local
+            .entry(local.into())
+            .or_default()
+            .push((namespace, id));
+        id
+    }
+
+    pub(crate) fn get(&self, namespace: NamespaceId, local: &str) -> Option<NameId> {
+        self.by_local
+            .get(local)?
+            .iter()
+            .find(|(ns, _)| *ns == namespace)
+            .map(|&(_, id)| id)
+    }
+
+    pub(crate) fn namespace(&self, id: NameId) -> NamespaceId {
+        self.names
+            .get(id.0 as usize)
+            .map_or(NamespaceId::ABSENT, |(ns, _)| *ns)
+    }
+
+    pub(crate) fn local(&self, id: NameId) -> &str {
+        self.names.get(id.0 as usize).map_or("", |(_, l)| l)
+    }
+
+    /// `local` or `{uri}local`, for messages.
+    pub(crate) fn display(&self, id: NameId, namespaces: &NamespaceTable) -> String {
+        match namespaces.uri(self.namespace(id)) {
+            Some(uri) => format!("{{{uri}}}{}", self.local(id)),
+            None => self.local(id).to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_is_idempotent_and_namespace_sensitive() {
+        let mut t = NameTable::default();
+        let a = t.intern(NamespaceId::ABSENT, "a");
+        let b = t.intern(NamespaceId(1), "a");
+        assert_ne!(a, b);
+        assert_eq!(t.intern(NamespaceId::ABSENT, "a"), a);
+        assert_eq!(t.get(NamespaceId(1), "a"), Some(b));
+        assert_eq!(t.get(NamespaceId(2), "a"), None);
+        assert_eq!(t.local(b), "a");
+        assert_eq!(t.namespace(b), NamespaceId(1));
+    }
+}

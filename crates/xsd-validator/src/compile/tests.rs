@@ -1,0 +1,1 @@
+//! Compile-step tests on small in-memory schemas.

@@ -1,0 +1,997 @@
+//! The validator: one pass over reader events with a stack of per-element frames.
+
+use std::collections::HashSet;
+
+use crate::compile::{
+    AttributeDeclaration, AttributeIndex, ComplexRule, Content, ElementDeclaration, ElementIndex,
+    ElementInput, IdKind, Leaf, NamespaceSet, SchemaSet, SimpleRule, TypeBody, TypeDefinition,
+    TypeIndex, ValueRule, FOREIGN_NAMESPACE,
+};
+use crate::content_model::MatchState;
+use crate::datatypes::{normalize_whitespace, NamespaceContext, Value, ValueError, WhiteSpace};
+use crate::reader::{Attribute, Event, Position, QName, Reader, StartTag};
+use crate::schema::{DerivationSet, NamespaceId, ProcessContents};
+
+use super::{ElementEvent, EndEvent, Outcome, Sink, ValidationOptions, Violation};
+
+/// Longest piece of a value quoted in a message.
+const QUOTE_CHARS: usize = 64;
+
+pub(super) fn validate(
+    set: &SchemaSet,
+    input: &[u8],
+    options: &ValidationOptions,
+    sink: &mut dyn Sink,
+) -> Outcome {
+    let mut reader = Reader::from_slice(input, options.limits);
+    let want_values = sink.wants_values();
+    let check_idrefs = options.check_idrefs;
+    let mut run = Run {
+        set,
+        sink,
+        want_values,
+        max_violations: options.max_violations,
+        violations: Vec::new(),
+        truncated: false,
+        frames: Vec::with_capacity(32),
+        skip_depth: 0,
+        text: String::new(),
+        seen_uses: Vec::new(),
+        attribute_declarations: Vec::new(),
+        ids: HashSet::new(),
+        idrefs: Vec::new(),
+        check_idrefs,
+    };
+    let mut well_formed = true;
+    loop {
+        if let Err(e) = reader.advance_event() {
+            well_formed = false;
+            // The XML error is always reported, even past the cap: it ends validation.
+            run.violations.push(Violation {
+                rule: e.rule(),
+                line: e.position.line,
+                column: e.position.column,
+                element_path: e.element_path.clone(),
+                message: e.kind.to_string(),
+            });
+            break;
+        }
+        match reader.current_event() {
+            Event::Start(tag) => run.start(&reader, &tag),
+            Event::End(tag) => run.end(&reader, tag.name()),
+            Event::Text(text) => run.text(&reader, &text),
+            Event::Eof => {
+                run.finish();
+                break;
+            }
+        }
+    }
+    Outcome {
+        well_formed,
+        violations: run.violations,
+        truncated: run.truncated,
+    }
+}
+
+/// What governs the content of an open element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ContentKind {
+    /// Content is not validated (`processContents="skip"`, or after an unrecoverable error).
+    Skip,
+    Empty,
+    Simple,
+    ElementOnly,
+    Mixed,
+}
+
+#[derive(Debug)]
+struct Frame {
+    element: Option<ElementIndex>,
+    type_index: TypeIndex,
+    content: ContentKind,
+    state: MatchState,
+    nil: bool,
+    /// A child was already refused; later children are not checked against the model.
+    content_failed: bool,
+    has_children: bool,
+    /// Where this element's text starts in `Run::text` (simple content, fixed mixed values).
+    text_start: usize,
+    collect_text: bool,
+}
+
+/// How a child element is to be validated.
+#[derive(Debug, Clone, Copy)]
+enum Governor {
+    Declared(ElementIndex),
+    /// No declaration: validated laxly as anyType (or its xsi:type).
+    Lax,
+    Skip,
+}
+
+struct Run<'s, 'k> {
+    set: &'s SchemaSet,
+    sink: &'k mut dyn Sink,
+    want_values: bool,
+    max_violations: usize,
+    violations: Vec<Violation>,
+    truncated: bool,
+    frames: Vec<Frame>,
+    /// Open elements inside a skipped element (not framed).
+    skip_depth: usize,
+    text: String,
+    seen_uses: Vec<bool>,
+    attribute_declarations: Vec<Option<AttributeDeclaration<'s>>>,
+    ids: HashSet<Box<str>>,
+    idrefs: Vec<PendingIdRef>,
+    check_idrefs: bool,
+}
+
+struct PendingIdRef {
+    value: Box<str>,
+    position: Position,
+    element_path: String,
+}
+
+/// Prefix resolution in the reader's current scope, for QName values.
+struct ReaderScope<'r, 'i>(&'r Reader<'i>);
+
+impl NamespaceContext for ReaderScope<'_, '_> {
+    fn resolve(&self, prefix: &str) -> Option<&str> {
+        self.0.resolve_prefix(prefix)
+    }
+}
+
+fn quote(s: &str) -> &str {
+    match s.char_indices().nth(QUOTE_CHARS) {
+        Some((i, _)) => s.get(..i).unwrap_or(s),
+        None => s,
+    }
+}
+
+fn is_xml_whitespace(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+impl<'s> Run<'s, '_> {
+    fn report(
+        &mut self,
+        reader: &Reader<'_>,
+        position: Position,
+        rule: &'static str,
+        message: String,
+    ) {
+        if self.violations.len() >= self.max_violations {
+            self.truncated = true;
+            return;
+        }
+        self.violations.push(Violation {
+            rule,
+            line: position.line,
+            column: position.column,
+            element_path: reader.element_path(),
+            message,
+        });
+    }
+
+    fn content_kind(&self, t: TypeIndex) -> ContentKind {
+        match &self.set.type_rule(t).body {
+            TypeBody::Simple(_) => ContentKind::Simple,
+            TypeBody::Complex(c) => match &c.content {
+                Content::Empty => ContentKind::Empty,
+                Content::Simple(_) => ContentKind::Simple,
+                Content::Elements { mixed: false, .. } => ContentKind::ElementOnly,
+                Content::Elements { mixed: true, .. } => ContentKind::Mixed,
+            },
+        }
+    }
+
+    // ---- start tags -------------------------------------------------------------------------
+
+    fn start(&mut self, reader: &Reader<'_>, tag: &StartTag<'_>) {
+        if self.skip_depth > 0 {
+            self.skip_depth += 1;
+            return;
+        }
+        let name = tag.name();
+        let namespace = self.set.namespace_id(name.namespace);
+        let name_id = if namespace == FOREIGN_NAMESPACE {
+            None
+        } else {
+            self.set.name_id(namespace, name.local)
+        };
+        let governor = self.child_governor(reader, name, name_id, namespace, tag);
+        let mut frame = Frame {
+            element: None,
+            type_index: TypeIndex::ANY_TYPE,
+            content: ContentKind::Skip,
+            state: MatchState::default(),
+            nil: false,
+            content_failed: false,
+            has_children: false,
+            text_start: self.text.len(),
+            collect_text: false,
+        };
+        self.attribute_declarations.clear();
+        match governor {
+            Governor::Skip => {}
+            Governor::Declared(e) => self.element_start(reader, tag, Some(e), &mut frame),
+            Governor::Lax => self.element_start(reader, tag, None, &mut frame),
+        }
+        if frame.content != ContentKind::Skip {
+            if let TypeBody::Complex(ComplexRule {
+                content: Content::Elements { automaton, .. },
+                ..
+            }) = &self.set.type_rule(frame.type_index).body
+            {
+                frame.state = automaton.start();
+            }
+        }
+        // IDENTITY HOOK (start): drive the identity-constraint tracker here with
+        // (self.frames.len() + 1, name, tag.attributes(), frame.element) once the `identity`
+        // module lands: it starts selector matches for constraints declared on this element
+        // and field matches for attributes.
+        let set = self.set;
+        let event = ElementEvent {
+            name,
+            attributes: tag.attributes(),
+            attribute_declarations: &self.attribute_declarations,
+            declaration: frame.element.map(|e| ElementDeclaration::new(set, e)),
+            type_definition: (frame.content != ContentKind::Skip)
+                .then(|| TypeDefinition::new(set, frame.type_index)),
+            depth: self.frames.len() + 1,
+            nil: frame.nil,
+        };
+        self.sink.start_element(&event);
+        self.frames.push(frame);
+    }
+
+    /// Decides how a child named `name` is validated, stepping the parent's content model.
+    fn child_governor(
+        &mut self,
+        reader: &Reader<'_>,
+        name: QName<'_>,
+        name_id: Option<crate::compile::NameId>,
+        namespace: NamespaceId,
+        tag: &StartTag<'_>,
+    ) -> Governor {
+        let set = self.set;
+        let global = name_id.and_then(|n| set.global_elements.get(&n).copied());
+        let fallback = match global {
+            Some(e) => Governor::Declared(e),
+            None => Governor::Lax,
+        };
+        let position = reader.position();
+        let Some(parent) = self.frames.last_mut() else {
+            // The root must be declared globally (cvc-elt.1).
+            return match global {
+                Some(e) => Governor::Declared(e),
+                None => {
+                    let message = format!(
+                        "no declaration found for the root element '{}'; expected a top-level element of the schema",
+                        display_qname(name)
+                    );
+                    self.report(reader, position, "cvc-elt.1", message);
+                    Governor::Skip
+                }
+            };
+        };
+        parent.has_children = true;
+        if parent.nil {
+            self.report(
+                reader,
+                position,
+                "cvc-elt.3.2.1",
+                format!(
+                    "element '{}' is not allowed: the parent has xsi:nil=\"true\" and must be empty",
+                    display_qname(name)
+                ),
+            );
+            return fallback;
+        }
+        match parent.content {
+            ContentKind::Skip => Governor::Skip,
+            ContentKind::Empty => {
+                self.report(
+                    reader,
+                    position,
+                    "cvc-complex-type.2.1",
+                    format!(
+                        "element '{}' is not allowed: the content of the parent must be empty",
+                        display_qname(name)
+                    ),
+                );
+                fallback
+            }
+            ContentKind::Simple => {
+                self.report(
+                    reader,
+                    position,
+                    "cvc-complex-type.2.2",
+                    format!(
+                        "element '{}' is not allowed: the parent has simple content (text only)",
+                        display_qname(name)
+                    ),
+                );
+                fallback
+            }
+            ContentKind::ElementOnly | ContentKind::Mixed => {
+                if parent.content_failed {
+                    return fallback;
+                }
+                let TypeBody::Complex(ComplexRule {
+                    content: Content::Elements { automaton, .. },
+                    ..
+                }) = &set.type_rule(parent.type_index).body
+                else {
+                    return fallback;
+                };
+                let input = ElementInput {
+                    name: name_id,
+                    namespace,
+                };
+                match automaton.step(&mut parent.state, &input) {
+                    Ok(leaf) => match automaton.leaf(leaf) {
+                        Leaf::Element { .. } => {
+                            match name_id.and_then(|n| automaton.leaf(leaf).declaration_for(n)) {
+                                Some(e) => Governor::Declared(e),
+                                None => fallback,
+                            }
+                        }
+                        Leaf::Wildcard(w) => match (w.process, global) {
+                            (ProcessContents::Skip, _) => Governor::Skip,
+                            (_, Some(e)) => Governor::Declared(e),
+                            (ProcessContents::Lax, None) => Governor::Lax,
+                            (ProcessContents::Strict, None) => {
+                                let has_xsi_type = tag.attributes().iter().any(|a| {
+                                    a.name.local == "type"
+                                        && set.namespace_id(a.name.namespace) == set.xsi_namespace
+                                });
+                                if !has_xsi_type {
+                                    self.report(
+                                        reader,
+                                        position,
+                                        "cvc-complex-type.2.4.c",
+                                        format!(
+                                            "the matching wildcard is strict, but no declaration can be found for element '{}'",
+                                            display_qname(name)
+                                        ),
+                                    );
+                                }
+                                Governor::Lax
+                            }
+                        },
+                    },
+                    Err(_) => {
+                        parent.content_failed = true;
+                        let expected = automaton.expected(&parent.state);
+                        let (rule, message) = if expected.is_empty() {
+                            (
+                                "cvc-complex-type.2.4.d",
+                                format!(
+                                    "element '{}' not expected; no child element is allowed here",
+                                    display_qname(name)
+                                ),
+                            )
+                        } else {
+                            let list = expected
+                                .iter()
+                                .map(|&l| describe_leaf(set, automaton.leaf(l), namespace))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            (
+                                "cvc-complex-type.2.4.a",
+                                format!(
+                                    "element '{}' not expected; expected {}{list}",
+                                    display_qname(name),
+                                    if expected.len() == 1 { "" } else { "one of: " }
+                                ),
+                            )
+                        };
+                        self.report(reader, position, rule, message);
+                        fallback
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resolves the governing type (xsi:type), xsi:nil and the attributes of an element
+    /// that is validated (declared or lax), filling `frame`.
+    fn element_start(
+        &mut self,
+        reader: &Reader<'_>,
+        tag: &StartTag<'_>,
+        element: Option<ElementIndex>,
+        frame: &mut Frame,
+    ) {
+        let set = self.set;
+        let position = reader.position();
+        let name = tag.name();
+        let decl = element.map(|e| set.element_rule(e));
+        let mut type_index = decl.map_or(TypeIndex::ANY_TYPE, |d| d.type_index);
+        frame.element = element;
+        if let Some(d) = decl {
+            if d.is_abstract {
+                self.report(
+                    reader,
+                    position,
+                    "cvc-elt.2",
+                    format!(
+                        "element '{}' is abstract; use a member of its substitution group",
+                        display_qname(name)
+                    ),
+                );
+            }
+        }
+        let mut xsi_type: Option<&Attribute<'_>> = None;
+        let mut xsi_nil: Option<&Attribute<'_>> = None;
+        for a in tag.attributes() {
+            if a.name.namespace.is_some() && set.namespace_id(a.name.namespace) == set.xsi_namespace
+            {
+                match a.name.local {
+                    "type" => xsi_type = Some(a),
+                    "nil" => xsi_nil = Some(a),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(a) = xsi_type {
+            if let Some(t) = self.resolve_xsi_type(reader, a, decl.map(|d| (d.type_index, d.block)))
+            {
+                type_index = t;
+            }
+        }
+        if set.type_rule(type_index).is_abstract {
+            let message = format!(
+                "the type of element '{}' is abstract; use xsi:type with a concrete derived type",
+                display_qname(name)
+            );
+            self.report(reader, position, "cvc-type.2", message);
+        }
+        if let Some(a) = xsi_nil {
+            let v = normalize_whitespace(&a.value, WhiteSpace::Collapse);
+            let nil = match &*v {
+                "true" | "1" => Some(true),
+                "false" | "0" => Some(false),
+                _ => None,
+            };
+            match (nil, decl) {
+                (None, _) => {
+                    let message = format!(
+                        "value '{}' of attribute 'xsi:nil' is not a valid xs:boolean",
+                        quote(&a.value)
+                    );
+                    self.report(reader, a.position, "cvc-datatype-valid.1.2.1", message);
+                }
+                (Some(_), Some(d)) if !d.nillable => {
+                    let message = format!(
+                        "element '{}' is not nillable; xsi:nil is not allowed",
+                        display_qname(name)
+                    );
+                    self.report(reader, a.position, "cvc-elt.3.1", message);
+                }
+                (Some(true), Some(d)) => {
+                    frame.nil = true;
+                    if d.value.as_ref().is_some_and(|v| v.fixed) {
+                        let message = format!(
+                            "element '{}' has a fixed value and cannot be nil",
+                            display_qname(name)
+                        );
+                        self.report(reader, a.position, "cvc-elt.3.2.2", message);
+                    }
+                }
+                (Some(nil), None) => frame.nil = nil,
+                (Some(false), Some(_)) => {}
+            }
+        }
+        frame.type_index = type_index;
+        frame.content = self.content_kind(type_index);
+        frame.collect_text = match frame.content {
+            ContentKind::Simple => true,
+            ContentKind::Mixed => decl.is_some_and(|d| d.value.is_some()),
+            _ => false,
+        };
+        self.attributes(reader, tag, type_index);
+    }
+
+    /// cvc-elt.4: the xsi:type QName must name a type validly derived from the declared one.
+    fn resolve_xsi_type(
+        &mut self,
+        reader: &Reader<'_>,
+        a: &Attribute<'_>,
+        declared: Option<(TypeIndex, DerivationSet)>,
+    ) -> Option<TypeIndex> {
+        let set = self.set;
+        let v = normalize_whitespace(&a.value, WhiteSpace::Collapse);
+        let (prefix, local) = match v.split_once(':') {
+            Some((p, l)) => (p, l),
+            None => ("", &*v),
+        };
+        let valid_qname = !local.is_empty()
+            && !local.contains(':')
+            && crate::datatypes::SimpleType::builtin(crate::datatypes::Builtin::NcName)
+                .validate(local, &crate::datatypes::NoNamespaces)
+                .is_ok();
+        let ns = if valid_qname {
+            match reader.resolve_prefix(prefix) {
+                Some(ns) => Some(Some(ns)),
+                None if prefix.is_empty() => Some(None),
+                None => None,
+            }
+        } else {
+            None
+        };
+        let Some(ns) = ns else {
+            let message = format!(
+                "value '{}' of xsi:type is not a valid QName (or its prefix is not declared)",
+                quote(&a.value)
+            );
+            self.report(reader, a.position, "cvc-elt.4.1", message);
+            return None;
+        };
+        let found = set
+            .namespaces
+            .get(ns)
+            .and_then(|n| set.name_id(n, local))
+            .and_then(|n| set.global_types.get(&n).copied());
+        let Some(t) = found else {
+            let message = format!(
+                "xsi:type '{}' does not name a type definition of the schema",
+                quote(&v)
+            );
+            self.report(reader, a.position, "cvc-elt.4.2", message);
+            return None;
+        };
+        if let Some((declared, block)) = declared {
+            let blocked = DerivationSet::from_bits(
+                block.bits()
+                    & (DerivationSet::EXTENSION.bits() | DerivationSet::RESTRICTION.bits()),
+            );
+            if !set.derives_from(t, declared, blocked) {
+                let message = format!(
+                    "xsi:type '{}' is not validly derived from the declared type of the element (or the derivation is blocked)",
+                    quote(&v)
+                );
+                self.report(reader, a.position, "cvc-elt.4.3", message);
+                return None;
+            }
+        }
+        Some(t)
+    }
+
+    fn attributes(&mut self, reader: &Reader<'_>, tag: &StartTag<'_>, type_index: TypeIndex) {
+        let set = self.set;
+        let element_name = tag.name();
+        let complex = match &set.type_rule(type_index).body {
+            TypeBody::Complex(c) => Some(c),
+            TypeBody::Simple(_) => None,
+        };
+        self.seen_uses.clear();
+        if let Some(c) = complex {
+            self.seen_uses.resize(c.attributes.len(), false);
+        }
+        for a in tag.attributes() {
+            let namespace = set.namespace_id(a.name.namespace);
+            let mut declaration = None;
+            if namespace == set.xsi_namespace
+                && matches!(
+                    a.name.local,
+                    "type" | "nil" | "schemaLocation" | "noNamespaceSchemaLocation"
+                )
+            {
+                // Handled by element_start, or hints that are ignored.
+                self.attribute_declarations.push(None);
+                continue;
+            }
+            let name_id = if namespace == FOREIGN_NAMESPACE {
+                None
+            } else {
+                set.name_id(namespace, a.name.local)
+            };
+            let found_use = match (complex, name_id) {
+                (Some(c), Some(n)) => c.attribute_use(n),
+                _ => None,
+            };
+            if let Some((i, u)) = found_use {
+                if let Some(s) = self.seen_uses.get_mut(i) {
+                    *s = true;
+                }
+                self.attribute_value(reader, a, u.attribute, u.value.as_ref(), element_name);
+                declaration = Some(AttributeDeclaration::new(set, u.attribute));
+            } else {
+                let wildcard = complex
+                    .and_then(|c| c.wildcard.as_ref())
+                    .filter(|w| w.namespaces.allows(namespace));
+                let global = name_id.and_then(|n| set.global_attributes.get(&n).copied());
+                match (wildcard, global) {
+                    (None, _) => {
+                        let message = format!(
+                            "attribute '{}' is not allowed on element '{}'",
+                            a.name,
+                            display_qname(element_name)
+                        );
+                        let rule = if complex.is_some() {
+                            "cvc-complex-type.3.2.2"
+                        } else {
+                            "cvc-type.3.1.1"
+                        };
+                        self.report(reader, a.position, rule, message);
+                    }
+                    (Some(w), _) if w.process == ProcessContents::Skip => {}
+                    (Some(_), Some(g)) => {
+                        let value = set.attribute_rule(g).value.clone();
+                        self.attribute_value(reader, a, g, value.as_ref(), element_name);
+                        declaration = Some(AttributeDeclaration::new(set, g));
+                    }
+                    (Some(w), None) => {
+                        if w.process == ProcessContents::Strict {
+                            let message = format!(
+                                "the matching attribute wildcard is strict, but no declaration can be found for attribute '{}'",
+                                a.name
+                            );
+                            self.report(reader, a.position, "cvc-complex-type.3.2.2", message);
+                        }
+                    }
+                }
+            }
+            self.attribute_declarations.push(declaration);
+        }
+        if let Some(c) = complex {
+            for (i, u) in c.attributes.iter().enumerate() {
+                if u.required && !self.seen_uses.get(i).copied().unwrap_or(true) {
+                    let message = format!(
+                        "attribute '{}' is required on element '{}'",
+                        set.display_name(u.name),
+                        display_qname(element_name)
+                    );
+                    let position = reader.position();
+                    self.report(reader, position, "cvc-complex-type.4", message);
+                }
+            }
+        }
+    }
+
+    fn attribute_value(
+        &mut self,
+        reader: &Reader<'_>,
+        a: &Attribute<'_>,
+        attribute: AttributeIndex,
+        value_rule: Option<&ValueRule>,
+        element_name: QName<'_>,
+    ) {
+        let set = self.set;
+        let Some(simple) = set
+            .type_rule(set.attribute_rule(attribute).type_index)
+            .simple_rule()
+        else {
+            return;
+        };
+        let fixed = value_rule.filter(|v| v.fixed);
+        let scope = ReaderScope(reader);
+        let result = match fixed {
+            Some(f) => simple.simple.parse(&a.value, &scope).map(|v| {
+                if f.value.as_ref().is_some_and(|fv| *fv != v) {
+                    Some(f)
+                } else {
+                    None
+                }
+            }),
+            None => simple.simple.validate(&a.value, &scope).map(|()| None),
+        };
+        match result {
+            Ok(None) => self.ids(reader, simple, &a.value, a.position),
+            Ok(Some(f)) => {
+                let message = format!(
+                    "attribute '{}' must have the fixed value '{}', found '{}'",
+                    a.name,
+                    quote(&f.lexical),
+                    quote(&a.value)
+                );
+                self.report(reader, a.position, "cvc-attribute.4", message);
+            }
+            Err(e) => {
+                let message = format!(
+                    "value '{}' of attribute '{}' on element '{}' is not valid: {}",
+                    quote(&a.value),
+                    a.name,
+                    display_qname(element_name),
+                    e.message
+                );
+                self.report(reader, a.position, e.rule, message);
+            }
+        }
+    }
+
+    /// cvc-id: records IDs (duplicates are errors) and IDREFs (checked at the end).
+    fn ids(&mut self, reader: &Reader<'_>, simple: &SimpleRule, value: &str, position: Position) {
+        match simple.id {
+            IdKind::None => {}
+            IdKind::Id => {
+                let v = normalize_whitespace(value, WhiteSpace::Collapse);
+                if self.ids.contains(&*v) {
+                    let message = format!("ID '{}' is not unique in the document", quote(&v));
+                    self.report(reader, position, "cvc-id.2", message);
+                } else {
+                    self.ids.insert(v.into());
+                }
+            }
+            IdKind::IdRef | IdKind::IdRefs if self.check_idrefs => {
+                for token in value.split(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r')) {
+                    if !token.is_empty() {
+                        self.idrefs.push(PendingIdRef {
+                            value: token.into(),
+                            position,
+                            element_path: reader.element_path(),
+                        });
+                    }
+                }
+            }
+            IdKind::IdRef | IdKind::IdRefs => {}
+        }
+    }
+
+    // ---- text -------------------------------------------------------------------------------
+
+    fn text(&mut self, reader: &Reader<'_>, text: &str) {
+        if self.skip_depth > 0 {
+            return;
+        }
+        let Some(frame) = self.frames.last() else {
+            return;
+        };
+        if frame.content == ContentKind::Skip {
+            return;
+        }
+        self.sink.text(text);
+        let (content, nil, collect) = (frame.content, frame.nil, frame.collect_text);
+        if collect {
+            self.text.push_str(text);
+        }
+        if is_xml_whitespace(text) {
+            return;
+        }
+        let position = reader.position();
+        if nil {
+            self.report(
+                reader,
+                position,
+                "cvc-elt.3.2.1",
+                "character data is not allowed: the element has xsi:nil=\"true\"".into(),
+            );
+            return;
+        }
+        match content {
+            ContentKind::Empty => self.report(
+                reader,
+                position,
+                "cvc-complex-type.2.1",
+                format!(
+                    "character data '{}' is not allowed: the content must be empty",
+                    quote(text.trim())
+                ),
+            ),
+            ContentKind::ElementOnly => self.report(
+                reader,
+                position,
+                "cvc-complex-type.2.3",
+                format!(
+                    "character data '{}' is not allowed: the content is element-only",
+                    quote(text.trim())
+                ),
+            ),
+            _ => {}
+        }
+    }
+
+    // ---- end tags ---------------------------------------------------------------------------
+
+    fn end(&mut self, reader: &Reader<'_>, name: QName<'_>) {
+        if self.skip_depth > 0 {
+            self.skip_depth -= 1;
+            return;
+        }
+        let Some(frame) = self.frames.pop() else {
+            return;
+        };
+        let depth = self.frames.len() + 1;
+        let mut value: Option<Value> = None;
+        if frame.content != ContentKind::Skip && !frame.nil {
+            // Moved out (not copied) so the checks can borrow it while reporting.
+            let text = std::mem::take(&mut self.text);
+            value = self.check_content(
+                reader,
+                name,
+                &frame,
+                text.get(frame.text_start..).unwrap_or(""),
+            );
+            self.text = text;
+        }
+        // IDENTITY HOOK (end): hand `value` (the element's typed simple value, computed when
+        // identity constraints are active) to the tracker, then end_element(depth); append
+        // its violations through self.report.
+        self.text.truncate(frame.text_start);
+        let event = EndEvent {
+            name,
+            value: value.as_ref(),
+            depth,
+        };
+        self.sink.end_element(&event);
+    }
+
+    /// Checks an element's content at its end tag; returns the typed value of simple content
+    /// when the sink wants values.
+    fn check_content(
+        &mut self,
+        reader: &Reader<'_>,
+        name: QName<'_>,
+        frame: &Frame,
+        text: &str,
+    ) -> Option<Value> {
+        let set = self.set;
+        let rule = set.type_rule(frame.type_index);
+        let decl = frame.element.map(|e| set.element_rule(e));
+        let position = reader.position();
+        match frame.content {
+            ContentKind::ElementOnly | ContentKind::Mixed => {
+                if let TypeBody::Complex(ComplexRule {
+                    content: Content::Elements { automaton, .. },
+                    ..
+                }) = &rule.body
+                {
+                    if !frame.content_failed && !automaton.can_finish(&frame.state) {
+                        let expected = automaton.expected(&frame.state);
+                        let namespace = set.namespace_id(name.namespace);
+                        let list = expected
+                            .iter()
+                            .map(|&l| describe_leaf(set, automaton.leaf(l), namespace))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let message = format!(
+                            "content of element '{}' is not complete; expected {}{list}",
+                            display_qname(name),
+                            if expected.len() == 1 { "" } else { "one of: " }
+                        );
+                        self.report(reader, position, "cvc-complex-type.2.4.b", message);
+                    }
+                }
+                // A fixed value of mixed content compares as a string (cvc-elt.5.2.2.2.1).
+                if let Some(fixed) = decl.and_then(|d| d.value.as_ref()).filter(|v| v.fixed) {
+                    if frame.has_children {
+                        let message = format!(
+                            "element '{}' has a fixed value and must not have element children",
+                            display_qname(name)
+                        );
+                        self.report(reader, position, "cvc-elt.5.2.2.1", message);
+                    } else {
+                        if !text.is_empty() && text != &*fixed.lexical {
+                            let message = format!(
+                                "element '{}' must have the fixed value '{}', found '{}'",
+                                display_qname(name),
+                                quote(&fixed.lexical),
+                                quote(text)
+                            );
+                            self.report(reader, position, "cvc-elt.5.2.2.2.1", message);
+                        }
+                    }
+                }
+                None
+            }
+            ContentKind::Simple => {
+                let simple = rule.simple_rule()?;
+                let value_rule = decl.and_then(|d| d.value.as_ref());
+                if text.is_empty() && !frame.has_children {
+                    if let Some(v) = value_rule {
+                        // The default (or fixed) value applies to an empty element.
+                        return if self.want_values {
+                            v.value.clone()
+                        } else {
+                            None
+                        };
+                    }
+                }
+                if frame.has_children {
+                    // Already reported as cvc-complex-type.2.2; the text alone is not the value.
+                    return None;
+                }
+                let fixed = value_rule.filter(|v| v.fixed);
+                let scope = ReaderScope(reader);
+                let result: Result<Option<Value>, ValueError> =
+                    if fixed.is_some() || self.want_values || simple.id != IdKind::None {
+                        simple.simple.parse(text, &scope).map(Some)
+                    } else {
+                        simple.simple.validate(text, &scope).map(|()| None)
+                    };
+                match result {
+                    Ok(v) => {
+                        if let (Some(f), Some(v)) = (fixed, &v) {
+                            if f.value.as_ref().is_some_and(|fv| fv != v) {
+                                let message = format!(
+                                    "element '{}' must have the fixed value '{}', found '{}'",
+                                    display_qname(name),
+                                    quote(&f.lexical),
+                                    quote(text)
+                                );
+                                self.report(reader, position, "cvc-elt.5.2.2.2.2", message);
+                            }
+                        }
+                        if simple.id != IdKind::None {
+                            let owned = text.to_string();
+                            self.ids(reader, simple, &owned, position);
+                        }
+                        if self.want_values {
+                            v
+                        } else {
+                            None
+                        }
+                    }
+                    Err(e) => {
+                        let message = format!(
+                            "value '{}' of element '{}' is not valid: {}",
+                            quote(text),
+                            display_qname(name),
+                            e.message
+                        );
+                        self.report(reader, position, e.rule, message);
+                        None
+                    }
+                }
+            }
+            ContentKind::Empty | ContentKind::Skip => None,
+        }
+    }
+
+    fn finish(&mut self) {
+        let pending = std::mem::take(&mut self.idrefs);
+        for r in pending {
+            if !self.ids.contains(&r.value) {
+                if self.violations.len() >= self.max_violations {
+                    self.truncated = true;
+                    continue;
+                }
+                self.violations.push(Violation {
+                    rule: "cvc-id.1",
+                    line: r.position.line,
+                    column: r.position.column,
+                    element_path: r.element_path,
+                    message: format!(
+                        "IDREF '{}' does not match any ID in the document",
+                        quote(&r.value)
+                    ),
+                });
+            }
+        }
+    }
+}
+
+fn display_qname(name: QName<'_>) -> String {
+    name.to_string()
+}
+
+/// A leaf for "expected ..." lists: the local name, with `{namespace}` when it differs from
+/// the namespace of the element found.
+fn describe_leaf(set: &SchemaSet, leaf: &Leaf, found_namespace: NamespaceId) -> String {
+    match leaf {
+        Leaf::Element { head, .. } => {
+            if head.namespace == found_namespace || head.namespace == NamespaceId::ABSENT {
+                set.names_local(head.name).to_string()
+            } else {
+                set.display_name(head.name)
+            }
+        }
+        Leaf::Wildcard(w) => match &w.namespaces {
+            NamespaceSet::Any => "any element".into(),
+            NamespaceSet::Not(n) => match set.namespaces.uri(*n) {
+                Some(uri) => format!("any element not in namespace '{uri}'"),
+                None => "any namespace-qualified element".into(),
+            },
+            NamespaceSet::Set(s) => {
+                let list = s
+                    .iter()
+                    .map(|n| set.namespaces.uri(*n).unwrap_or("(no namespace)"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("any element from {list}")
+            }
+        },
+    }
+}
