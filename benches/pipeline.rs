@@ -19,7 +19,7 @@ fn fixture(name: &str) -> Vec<u8> {
 fn pipeline_process(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gateway.toml");
     let config = config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let pipeline = Pipeline::new(&config);
+    let pipeline = Pipeline::compile(&config).unwrap_or_else(|e| panic!("{e:?}"));
     let sender = config.senders[0].clone();
     let mut group = c.benchmark_group("pipeline");
     for name in ["bauantrag-minimal.xml", "bauantrag-mit-anlagen.xml"] {

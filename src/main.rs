@@ -108,8 +108,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn check(path: &std::path::Path) -> ExitCode {
-    match gateway::load_checked(path) {
-        Ok(config) => {
+    match gateway::prepare(path) {
+        Ok(active) => {
+            let config = &active.config;
             println!(
                 "{}: ok ({} route(s), {} destination(s), {} schema set(s), {} sender(s))",
                 path.display(),
@@ -128,23 +129,23 @@ fn check(path: &std::path::Path) -> ExitCode {
 }
 
 async fn serve(path: PathBuf) -> anyhow::Result<ExitCode> {
-    let config = match gateway::load_checked(&path) {
-        Ok(config) => config,
+    let active = match gateway::prepare(&path) {
+        Ok(active) => active,
         Err(error) => {
             eprintln!("{error}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    telemetry::init_tracing(&config.telemetry);
+    telemetry::init_tracing(&active.config.telemetry);
     let mut bound = Vec::new();
-    for listener in &config.listeners {
+    for listener in &active.config.listeners {
         bound.push(
             BoundListener::bind(listener)
                 .await
                 .with_context(|| format!("binding {}", listener.address))?,
         );
     }
-    let gateway = Gateway::start(config)
+    let gateway = Gateway::start(active)
         .await
         .context("starting the gateway")?;
     let router = ingress::router(Arc::clone(&gateway));
