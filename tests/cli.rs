@@ -92,3 +92,46 @@ fn hash_token_prints_the_sha256() {
     let version = gateway_command().arg("--version").output().expect("run");
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("xoev-gateway "));
 }
+
+#[test]
+fn validate_exit_codes_and_json() {
+    let schema = repo_path("schemas/example/xoev-gateway-example.xsd");
+    let valid = gateway_command()
+        .args(["validate", "--schema"])
+        .arg(&schema)
+        .arg(repo_path("fixtures/valid/bauantrag-minimal.xml"))
+        .output()
+        .expect("run");
+    assert_eq!(valid.status.code(), Some(0));
+
+    let invalid = gateway_command()
+        .args(["validate", "--json", "--schema"])
+        .arg(&schema)
+        .arg(repo_path("fixtures/invalid/invalid-postleitzahl.xml"))
+        .output()
+        .expect("run");
+    assert_eq!(invalid.status.code(), Some(1));
+    let report: serde_json::Value =
+        serde_json::from_slice(&invalid.stdout).expect("one JSON object");
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["problems"][0]["rule"], "cvc-pattern-valid");
+    assert_eq!(report["problems"][0]["line"], 27);
+    assert_eq!(
+        report["problems"][0]["element_path"],
+        "/ex:bauantrag.antrag.0200/antragsteller/anschrift/postleitzahl"
+    );
+
+    let not_compiling = gateway_command()
+        .args(["validate", "--schema", "/no/such/schema.xsd"])
+        .output()
+        .expect("run");
+    assert_eq!(not_compiling.status.code(), Some(2));
+    let wrong_call = gateway_command().args(["validate"]).output().expect("run");
+    assert_eq!(wrong_call.status.code(), Some(2));
+    let compile_only = gateway_command()
+        .args(["validate", "--schema"])
+        .arg(&schema)
+        .output()
+        .expect("run");
+    assert_eq!(compile_only.status.code(), Some(0));
+}
