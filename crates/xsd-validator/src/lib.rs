@@ -3,3 +3,4 @@ pub mod content_model;
 pub mod datatypes;
 pub mod reader;
 pub mod schema;
+pub mod sample;
