@@ -173,6 +173,13 @@ fn walk(h: &Hir, want: usize, rng: &mut Rng, out: &mut String) -> bool {
                         .is_some_and(|s| s.min <= want && s.max.is_none_or(|m| m >= want))
                 })
                 .collect();
+            // Branches that can be written in plain ASCII letters and digits read best.
+            let readable: Vec<usize> = fits
+                .iter()
+                .copied()
+                .filter(|&i| alts.get(i).is_some_and(is_readable))
+                .collect();
+            let fits = if readable.is_empty() { fits } else { readable };
             let chosen = if fits.is_empty() {
                 // Nearest branch by length.
                 (0..alts.len())
@@ -206,10 +213,9 @@ fn walk(h: &Hir, want: usize, rng: &mut Rng, out: &mut String) -> bool {
             let count = if s.max == Some(0) {
                 rmin
             } else {
-                // The fewest copies that can reach `want`, but at least enough for rmin.
-                let per = s.max.unwrap_or(usize::MAX).max(1);
-                let need = want.div_ceil(per);
-                let mut n = need.clamp(rmin, rmax);
+                // Many short copies rather than few long ones: the shortest branches of a
+                // repeated alternation are usually the plain characters (DIN 91379 names).
+                let mut n = (want / s.min.max(1)).clamp(rmin, rmax);
                 // Too many copies overshoot when each must be at least s.min long.
                 while n > rmin && n.saturating_mul(s.min) > want {
                     n -= 1;
@@ -234,6 +240,27 @@ fn walk(h: &Hir, want: usize, rng: &mut Rng, out: &mut String) -> bool {
             }
             true
         }
+    }
+}
+
+/// Whether `h` can match a string of preferred (ASCII alphanumeric) characters only.
+fn is_readable(h: &Hir) -> bool {
+    match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(lit) => lit.0.iter().all(u8::is_ascii_alphanumeric),
+        HirKind::Class(Class::Unicode(u)) => PREFERRED.chars().any(|ch| {
+            u.ranges()
+                .iter()
+                .any(|r| r.start() <= ch && ch <= r.end())
+        }),
+        HirKind::Class(Class::Bytes(b)) => b
+            .ranges()
+            .iter()
+            .any(|r| (r.start()..=r.end()).any(|x| x.is_ascii_alphanumeric())),
+        HirKind::Repetition(r) => r.min == 0 || is_readable(&r.sub),
+        HirKind::Capture(c) => is_readable(&c.sub),
+        HirKind::Concat(parts) => parts.iter().all(is_readable),
+        HirKind::Alternation(alts) => alts.iter().any(is_readable),
     }
 }
 
