@@ -2,5 +2,5 @@
 pub mod content_model;
 pub mod datatypes;
 pub mod reader;
-pub mod schema;
 pub mod sample;
+pub mod schema;

@@ -26,9 +26,9 @@ pub use builtin::Builtin;
 pub use datetime::{DateTimeKind, DateTimeValue};
 pub use decimal::{Decimal, DecimalRef};
 pub use duration::Duration;
-pub use pattern::{Pattern, PatternError};
 /// The HIR of one XSD pattern, for tools that walk it (the instance generator).
 pub use pattern::translate as translate_pattern;
+pub use pattern::{Pattern, PatternError};
 pub use value::Value;
 
 use facet::{applicable, facet_name, parse_count, truncate, Bound, FacetClass, Facets, Fixable};

@@ -2,19 +2,40 @@
 //! serialization (indented where whitespace cannot matter).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::datatypes::NamespaceContext;
 use crate::schema::SchemaModel;
 
+use super::simple_value::SimpleInfo;
+
 pub(crate) const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 pub(crate) const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
-/// An element: its prefixed name, attributes (prefixed name, value) and content.
+/// An expanded name with the prefixed form written for it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Name {
+    pub(crate) written: String,
+    pub(crate) namespace: Option<String>,
+    pub(crate) local: String,
+}
+
+/// An element: its name, attributes and content, plus the simple type of its text (when it
+/// may be regenerated: identity constraints need distinct or matching values).
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    pub(crate) name: String,
-    pub(crate) attributes: Vec<(String, String)>,
+    pub(crate) name: Name,
+    pub(crate) attributes: Vec<Attribute>,
     pub(crate) content: Content,
+    pub(crate) value_type: Option<Arc<SimpleInfo>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Attribute {
+    pub(crate) name: Name,
+    pub(crate) value: String,
+    /// `None` for fixed values and xsi:type, which must not change.
+    pub(crate) value_type: Option<Arc<SimpleInfo>>,
 }
 
 #[derive(Debug, Clone)]
@@ -23,14 +44,32 @@ pub(crate) enum Content {
     Text(String),
     Elements(Vec<Node>),
     /// Mixed content: text before the children (whitespace here would be character data).
-    Mixed { text: String, children: Vec<Node> },
+    Mixed {
+        text: String,
+        children: Vec<Node>,
+    },
 }
 
 impl Node {
+    /// The child elements.
+    pub(crate) fn children(&self) -> &[Node] {
+        match &self.content {
+            Content::Elements(c) | Content::Mixed { children: c, .. } => c,
+            _ => &[],
+        }
+    }
+
+    pub(crate) fn children_mut(&mut self) -> &mut [Node] {
+        match &mut self.content {
+            Content::Elements(c) | Content::Mixed { children: c, .. } => c,
+            _ => &mut [],
+        }
+    }
+
     /// Every attribute value and text of the tree, for fix-ups after generation.
     pub(crate) fn for_each_value(&mut self, f: &mut dyn FnMut(&mut String)) {
-        for (_, v) in &mut self.attributes {
-            f(v);
+        for a in &mut self.attributes {
+            f(&mut a.value);
         }
         match &mut self.content {
             Content::Empty => {}
@@ -130,6 +169,15 @@ impl Prefixes {
             None => local.to_owned(),
         }
     }
+
+    /// The name `{uri}local` with its prefix.
+    pub(crate) fn name(&mut self, uri: Option<&str>, local: &str) -> Name {
+        Name {
+            written: self.qualify(uri, local),
+            namespace: uri.map(str::to_owned),
+            local: local.to_owned(),
+        }
+    }
 }
 
 impl NamespaceContext for Prefixes {
@@ -161,8 +209,9 @@ pub(crate) fn serialize(root: &Node, prefixes: &Prefixes) -> String {
 /// `indent`: the nesting level, or `None` inside mixed content (no added whitespace).
 fn write_node(node: &Node, extra: &[(String, String)], indent: Option<usize>, out: &mut String) {
     out.push('<');
-    out.push_str(&node.name);
-    for (name, value) in extra.iter().chain(&node.attributes) {
+    out.push_str(&node.name.written);
+    let own = node.attributes.iter().map(|a| (&a.name.written, &a.value));
+    for (name, value) in extra.iter().map(|(n, v)| (n, v)).chain(own) {
         out.push(' ');
         out.push_str(name);
         out.push_str("=\"");
@@ -200,7 +249,7 @@ fn write_node(node: &Node, extra: &[(String, String)], indent: Option<usize>, ou
         }
     }
     out.push_str("</");
-    out.push_str(&node.name);
+    out.push_str(&node.name.written);
     out.push('>');
 }
 
@@ -237,33 +286,35 @@ mod tests {
     #[test]
     fn serializes_with_declarations_indentation_and_escapes() {
         let mut p = Prefixes::new(&SchemaModel::default());
-        let a = p.qualify(Some("urn:a"), "root");
-        let b = p.qualify(Some("urn:b"), "child");
-        let xsi = p.qualify(Some(XSI_NS), "type");
+        let a = p.name(Some("urn:a"), "root");
+        let b = p.name(Some("urn:b"), "child");
+        let xsi = p.name(Some(XSI_NS), "type");
         assert_eq!(p.qualify(Some(XML_NS), "lang"), "xml:lang");
-        let root = Node {
-            name: a,
-            attributes: vec![(xsi, "ns1:T".into()), ("q".into(), "a\"<&\t".into())],
-            content: Content::Elements(vec![
-                Node {
-                    name: b.clone(),
-                    attributes: vec![],
-                    content: Content::Text("x < y\r".into()),
-                },
-                Node {
-                    name: b,
-                    attributes: vec![],
-                    content: Content::Mixed {
-                        text: "t".into(),
-                        children: vec![Node {
-                            name: "e".into(),
-                            attributes: vec![],
-                            content: Content::Empty,
-                        }],
-                    },
-                },
-            ]),
+        let node = |name: Name, content| Node {
+            name,
+            attributes: vec![],
+            content,
+            value_type: None,
         };
+        let attr = |name: Name, value: &str| Attribute {
+            name,
+            value: value.into(),
+            value_type: None,
+        };
+        let mut root = node(
+            a,
+            Content::Elements(vec![
+                node(b.clone(), Content::Text("x < y\r".into())),
+                node(
+                    b,
+                    Content::Mixed {
+                        text: "t".into(),
+                        children: vec![node(p.name(None, "e"), Content::Empty)],
+                    },
+                ),
+            ]),
+        );
+        root.attributes = vec![attr(xsi, "ns1:T"), attr(p.name(None, "q"), "a\"<&\t")];
         let text = serialize(&root, &p);
         assert_eq!(
             text,

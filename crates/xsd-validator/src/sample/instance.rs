@@ -5,18 +5,21 @@
 //! attribute uses are inherited down the chain, overridden by name, removed by `prohibited`.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::datatypes::NamespaceContext;
 use crate::schema::{
     AttributeUse, AttributeUseKind, BuiltinType, ComplexContent, ComplexTypeDef, Compositor,
-    Derivation, DerivationSet, ElementDecl, ElementId, MaxOccurs, ModelGroup, NamespaceConstraint,
-    NamespaceId, Particle, ProcessContents, SchemaModel, SimpleVariety, Term, TypeDef, TypeId,
-    TypeRef, ValueConstraint, Wildcard,
+    Derivation, DerivationSet, ElementDecl, ElementId, IdentityConstraintId,
+    IdentityConstraintKind, MaxOccurs, ModelGroup, NamespaceConstraint, NamespaceId, Particle,
+    ProcessContents, SchemaModel, SimpleVariety, Term, TypeDef, TypeId, TypeRef, ValueConstraint,
+    Wildcard,
 };
 
-use super::document::{self, Content, Node, Prefixes, XSI_NS};
+use super::document::{self, Attribute, Content, Node, Prefixes, XSI_NS};
+use super::keys::{self, Step};
 use super::rng::Rng;
-use super::simple_value::{self, SimpleTypes, ValueEnv, IDREF_MARK};
+use super::simple_value::{self, SimpleInfo, SimpleTypes, ValueEnv, IDREF_MARK};
 use super::{ChoiceStrategy, Optionality, SampleError, SampleOptions};
 
 /// Depth beyond `max_depth` at which even required content is refused (endless recursion).
@@ -40,7 +43,7 @@ pub(crate) fn generate(
         });
     };
     let mut g = Generator::new(model, options);
-    let mut tree = g.element(root_id, 0, "")?;
+    let mut tree = g.element(root_id, 0, "", &[])?;
     g.resolve_idrefs(&mut tree)?;
     Ok(document::serialize(&tree, &g.prefixes))
 }
@@ -64,7 +67,13 @@ struct Generator<'m> {
     element_costs: HashMap<ElementId, u64>,
     type_costs: HashMap<TypeId, u64>,
     costing: HashSet<TypeId>,
+    /// Values of each key/unique constraint enforced so far, for keyrefs.
+    key_tables: HashMap<IdentityConstraintId, Vec<Vec<String>>>,
 }
+
+/// A path below the current element that must exist (key fields): each step says whether it
+/// is forced (a field step) or only followed (a selector step).
+type Required = Vec<(Step, bool)>;
 
 impl ValueEnv for Generator<'_> {
     fn rng(&mut self) -> &mut Rng {
@@ -122,6 +131,7 @@ impl<'m> Generator<'m> {
             element_costs: HashMap::new(),
             type_costs: HashMap::new(),
             costing: HashSet::new(),
+            key_tables: HashMap::new(),
         }
     }
 
@@ -151,7 +161,13 @@ impl<'m> Generator<'m> {
 
     // ---- elements -------------------------------------------------------------------------
 
-    fn element(&mut self, id: ElementId, depth: usize, path: &str) -> Result<Node, SampleError> {
+    fn element(
+        &mut self,
+        id: ElementId,
+        depth: usize,
+        path: &str,
+        parent_required: &[Required],
+    ) -> Result<Node, SampleError> {
         let id = self.substitute(id, depth)?;
         let decl = self.decl(id)?;
         let path = format!("{path}/{}", decl.name.local);
@@ -163,30 +179,53 @@ impl<'m> Generator<'m> {
         }
         self.elements += 1;
         let uri = self.uri(decl.name.namespace);
-        let name = self.prefixes.qualify(uri, &decl.name.local);
+        let name = self.prefixes.name(uri, &decl.name.local);
+        // Required paths continue below this element when their first step names it.
+        let mut required: Vec<Required> = parent_required
+            .iter()
+            .filter(|r| {
+                r.first()
+                    .is_some_and(|(s, _)| !s.attribute && s.matches(&name))
+            })
+            .map(|r| r.get(1..).unwrap_or_default().to_vec())
+            .filter(|r| !r.is_empty())
+            .collect();
+        required.extend(self.key_paths(decl));
         let mut node = Node {
             name,
             attributes: Vec::new(),
             content: Content::Empty,
+            value_type: None,
         };
         let mut type_def = decl.type_def;
         if let TypeRef::Defined(t) = decl.type_def {
             if self.complex(t).is_some_and(|c| c.is_abstract) {
                 let concrete = self.concrete_type(t, decl.block, depth)?;
                 if let Some(name) = self.model.type_def(concrete).and_then(|d| d.name()) {
-                    let value = self
-                        .prefixes
-                        .qualify(self.uri(name.namespace), &name.local);
-                    let attr = self.prefixes.qualify(Some(XSI_NS), "type");
-                    node.attributes.push((attr, value));
+                    let value = self.prefixes.qualify(self.uri(name.namespace), &name.local);
+                    node.attributes.push(Attribute {
+                        name: self.prefixes.name(Some(XSI_NS), "type"),
+                        value,
+                        value_type: None,
+                    });
                 }
                 type_def = TypeRef::Defined(concrete);
             }
         }
         let saved_home = std::mem::replace(&mut self.home, uri.map(str::to_owned));
-        let result = self.fill(&mut node, type_def, decl.value_constraint.as_ref(), depth, &path);
+        let result = self.fill(
+            &mut node,
+            type_def,
+            decl.value_constraint.as_ref(),
+            depth,
+            &path,
+            &required,
+        );
         self.home = saved_home;
         result?;
+        if !decl.identity_constraints.is_empty() {
+            self.enforce_identity(&mut node, decl, &path)?;
+        }
         Ok(node)
     }
 
@@ -198,6 +237,7 @@ impl<'m> Generator<'m> {
         value_constraint: Option<&ValueConstraint>,
         depth: usize,
         path: &str,
+        required: &[Required],
     ) -> Result<(), SampleError> {
         let fixed = match value_constraint {
             Some(ValueConstraint::Fixed(v)) => Some(v.clone()),
@@ -209,46 +249,23 @@ impl<'m> Generator<'m> {
                 return Ok(());
             }
             TypeRef::Builtin(_) => {
-                let text = match fixed {
-                    Some(v) => v,
-                    None => {
-                        let info = self.simple.get(type_def)?;
-                        simple_value::generate(&info, self.model, self)?
-                    }
-                };
-                node.content = Content::Text(text);
-                return Ok(());
+                return self.text(node, fixed, || Ok(None), type_def);
             }
             TypeRef::Defined(t) => t,
         };
         let Some(ct) = self.complex(tid) else {
-            let text = match fixed {
-                Some(v) => v,
-                None => {
-                    let info = self.simple.get(type_def)?;
-                    simple_value::generate(&info, self.model, self)?
-                }
-            };
-            node.content = Content::Text(text);
-            return Ok(());
+            return self.text(node, fixed, || Ok(None), type_def);
         };
-        self.attributes(node, tid, depth)?;
+        self.attributes(node, tid, depth, required)?;
         if matches!(ct.content, ComplexContent::Simple { .. }) {
-            let text = match fixed {
-                Some(v) => v,
-                None => {
-                    let info = self.simple.content_type(tid)?;
-                    simple_value::generate(&info, self.model, self)?
-                }
-            };
-            node.content = Content::Text(text);
-            return Ok(());
+            let info = self.simple.content_type(tid)?;
+            return self.text(node, fixed, || Ok(Some(info)), type_def);
         }
         let mut children = Vec::new();
         // A fixed value on mixed content is text only.
         if fixed.is_none() {
             for p in self.content_particles(tid) {
-                self.particle(p, &mut children, depth, path)?;
+                self.particle(p, &mut children, depth, path, required)?;
             }
         }
         node.content = if ct.mixed {
@@ -263,6 +280,28 @@ impl<'m> Generator<'m> {
         } else {
             Content::Elements(children)
         };
+        Ok(())
+    }
+
+    /// Simple content: the fixed value, or a generated one (of `info`, else of `type_def`).
+    fn text(
+        &mut self,
+        node: &mut Node,
+        fixed: Option<String>,
+        info: impl FnOnce() -> Result<Option<Arc<SimpleInfo>>, SampleError>,
+        type_def: TypeRef,
+    ) -> Result<(), SampleError> {
+        if let Some(v) = fixed {
+            node.content = Content::Text(v);
+            return Ok(());
+        }
+        let info = match info()? {
+            Some(i) => i,
+            None => self.simple.get(type_def)?,
+        };
+        let text = simple_value::generate(&info, self.model, self)?;
+        node.content = Content::Text(text);
+        node.value_type = Some(info);
         Ok(())
     }
 
@@ -322,31 +361,52 @@ impl<'m> Generator<'m> {
         uses
     }
 
-    fn attributes(&mut self, node: &mut Node, tid: TypeId, depth: usize) -> Result<(), SampleError> {
+    fn attributes(
+        &mut self,
+        node: &mut Node,
+        tid: TypeId,
+        depth: usize,
+        required: &[Required],
+    ) -> Result<(), SampleError> {
         let frugal = self.frugal(depth);
         for u in self.attribute_uses(tid) {
+            let Some(decl) = self.model.attribute_decl(u.declaration) else {
+                continue;
+            };
+            let name = self
+                .prefixes
+                .name(self.uri(decl.name.namespace), &decl.name.local);
+            let forced = || {
+                required.iter().any(|r| {
+                    r.len() == 1
+                        && r.first()
+                            .is_some_and(|(s, f)| *f && s.attribute && s.matches(&name))
+                })
+            };
             let present = match u.use_kind {
                 AttributeUseKind::Prohibited => false,
                 AttributeUseKind::Required => true,
-                AttributeUseKind::Optional => !frugal && self.optional_present(),
+                AttributeUseKind::Optional => forced() || (!frugal && self.optional_present()),
             };
             if !present {
                 continue;
             }
-            let Some(decl) = self.model.attribute_decl(u.declaration) else {
-                continue;
-            };
-            let value = match u.value_constraint.as_ref().or(decl.value_constraint.as_ref()) {
-                Some(ValueConstraint::Fixed(v)) => v.clone(),
+            let (value, value_type) = match u
+                .value_constraint
+                .as_ref()
+                .or(decl.value_constraint.as_ref())
+            {
+                Some(ValueConstraint::Fixed(v)) => (v.clone(), None),
                 _ => {
                     let info = self.simple.get(decl.type_def)?;
-                    simple_value::generate(&info, self.model, self)?
+                    (simple_value::generate(&info, self.model, self)?, Some(info))
                 }
             };
-            let name = self
-                .prefixes
-                .qualify(self.uri(decl.name.namespace), &decl.name.local);
-            node.attributes.push((name, value));
+            node.attributes.push(Attribute {
+                name,
+                value,
+                value_type,
+            });
         }
         Ok(())
     }
@@ -361,15 +421,20 @@ impl<'m> Generator<'m> {
 
     // ---- particles ------------------------------------------------------------------------
 
-    fn occurrences(&mut self, p: &Particle, depth: usize) -> u64 {
+    fn occurrences(&mut self, p: &Particle, depth: usize, forced: bool) -> u64 {
         let max = match p.max_occurs {
             MaxOccurs::Bounded(m) => m,
             MaxOccurs::Unbounded => u64::MAX,
         };
+        let min = if forced {
+            p.min_occurs.max(1)
+        } else {
+            p.min_occurs
+        };
         if self.frugal(depth) || max == 0 {
-            return p.min_occurs.min(max);
+            return min.min(max);
         }
-        if p.min_occurs == 0 && !self.optional_present() {
+        if min == 0 && !self.optional_present() {
             return 0;
         }
         let cap = max.min(u64::from(self.options.max_repeat.max(1)));
@@ -378,7 +443,7 @@ impl<'m> Generator<'m> {
             Optionality::All => cap,
             Optionality::Random(_) => self.rng.range(1, cap),
         };
-        n.max(p.min_occurs).min(max)
+        n.max(min).min(max)
     }
 
     fn particle(
@@ -387,12 +452,55 @@ impl<'m> Generator<'m> {
         out: &mut Vec<Node>,
         depth: usize,
         path: &str,
+        required: &[Required],
     ) -> Result<(), SampleError> {
-        let n = self.occurrences(p, depth);
+        let forced = self.forced(&p.term, required);
+        let n = self.occurrences(p, depth, forced);
         for _ in 0..n {
-            self.term(&p.term, p, out, depth, path)?;
+            self.term(&p.term, p, out, depth, path, required)?;
         }
         Ok(())
+    }
+
+    /// Whether `term` contains an element that a required path forces here.
+    fn forced(&self, term: &'m Term, required: &[Required]) -> bool {
+        required.iter().any(|r| {
+            r.first()
+                .is_some_and(|(s, f)| *f && !s.attribute && self.mentions(term, s, 0))
+        })
+    }
+
+    fn mentions(&self, term: &'m Term, step: &Step, depth: usize) -> bool {
+        if depth > 32 {
+            return false;
+        }
+        let group = |mg: &'m ModelGroup| {
+            mg.particles
+                .iter()
+                .any(|p| self.mentions(&p.term, step, depth + 1))
+        };
+        match term {
+            Term::Element(e) => {
+                let mut names = vec![*e];
+                names.extend(self.members.get(e).cloned().unwrap_or_default());
+                names.iter().any(|id| {
+                    self.model.element_decl(*id).is_some_and(|d| {
+                        step.matches(&document::Name {
+                            written: String::new(),
+                            namespace: self.uri(d.name.namespace).map(str::to_owned),
+                            local: d.name.local.to_string(),
+                        })
+                    })
+                })
+            }
+            Term::Group(g) => self
+                .model
+                .groups
+                .get(g.index())
+                .is_some_and(|d| group(&d.model_group)),
+            Term::ModelGroup(mg) => group(mg),
+            Term::Wildcard(_) => false,
+        }
     }
 
     fn term(
@@ -402,18 +510,19 @@ impl<'m> Generator<'m> {
         out: &mut Vec<Node>,
         depth: usize,
         path: &str,
+        required: &[Required],
     ) -> Result<(), SampleError> {
         match term {
             Term::Element(e) => {
-                let node = self.element(*e, depth + 1, path)?;
+                let node = self.element(*e, depth + 1, path, required)?;
                 out.push(node);
                 Ok(())
             }
             Term::Group(g) => match self.model.groups.get(g.index()) {
-                Some(def) => self.model_group(&def.model_group, out, depth, path),
+                Some(def) => self.model_group(&def.model_group, out, depth, path, required),
                 None => Ok(()),
             },
-            Term::ModelGroup(mg) => self.model_group(mg, out, depth, path),
+            Term::ModelGroup(mg) => self.model_group(mg, out, depth, path, required),
             Term::Wildcard(w) => self.wildcard(w, p, out, depth, path),
         }
     }
@@ -424,17 +533,27 @@ impl<'m> Generator<'m> {
         out: &mut Vec<Node>,
         depth: usize,
         path: &str,
+        required: &[Required],
     ) -> Result<(), SampleError> {
         match mg.compositor {
             // xs:all accepts any order; the written one is as good as any.
             Compositor::Sequence | Compositor::All => {
                 for p in &mg.particles {
-                    self.particle(p, out, depth, path)?;
+                    self.particle(p, out, depth, path, required)?;
                 }
                 Ok(())
             }
             Compositor::Choice => {
-                let order = self.branch_order(&mg.particles, depth);
+                let mut order = self.branch_order(&mg.particles, depth);
+                // A branch holding a forced element goes first.
+                if let Some(k) = order.iter().position(|&i| {
+                    mg.particles
+                        .get(i)
+                        .is_some_and(|p| self.forced(&p.term, required))
+                }) {
+                    let i = order.remove(k);
+                    order.insert(0, i);
+                }
                 let mut last = None;
                 for i in order {
                     let Some(p) = mg.particles.get(i) else {
@@ -442,7 +561,7 @@ impl<'m> Generator<'m> {
                     };
                     // A branch that fails (nothing instantiable) leaves no trace.
                     let mut tmp = Vec::new();
-                    match self.particle(p, &mut tmp, depth, path) {
+                    match self.particle(p, &mut tmp, depth, path, required) {
                         Ok(()) => {
                             out.append(&mut tmp);
                             return Ok(());
@@ -502,7 +621,7 @@ impl<'m> Generator<'m> {
         // The map has no order; sort for determinism.
         candidates.sort();
         if let Some(&(_, id)) = candidates.first() {
-            let node = self.element(id, depth + 1, path)?;
+            let node = self.element(id, depth + 1, path, &[])?;
             out.push(node);
             return Ok(());
         }
@@ -527,11 +646,12 @@ impl<'m> Generator<'m> {
             NamespaceConstraint::Not(_) => Some(INVENTED_NS),
             NamespaceConstraint::Set(set) => set.first().and_then(|n| self.uri(*n)),
         };
-        let name = self.prefixes.qualify(uri, "beliebig");
+        let name = self.prefixes.name(uri, "beliebig");
         out.push(Node {
             name,
             attributes: Vec::new(),
             content: Content::Empty,
+            value_type: None,
         });
         Ok(())
     }
@@ -655,7 +775,9 @@ impl<'m> Generator<'m> {
                         continue;
                     }
                     let id = TypeId(i);
-                    if let Some(m) = self.derivation_methods(TypeRef::Defined(id), TypeRef::Defined(t)) {
+                    if let Some(m) =
+                        self.derivation_methods(TypeRef::Defined(id), TypeRef::Defined(t))
+                    {
                         let block = element_block.union(self.type_block(TypeRef::Defined(t)));
                         if m.bits() & block.bits() == 0 {
                             found.push(id);
@@ -755,6 +877,169 @@ impl<'m> Generator<'m> {
         }
     }
 
+    // ---- identity constraints -------------------------------------------------------------
+
+    /// Paths to the fields of the keys declared on `decl`: selector steps followed, field
+    /// steps forced (a key field must exist on every selected element). A key that a keyref
+    /// of `decl` refers to has its selector forced too, so there is a value to refer to.
+    fn key_paths(&self, decl: &ElementDecl) -> Vec<Required> {
+        let referred: Vec<IdentityConstraintId> = decl
+            .identity_constraints
+            .iter()
+            .filter_map(
+                |id| match self.model.identity_constraints.get(id.index())?.kind {
+                    IdentityConstraintKind::KeyRef { refer } => Some(refer),
+                    _ => None,
+                },
+            )
+            .collect();
+        let mut out = Vec::new();
+        for &id in &decl.identity_constraints {
+            let Some(ic) = self.model.identity_constraints.get(id.index()) else {
+                continue;
+            };
+            if ic.kind != IdentityConstraintKind::Key {
+                continue;
+            }
+            let force_selector = referred.contains(&id);
+            let Some(selectors) = keys::parse(&ic.selector, self.model) else {
+                continue;
+            };
+            for field in &ic.fields {
+                let Some(field_paths) = keys::parse(field, self.model) else {
+                    continue;
+                };
+                for s in &selectors {
+                    // Paths through `.//` cannot be followed step by step; xmllint reports
+                    // what they miss.
+                    if s.iter().any(|x| x.descendant) {
+                        continue;
+                    }
+                    for f in &field_paths {
+                        let mut r: Required =
+                            s.iter().map(|x| (x.clone(), force_selector)).collect();
+                        r.extend(f.iter().map(|x| (x.clone(), true)));
+                        if !r.is_empty() {
+                            out.push(r);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Makes key/unique values distinct and points keyrefs at existing keys, within the
+    /// subtree of the declaring element.
+    fn enforce_identity(
+        &mut self,
+        node: &mut Node,
+        decl: &'m ElementDecl,
+        path: &str,
+    ) -> Result<(), SampleError> {
+        let mut ordered: Vec<IdentityConstraintId> = decl.identity_constraints.clone();
+        // Keys before the keyrefs that name them.
+        ordered.sort_by_key(|id| {
+            self.model
+                .identity_constraints
+                .get(id.index())
+                .is_some_and(|ic| matches!(ic.kind, IdentityConstraintKind::KeyRef { .. }))
+        });
+        for id in ordered {
+            let Some(ic) = self.model.identity_constraints.get(id.index()) else {
+                continue;
+            };
+            let Some(selectors) = keys::parse(&ic.selector, self.model) else {
+                continue;
+            };
+            let Some(fields) = ic
+                .fields
+                .iter()
+                .map(|f| keys::parse(f, self.model))
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            let mut selected: Vec<Vec<usize>> = selectors
+                .iter()
+                .flat_map(|s| keys::select(node, s))
+                .collect();
+            selected.sort();
+            selected.dedup();
+            let rows: Vec<Vec<keys::Slot>> = selected
+                .iter()
+                .filter_map(|at| {
+                    fields
+                        .iter()
+                        .map(|f| keys::field_slot(node, at, f))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .collect();
+            let name = self.model.display_name(&ic.name);
+            match ic.kind {
+                IdentityConstraintKind::Key | IdentityConstraintKind::Unique => {
+                    let mut seen: Vec<Vec<String>> = Vec::new();
+                    for row in &rows {
+                        let mut values = self.read_row(node, row);
+                        let mut tries = 0;
+                        while seen.contains(&values) && tries < 16 {
+                            tries += 1;
+                            self.regenerate(node, row)?;
+                            values = self.read_row(node, row);
+                        }
+                        if seen.contains(&values) {
+                            return Err(SampleError::Unsatisfiable {
+                                type_name: name,
+                                reason: format!("no distinct values for the key at {path}"),
+                            });
+                        }
+                        seen.push(values);
+                    }
+                    self.key_tables.entry(id).or_default().extend(seen);
+                }
+                IdentityConstraintKind::KeyRef { refer } => {
+                    let table = self.key_tables.get(&refer).cloned().unwrap_or_default();
+                    for row in &rows {
+                        if table.contains(&self.read_row(node, row)) {
+                            continue;
+                        }
+                        let Some(target) = table.get(self.rng.index(table.len())) else {
+                            return Err(SampleError::Unsatisfiable {
+                                type_name: name,
+                                reason: format!("keyref at {path} has no key value to refer to"),
+                            });
+                        };
+                        for (slot, value) in row.iter().zip(target) {
+                            keys::write(node, slot, value.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn read_row(&self, node: &Node, row: &[keys::Slot]) -> Vec<String> {
+        row.iter()
+            .map(|s| keys::read(node, s).unwrap_or_default())
+            .collect()
+    }
+
+    /// New values for the regenerable slots of a row.
+    fn regenerate(&mut self, node: &mut Node, row: &[keys::Slot]) -> Result<(), SampleError> {
+        for slot in row {
+            let ty = keys::node_at(node, &slot.node).and_then(|n| match slot.attribute {
+                Some(i) => n.attributes.get(i).and_then(|a| a.value_type.clone()),
+                None => n.value_type.clone(),
+            });
+            if let Some(ty) = ty {
+                let v = simple_value::generate(&ty, self.model, self)?;
+                keys::write(node, slot, v);
+            }
+        }
+        Ok(())
+    }
+
     // ---- IDREF fix-up ---------------------------------------------------------------------
 
     /// Points every IDREF at an ID of the document.
@@ -771,7 +1056,13 @@ impl<'m> Generator<'m> {
             };
             let replaced: Vec<&str> = v
                 .split(' ')
-                .map(|tok| if tok.starts_with(IDREF_MARK) { t.as_str() } else { tok })
+                .map(|tok| {
+                    if tok.starts_with(IDREF_MARK) {
+                        t.as_str()
+                    } else {
+                        tok
+                    }
+                })
                 .collect();
             *v = replaced.join(" ");
         });

@@ -7,6 +7,7 @@
 //!   attribute uses, wildcards) and builds the document tree.
 //! - `simple_value`: builds [`crate::datatypes::SimpleType`]s from the model's raw facets and
 //!   produces literals for them (enumerations, bounds, digits, lengths, lists, unions).
+//! - `keys`: identity constraints (XPath subset) evaluated on the generated tree.
 //! - `pattern_text`: strings that match an XSD pattern, by walking its regex HIR.
 //! - `document`: the tree, namespace prefixes and serialization.
 //! - `rng`: SplitMix64, so a seed gives the same document everywhere.
@@ -18,12 +19,16 @@
 //! **API boundary:** [`generate`] returns a well-formed document or an error; no model makes it
 //! panic or recurse without bound ([`SampleOptions::max_depth`], [`SampleOptions::max_elements`]).
 //!
-//! Not covered (the instance can still be invalid): identity constraints (key/keyref/unique
-//! values are not coordinated), ENTITY/ENTITIES (need a DTD), and simple types whose facets
-//! leave no value the generator can find.
+//! Identity constraints: key fields are forced present (selector paths without `.//`), key
+//! and unique values made distinct, keyref values copied from the referenced key.
+//!
+//! Not covered (the instance can still be invalid): key fields reached only through `.//`
+//! selectors, ENTITY/ENTITIES (need a DTD), and simple types whose facets leave no value the
+//! generator can find.
 
 mod document;
 mod instance;
+mod keys;
 mod pattern_text;
 mod rng;
 mod simple_value;

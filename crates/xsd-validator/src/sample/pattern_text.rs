@@ -159,10 +159,7 @@ fn walk(h: &Hir, want: usize, rng: &mut Rng, out: &mut String) -> bool {
                 *w += give;
                 extra -= give;
             }
-            parts
-                .iter()
-                .zip(wants)
-                .all(|(p, w)| walk(p, w, rng, out))
+            parts.iter().zip(wants).all(|(p, w)| walk(p, w, rng, out))
         }
         HirKind::Alternation(alts) => {
             let spans: Vec<Span> = alts.iter().map(span).collect();
@@ -248,11 +245,9 @@ fn is_readable(h: &Hir) -> bool {
     match h.kind() {
         HirKind::Empty | HirKind::Look(_) => true,
         HirKind::Literal(lit) => lit.0.iter().all(u8::is_ascii_alphanumeric),
-        HirKind::Class(Class::Unicode(u)) => PREFERRED.chars().any(|ch| {
-            u.ranges()
-                .iter()
-                .any(|r| r.start() <= ch && ch <= r.end())
-        }),
+        HirKind::Class(Class::Unicode(u)) => PREFERRED
+            .chars()
+            .any(|ch| u.ranges().iter().any(|r| r.start() <= ch && ch <= r.end())),
         HirKind::Class(Class::Bytes(b)) => b
             .ranges()
             .iter()
@@ -304,8 +299,7 @@ fn pick_char(c: &Class, rng: &mut Rng) -> Option<char> {
                 }
             }
             for r in ranges {
-                for cp in u32::from(r.start())..=u32::from(r.end()).min(u32::from(r.start()) + 64)
-                {
+                for cp in u32::from(r.start())..=u32::from(r.end()).min(u32::from(r.start()) + 64) {
                     if let Some(ch) = char::from_u32(cp).filter(|&ch| is_plain_xml_char(ch)) {
                         return Some(ch);
                     }
@@ -355,7 +349,10 @@ mod tests {
             };
             assert!(compiled.is_match(&s), "{pattern}: '{s}' does not match");
             let n = s.chars().count();
-            assert!(n >= min && max.is_none_or(|m| n <= m), "{pattern}: '{s}' length {n}");
+            assert!(
+                n >= min && max.is_none_or(|m| n <= m),
+                "{pattern}: '{s}' length {n}"
+            );
         }
         sample(&hir, min, max, &mut Rng::new(9)).unwrap_or_default()
     }

@@ -73,7 +73,10 @@ mod tests {
             seen[(x - 3) as usize] = true;
             assert!(r.below(10) < 10);
         }
-        assert!(seen.iter().all(|s| *s), "every value of a small range occurs");
+        assert!(
+            seen.iter().all(|s| *s),
+            "every value of a small range occurs"
+        );
         assert_eq!(r.range(5, 5), 5);
         assert_eq!(r.below(0), 0);
         assert!(!r.chance(0.0));

@@ -493,7 +493,10 @@ fn rebind_qname(
     }
 }
 
-fn pattern_sample(info: &SimpleInfo, env: &mut dyn ValueEnv) -> Result<Option<String>, SampleError> {
+fn pattern_sample(
+    info: &SimpleInfo,
+    env: &mut dyn ValueEnv,
+) -> Result<Option<String>, SampleError> {
     let f = &info.facets;
     // The most derived step is usually the most specific; the others are checked by validate.
     let Some(step) = f.patterns.last() else {

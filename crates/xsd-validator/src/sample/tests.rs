@@ -25,7 +25,11 @@ pub(super) fn xmllint_available() -> bool {
 }
 
 /// xmllint's verdict on `instance` against `schema`: Ok, or its messages.
-pub(super) fn xmllint(schema: &Path, instance: &Path, catalog: Option<&Path>) -> Result<(), String> {
+pub(super) fn xmllint(
+    schema: &Path,
+    instance: &Path,
+    catalog: Option<&Path>,
+) -> Result<(), String> {
     let mut cmd = Command::new("xmllint");
     cmd.args(["--noout", "--nonet", "--schema"])
         .arg(schema)
@@ -147,9 +151,15 @@ fn particles_occurrences_and_attributes() {
     );
     let (min, all) = generate_valid(&xsd, (Some("urn:t"), "root"));
     assert!(min.contains("<t:root xmlns:t=\"urn:t\""), "{min}");
-    assert!(!min.contains("<t:opt>") && all.contains("<t:opt>"), "{min}\n{all}");
+    assert!(
+        !min.contains("<t:opt>") && all.contains("<t:opt>"),
+        "{min}\n{all}"
+    );
     assert_eq!(min.matches("<t:many>").count(), 2, "{min}");
-    assert!(min.contains("<t:c1>") && !min.contains("<t:c2>"), "First takes the first branch");
+    assert!(
+        min.contains("<t:c1>") && !min.contains("<t:c2>"),
+        "First takes the first branch"
+    );
     assert!(min.contains(" a=\"") && !min.contains(" b=\"") && all.contains(" b=\""));
     assert!(all.contains(" f=\"fest\""), "{all}");
     assert!(min.contains(" fromGroup=\""), "{min}");
@@ -219,9 +229,18 @@ fn substitution_groups_and_abstract_types() {
 </xs:schema>"#
     );
     let (min, _) = generate_valid(&xsd, (Some("urn:t"), "r"));
-    assert!(min.contains("<t:member>") && !min.contains("<t:head>"), "{min}");
-    assert!(min.contains("<t:concreteHead>"), "a non-abstract head is used: {min}");
-    assert!(min.contains("xsi:type=\"t:Impl\"") && min.contains(" extra=\""), "{min}");
+    assert!(
+        min.contains("<t:member>") && !min.contains("<t:head>"),
+        "{min}"
+    );
+    assert!(
+        min.contains("<t:concreteHead>"),
+        "a non-abstract head is used: {min}"
+    );
+    assert!(
+        min.contains("xsi:type=\"t:Impl\"") && min.contains(" extra=\""),
+        "{min}"
+    );
     // Extension: base content first, then own.
     let b = min.find("<t:b>").unwrap_or(usize::MAX);
     let d = min.find("<t:d>").unwrap_or(0);
@@ -316,12 +335,20 @@ fn simple_types_with_facets_lists_and_unions() {
             .to_owned()
     };
     assert_eq!(text("plz").len(), 5);
-    assert!((12..=14).contains(&text("name").chars().count()), "{}", text("name"));
+    assert!(
+        (12..=14).contains(&text("name").chars().count()),
+        "{}",
+        text("name")
+    );
     assert!(["eins", "zwei"].contains(&text("enum").as_str()));
     assert_eq!(text("list").split(' ').count(), 3);
     assert_eq!(text("hex").len(), 6);
     let root = doc.root_element();
-    assert_eq!(root.attribute("ref"), root.attribute("id"), "IDREF points at the ID");
+    assert_eq!(
+        root.attribute("ref"),
+        root.attribute("id"),
+        "IDREF points at the ID"
+    );
 }
 
 #[test]
@@ -362,7 +389,11 @@ fn wildcards() {
     let (min, _) = generate_valid(&xsd, (Some("urn:t"), "r"));
     assert!(min.contains(":beliebig"), "{min}");
     let m = model(&xsd);
-    match generate(&m, (Some("urn:t"), "strictStrict"), &SampleOptions::default()) {
+    match generate(
+        &m,
+        (Some("urn:t"), "strictStrict"),
+        &SampleOptions::default(),
+    ) {
         Err(SampleError::Wildcard { .. }) => {}
         other => panic!("expected a wildcard error, got {other:?}"),
     }
@@ -389,4 +420,31 @@ fn errors_name_the_problem() {
         Err(SampleError::UnknownRoot { name }) => assert_eq!(name, "{urn:t}missing"),
         other => panic!("expected UnknownRoot, got {other:?}"),
     }
+}
+
+#[test]
+fn identity_constraints_hold() {
+    let xsd = format!(
+        r#"{HEAD}
+  <xs:element name="r">
+    <xs:complexType><xs:sequence>
+      <xs:element name="person" maxOccurs="unbounded" minOccurs="2"><xs:complexType><xs:sequence>
+        <xs:element name="nr" type="t:Digit" minOccurs="0"/>
+        <xs:element name="code" type="t:Digit"/>
+      </xs:sequence><xs:attribute name="id" type="t:Digit"/></xs:complexType></xs:element>
+      <xs:element name="ref" type="t:Digit" maxOccurs="3"/>
+    </xs:sequence></xs:complexType>
+    <xs:key name="k"><xs:selector xpath="t:person"/><xs:field xpath="t:nr"/></xs:key>
+    <xs:unique name="u"><xs:selector xpath="t:person"/><xs:field xpath="t:code"/><xs:field xpath="@id"/></xs:unique>
+    <xs:keyref name="kr" refer="t:k"><xs:selector xpath="t:ref"/><xs:field xpath="."/></xs:keyref>
+  </xs:element>
+  <xs:simpleType name="Digit"><xs:restriction base="xs:string"><xs:pattern value="[0-9]"/></xs:restriction></xs:simpleType>
+</xs:schema>"#
+    );
+    let (min, _) = generate_valid(&xsd, (Some("urn:t"), "r"));
+    assert_eq!(
+        min.matches("<t:nr>").count(),
+        2,
+        "key fields are forced: {min}"
+    );
 }

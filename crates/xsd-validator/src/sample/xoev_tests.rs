@@ -73,9 +73,11 @@ fn run_standard(name: &str, dir: &Path, catalog: Option<&Path>, lint: bool) -> T
         {
             Ok(m) => m,
             Err(e) => {
-                tally
-                    .problems
-                    .push(format!("{}: does not load: {:?}", schema.display(), e.first()));
+                tally.problems.push(format!(
+                    "{}: does not load: {:?}",
+                    schema.display(),
+                    e.first()
+                ));
                 continue;
             }
         };
@@ -92,7 +94,12 @@ fn run_standard(name: &str, dir: &Path, catalog: Option<&Path>, lint: bool) -> T
                         .element_decl(id)
                         .is_some_and(|d| Some(d.location.document.index()) == entry_doc)
             })
-            .map(|(ns, local, _)| (model.namespaces.uri(ns).map(str::to_owned), local.to_owned()))
+            .map(|(ns, local, _)| {
+                (
+                    model.namespaces.uri(ns).map(str::to_owned),
+                    local.to_owned(),
+                )
+            })
             .collect();
         roots.sort();
         let mut files = Vec::new();
@@ -128,7 +135,9 @@ fn run_standard(name: &str, dir: &Path, catalog: Option<&Path>, lint: bool) -> T
                 Ok(()) => tally.valid += 1,
                 Err(msg) => tally.problems.push(format!(
                     "{}: xmllint: {msg}",
-                    file.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+                    file.file_name()
+                        .map(|f| f.to_string_lossy())
+                        .unwrap_or_default()
                 )),
             }
         }
@@ -163,7 +172,10 @@ fn xmllint_batch(
             let p = f.to_string_lossy();
             if let Some(rest) = line.strip_prefix(p.as_ref()) {
                 if rest.starts_with(':') {
-                    errors.entry(p.to_string()).or_default().push(rest.to_owned());
+                    errors
+                        .entry(p.to_string())
+                        .or_default()
+                        .push(rest.to_owned());
                 }
             }
         }
