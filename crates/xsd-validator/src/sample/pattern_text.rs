@@ -107,11 +107,12 @@ pub(crate) fn sample(
     if s.min == usize::MAX {
         return None;
     }
-    let lo = min_len.max(s.min);
     let hi = match (max_len, s.max) {
         (Some(a), Some(b)) => a.min(b),
         (a, b) => a.or(b).unwrap_or(usize::MAX),
     };
+    // An empty value is valid more often than it is useful: at least one character if allowed.
+    let lo = min_len.max(s.min).max(usize::from(hi >= 1));
     // Prefer short, readable values when the facets leave room: up to 10 beyond the minimum.
     let want = if hi <= lo {
         lo.min(s.max.unwrap_or(lo))
