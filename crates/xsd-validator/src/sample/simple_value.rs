@@ -7,7 +7,9 @@
 //! single judge of validity, so a mistake in this view costs a retry, never an invalid value.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use regex_syntax::hir::Hir;
 
 use crate::datatypes::{self, Builtin, FacetSpec, NamespaceContext, SimpleType};
 use crate::schema::{
@@ -30,6 +32,9 @@ pub(crate) struct SimpleInfo {
     pub(crate) facets: FacetView,
     /// For messages: the type's name or where an anonymous type is.
     pub(crate) label: String,
+    /// The translated alternatives of the most derived pattern step, built on first use
+    /// (translation is far dearer than a walk).
+    hirs: OnceLock<Result<Vec<Hir>, String>>,
 }
 
 #[derive(Debug)]
@@ -179,6 +184,7 @@ impl<'m> SimpleTypes<'m> {
             shape,
             facets,
             label: format!("xs:{}", b.local_name()),
+            hirs: OnceLock::new(),
         });
         self.builtins.insert(b, Arc::clone(&info));
         info
@@ -214,6 +220,7 @@ impl<'m> SimpleTypes<'m> {
                     shape: Shape::List(item),
                     facets: FacetView::default(),
                     label: label.clone(),
+                    hirs: OnceLock::new(),
                 })
             }),
             SimpleVariety::Union { members } => members
@@ -229,6 +236,7 @@ impl<'m> SimpleTypes<'m> {
                         shape: Shape::Union(members),
                         facets: FacetView::default(),
                         label: label.clone(),
+                        hirs: OnceLock::new(),
                     })
                 }),
         };
@@ -279,6 +287,7 @@ impl<'m> SimpleTypes<'m> {
             shape,
             facets: view,
             label,
+            hirs: OnceLock::new(),
         })
     }
 
@@ -505,13 +514,21 @@ fn pattern_sample(
     if step.is_empty() {
         return Ok(None);
     }
-    let source = step
-        .get(env.rng().index(step.len()))
-        .map_or("", String::as_str);
-    let hir = datatypes::translate_pattern(source).map_err(|e| SampleError::Unsatisfiable {
+    let hirs = info.hirs.get_or_init(|| {
+        step.iter()
+            .map(|source| {
+                datatypes::translate_pattern(source)
+                    .map_err(|e| format!("pattern '{source}' cannot be translated: {e}"))
+            })
+            .collect()
+    });
+    let hirs = hirs.as_ref().map_err(|reason| SampleError::Unsatisfiable {
         type_name: info.label.clone(),
-        reason: format!("pattern '{source}' cannot be translated: {e}"),
+        reason: reason.clone(),
     })?;
+    let Some(hir) = hirs.get(env.rng().index(hirs.len())) else {
+        return Ok(None);
+    };
     let chars_counted = matches!(info.shape, Shape::Atomic(b) if b.is_derived_from(Builtin::String) || b == Builtin::AnyUri);
     let (lo, hi) = if chars_counted {
         f.length_range()
@@ -519,7 +536,7 @@ fn pattern_sample(
         (0, None)
     };
     Ok(pattern_text::sample(
-        &hir,
+        hir,
         usize::try_from(lo).unwrap_or(usize::MAX),
         hi.map(|h| usize::try_from(h).unwrap_or(usize::MAX)),
         env.rng(),
