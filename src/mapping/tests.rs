@@ -765,7 +765,75 @@ fn golden_cases_pass() {
             _ => panic!("{report}"),
         }
     }
-    assert!(report.cases.len() >= 2, "{report}");
+    assert_eq!(report.cases.len(), 5, "{report}");
+    // The expectations themselves are well-formed XML / valid JSON.
+    for case in &report.cases {
+        let dir = dir.join(&case.name);
+        if let Ok(bytes) = std::fs::read(dir.join("expected.xml")) {
+            let mut reader = xsd_validator::reader::Reader::from_slice(
+                &bytes,
+                xsd_validator::reader::Limits::default(),
+            );
+            while !matches!(
+                reader
+                    .next_event()
+                    .unwrap_or_else(|e| panic!("{}: {e}", case.name)),
+                xsd_validator::reader::Event::Eof
+            ) {}
+        }
+        if let Ok(bytes) = std::fs::read(dir.join("expected.json")) {
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        }
+    }
+}
+
+#[test]
+fn golden_runner_reports_differences_and_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |case: &str, file: &str, text: &str| {
+        std::fs::create_dir_all(dir.path().join(case)).expect("mkdir");
+        std::fs::write(dir.path().join(case).join(file), text).expect("write");
+    };
+    let mapping = format!("{HEADER}[[field]]\nname = \"a\"\npath = \"a\"\nrequired = true\n");
+    write("differs", "mapping.toml", &mapping);
+    write("differs", "input.xml", "<r><a>x</a></r>");
+    write("differs", "expected.json", "{\n  \"a\": \"y\"\n}\n");
+    write("fails", "mapping.toml", &mapping);
+    write("fails", "input.xml", "<r/>");
+    write("fails", "expected.json", "{}");
+    write("passes", "mapping.toml", &mapping);
+    write("passes", "input.xml", "<r><a>x</a></r>");
+    write("passes", "expected.json", "{\n  \"a\": \"x\"\n}\n");
+    write(
+        "unreadable",
+        "case.toml",
+        "input = \"missing.xml\"\nmapping = \"../passes/mapping.toml\"\n",
+    );
+    write("unreadable", "expected.json", "{}");
+    let report = run_golden_cases(dir.path());
+    let outcomes: Vec<(&str, &CaseOutcome)> = report
+        .cases
+        .iter()
+        .map(|c| (c.name.as_str(), &c.outcome))
+        .collect();
+    assert!(
+        matches!(
+            outcomes.as_slice(),
+            [
+                ("differs", CaseOutcome::Differs { line: 2, .. }),
+                ("fails", CaseOutcome::Error(message)),
+                ("passes", CaseOutcome::Passed),
+                ("unreadable", CaseOutcome::Unreadable { .. }),
+            ] if message.contains("required field `a`")
+        ),
+        "{report}"
+    );
+    assert!(!report.all_passed());
+    assert!(
+        report.to_string().ends_with("1 of 4 cases passed"),
+        "{report}"
+    );
 }
 
 /// Prints a case's actual output: `MAP_CASE=dir cargo test --lib print_case -- --ignored`.
