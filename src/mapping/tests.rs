@@ -854,3 +854,50 @@ fn print_case() {
         .unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(case.join("actual.out"), out).expect("write");
 }
+
+/// Arbitrary (also unbalanced) event sequences never panic and never grow state beyond what
+/// they select; a cheap stand-in for the fuzz target until one exists.
+#[test]
+fn arbitrary_event_sequences_do_not_panic() {
+    let p = plan(&format!(
+        r#"{HEADER}
+[[field]]
+name = "a"
+expr = "concat(.//a[2], a/@k, substring(b, 2, 1), format-number(c, 1))"
+[[field]]
+name = "g"
+for_each = ".//b[@k='1']"
+  [[field.field]]
+  name = "inner"
+  for_each = "a//b"
+    [[field.field.field]]
+    name = "t"
+    path = "text()"
+    type = "integer"
+"#
+    ));
+    let names = ["r", "a", "b", "c"];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    for _ in 0..2000 {
+        let mut evaluation = p.evaluation();
+        for _ in 0..next(60) {
+            match next(4) {
+                0 | 1 => {
+                    let name = names.get(next(4) as usize).copied().unwrap_or("r");
+                    let value = if next(2) == 0 { "1" } else { "2" };
+                    evaluation.start_element(None, name, &[(None, "k", value)]);
+                }
+                2 => evaluation.text(["7", "x", " 1.25 ", ""][next(4) as usize]),
+                _ => evaluation.end_element(),
+            }
+        }
+        // Any outcome is fine; a panic is not.
+        let _ = evaluation.finish();
+    }
+}
