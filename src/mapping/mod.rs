@@ -6,23 +6,23 @@
 //! events ([`MappingEvents`]). The file format is documented in `src/mapping/README.md`.
 //!
 //! Code map:
-//! - [`file`]: serde mirror of a mapping file (TOML);
+//! - `file`: serde mirror of a mapping file (TOML);
 //! - [`plan`]: compiling it into an immutable [`Plan`] (all problems at once);
-//! - [`path`]: the XPath subset; [`expression`]: value functions and conditions;
-//! - [`codelist`], [`genericode`]: code-list translation tables;
-//! - [`evaluation`]: the streaming evaluator; [`output`]: JSON and XML writers;
+//! - [`path`]: the XPath subset; `expression`, `format`: value functions and conditions;
+//! - `codelist`, [`genericode`]: code-list translation tables;
+//! - [`evaluation`]: the streaming evaluator; `output`: JSON and XML writers;
 //! - [`source`]: feeding a document through the workspace's XML reader;
 //! - [`schema_check`]: checking a plan against the source schema ([`SchemaPaths`]);
 //! - [`golden`]: golden-case runner for `test-mappings`.
 
-pub mod codelist;
+mod codelist;
 pub mod evaluation;
-pub mod expression;
-pub mod file;
-pub mod format;
+mod expression;
+mod file;
+mod format;
 pub mod genericode;
 pub mod golden;
-pub mod output;
+mod output;
 pub mod path;
 pub mod plan;
 pub mod schema_check;

@@ -34,6 +34,13 @@ format = "json"
 "#;
 
 #[test]
+fn plans_are_shareable_between_delivery_workers() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Plan>();
+    assert_send_sync::<Mappings>();
+}
+
+#[test]
 fn identity_passes_the_original_bytes() {
     let mappings = Mappings::new(vec![MappingConfig {
         name: "plain".into(),
