@@ -9,7 +9,6 @@ use tokio::sync::Semaphore;
 use crate::config::{self, Config, ConfigProblem};
 use crate::delivery::Dispatcher;
 use crate::ingress::Authenticator;
-use crate::mapping::Mappings;
 use crate::pipeline::Pipeline;
 use crate::store::{SqliteStore, Store, StoreError};
 use crate::telemetry::Metrics;
@@ -126,10 +125,10 @@ impl Gateway {
         let dispatcher = Dispatcher::new(
             Arc::clone(&store),
             Arc::clone(&metrics),
-            Mappings::new(config.mappings.clone()),
+            active.pipeline.mappings().clone(),
         );
         dispatcher
-            .reconcile(&config.destinations, Mappings::new(config.mappings.clone()))
+            .reconcile(&config.destinations, active.pipeline.mappings().clone())
             .await?;
         Ok(Arc::new(Gateway {
             store,
@@ -163,7 +162,7 @@ impl Gateway {
             tracing::warn!("store settings changed: they take effect at the next restart");
         }
         self.dispatcher
-            .reconcile(&config.destinations, Mappings::new(config.mappings.clone()))
+            .reconcile(&config.destinations, prepared.pipeline.mappings().clone())
             .await
             .map_err(|error| config::ConfigError {
                 path: path.to_owned(),

@@ -53,6 +53,40 @@ enum Command {
     },
     /// Print the SHA-256 of a bearer token, as the configuration wants it.
     HashToken { token: String },
+    /// Run golden mapping cases: DIR/<case>/case.toml naming the mapping, the input and the
+    /// expected output. Exit 1 if any case fails.
+    TestMappings { dir: PathBuf },
+    /// Validate FILE against the schema, then print what the mapping makes of it.
+    Map {
+        #[arg(long)]
+        mapping: PathBuf,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        #[arg(long = "schema", required = true)]
+        schemas: Vec<PathBuf>,
+        file: PathBuf,
+    },
+    /// Write a valid instance of a global element, generated from the schema.
+    Sample {
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        #[arg(long = "schema", required = true)]
+        schemas: Vec<PathBuf>,
+        /// Local name of the root element, optionally as {namespace}name.
+        #[arg(long)]
+        root: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Generate every optional element and attribute (default: required ones only).
+        #[arg(long)]
+        all_optional: bool,
+        /// Repetitions of elements with maxOccurs > 1.
+        #[arg(long, default_value_t = 2)]
+        max_repeat: u32,
+        /// Element count from which only required content is generated.
+        #[arg(long, default_value_t = 5_000)]
+        max_elements: usize,
+    },
     /// Validate files against XSD schemas with the gateway's engine. Exit 0: schema compiles
     /// and every file is valid; 1: a file is invalid; 2: the schema does not compile or the
     /// call is wrong. With no FILE the schemas are only compiled.
@@ -119,6 +153,45 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             files,
         } => Ok(validate(catalog.as_deref(), &schemas, json, &files)),
+        Command::TestMappings { dir } => {
+            let report = xoev_gateway::mapping::run_golden_cases(&dir);
+            println!("{report}");
+            Ok(if report.all_passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Map {
+            mapping,
+            catalog,
+            schemas,
+            file,
+        } => Ok(map(&mapping, catalog.as_deref(), &schemas, &file)),
+        Command::Sample {
+            catalog,
+            schemas,
+            root,
+            seed,
+            all_optional,
+            max_repeat,
+            max_elements,
+        } => Ok(sample(
+            catalog.as_deref(),
+            &schemas,
+            &root,
+            xsd_validator::sample::SampleOptions {
+                seed,
+                optional_elements: if all_optional {
+                    xsd_validator::sample::Optionality::All
+                } else {
+                    xsd_validator::sample::Optionality::Minimal
+                },
+                max_repeat,
+                max_elements,
+                ..Default::default()
+            },
+        )),
         Command::HashToken { token } => {
             println!("{}", ingress::sha256_hex(&token));
             Ok(ExitCode::SUCCESS)
@@ -199,6 +272,116 @@ fn validate(
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+fn compile_schemas(
+    catalog: Option<&std::path::Path>,
+    schemas: &[PathBuf],
+) -> Result<xsd_validator::SchemaSet, ExitCode> {
+    xsd_validator::SchemaSet::compile(schemas, catalog).map_err(|errors| {
+        for error in &errors {
+            eprintln!("{error}");
+        }
+        eprintln!("schema does not compile: {} error(s)", errors.len());
+        ExitCode::from(2)
+    })
+}
+
+fn map(
+    mapping: &std::path::Path,
+    catalog: Option<&std::path::Path>,
+    schemas: &[PathBuf],
+    file: &std::path::Path,
+) -> ExitCode {
+    let schema_set = match compile_schemas(catalog, schemas) {
+        Ok(set) => set,
+        Err(code) => return code,
+    };
+    let plan = match xoev_gateway::mapping::Plan::load(mapping) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    let input = match std::fs::read(file) {
+        Ok(input) => input,
+        Err(error) => {
+            eprintln!("{}: cannot read: {error}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = schema_set.validate(&input, &xsd_validator::ValidationOptions::default());
+    if !outcome.is_valid() {
+        for violation in &outcome.violations {
+            eprintln!("{}:{violation}", file.display());
+        }
+        return ExitCode::FAILURE;
+    }
+    match plan.map_document(&input) {
+        Ok(output) => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout();
+            let _ = stdout.write_all(&output);
+            let _ = stdout.write_all(b"\n");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{}: {error}", file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn sample(
+    catalog: Option<&std::path::Path>,
+    schemas: &[PathBuf],
+    root: &str,
+    options: xsd_validator::sample::SampleOptions,
+) -> ExitCode {
+    let schema_set = match compile_schemas(catalog, schemas) {
+        Ok(set) => set,
+        Err(code) => return code,
+    };
+    let (namespace, local): (Option<String>, &str) = match root
+        .strip_prefix('{')
+        .and_then(|r| r.split_once('}'))
+    {
+        Some((namespace, local)) => (Some(namespace.to_owned()).filter(|n| !n.is_empty()), local),
+        None => {
+            // Unqualified: the one global element of that local name, whatever its namespace.
+            let candidates: Vec<Option<String>> = schema_set
+                .global_elements()
+                .filter(|e| e.name() == root)
+                .map(|e| e.namespace().map(str::to_owned))
+                .collect();
+            match candidates.as_slice() {
+                [only] => (only.clone(), root),
+                [] => {
+                    eprintln!("no global element {root:?} in the schema");
+                    return ExitCode::from(2);
+                }
+                _ => {
+                    eprintln!("{root:?} is ambiguous: give it as {{namespace}}{root}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    match xsd_validator::sample::generate(
+        schema_set.model(),
+        (namespace.as_deref(), local),
+        &options,
+    ) {
+        Ok(document) => {
+            print!("{document}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cannot generate {root}: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

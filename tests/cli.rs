@@ -135,3 +135,86 @@ fn validate_exit_codes_and_json() {
         .expect("run");
     assert_eq!(compile_only.status.code(), Some(0));
 }
+
+#[test]
+fn test_mappings_runs_the_golden_cases() {
+    let output = gateway_command()
+        .arg("test-mappings")
+        .arg(repo_path("tests/mapping_golden"))
+        .output()
+        .expect("run");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("5 of 5 cases passed"), "{report}");
+}
+
+#[test]
+fn map_validates_then_prints_the_mapped_document() {
+    let output = gateway_command()
+        .args(["map", "--mapping"])
+        .arg(repo_path("mappings/bauantrag-bausoftware.toml"))
+        .arg("--schema")
+        .arg(repo_path("schemas/example/xoev-gateway-example.xsd"))
+        .arg(repo_path("fixtures/valid/bauantrag-minimal.xml"))
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["messageId"], "0b6f2c1e-3a44-4d5c-9a0e-6f1d2b3c4d5e");
+
+    let invalid = gateway_command()
+        .args(["map", "--mapping"])
+        .arg(repo_path("mappings/bauantrag-bausoftware.toml"))
+        .arg("--schema")
+        .arg(repo_path("schemas/example/xoev-gateway-example.xsd"))
+        .arg(repo_path("fixtures/invalid/invalid-postleitzahl.xml"))
+        .output()
+        .expect("run");
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&invalid.stderr).contains("cvc-pattern-valid"));
+}
+
+#[test]
+fn sample_writes_a_valid_instance() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = repo_path("schemas/example/xoev-gateway-example.xsd");
+    let output = gateway_command()
+        .args([
+            "sample",
+            "--all-optional",
+            "--root",
+            "gewerbe.anzeige.0100",
+            "--schema",
+        ])
+        .arg(&schema)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sample = dir.path().join("sample.xml");
+    std::fs::write(&sample, &output.stdout).expect("write");
+    let check = gateway_command()
+        .args(["validate", "--schema"])
+        .arg(&schema)
+        .arg(&sample)
+        .output()
+        .expect("run");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    let unknown = gateway_command()
+        .args(["sample", "--root", "nothing.here", "--schema"])
+        .arg(&schema)
+        .output()
+        .expect("run");
+    assert_eq!(unknown.status.code(), Some(2));
+}

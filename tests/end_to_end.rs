@@ -419,6 +419,7 @@ async fn the_example_config_accepts_the_valid_fixtures_and_refuses_the_invalid_o
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("examples")).expect("dir");
     std::os::unix::fs::symlink(repo_path("schemas"), dir.path().join("schemas")).expect("link");
+    std::os::unix::fs::symlink(repo_path("mappings"), dir.path().join("mappings")).expect("link");
     let example = std::fs::read_to_string(repo_path("examples/gateway.toml")).expect("example");
     assert!(example.contains("address = \"127.0.0.1:8080\""));
     let config = dir.path().join("examples/gateway.toml");
@@ -450,6 +451,22 @@ async fn the_example_config_accepts_the_valid_fixtures_and_refuses_the_invalid_o
         })
         .sum::<usize>();
     assert_eq!(delivered, 3);
+    // The Bauamt's software gets the mapped JSON, the Gewerbeamt the original XML.
+    let bauamt: Vec<_> = std::fs::read_dir(outbox.join("bauamt"))
+        .expect("bauamt outbox")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(
+        bauamt
+            .iter()
+            .all(|p| p.extension().is_some_and(|e| e == "json")),
+        "{bauamt:?}"
+    );
+    for path in &bauamt {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).expect("read")).expect("valid JSON");
+        assert!(json["messageId"].as_str().is_some(), "{json}");
+    }
 
     let expected =
         std::fs::read_to_string(repo_path("fixtures/invalid/EXPECTED.tsv")).expect("tsv");

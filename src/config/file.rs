@@ -162,8 +162,10 @@ pub struct RetryPolicyFile {
 #[serde(deny_unknown_fields)]
 pub struct MappingFile {
     pub name: String,
-    /// Only `identity` exists until the mapping engine lands: the original bytes, unchanged.
+    /// `identity` (the original bytes) or `declarative` (a mapping file, see src/mapping).
     pub kind: String,
+    /// The mapping file of a `declarative` mapping.
+    pub file: Option<PathBuf>,
 }
 
 /// Who may use the admin API (dead letters, replay).

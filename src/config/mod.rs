@@ -147,10 +147,12 @@ pub struct DestinationTls {
     pub client_private_key_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MappingKind {
     /// The original bytes, unchanged, as `application/xml`.
     Identity,
+    /// A declarative mapping file, compiled by `mapping::Mappings::compile`.
+    Declarative { file: PathBuf },
 }
 
 #[derive(Debug, Clone)]
@@ -589,12 +591,24 @@ fn build(file: ConfigFile, base: &Path, path: &Path, problems: &mut Problems) ->
 
     let mut mappings = Vec::new();
     for mapping in file.mappings {
-        let kind = match mapping.kind.as_str() {
-            "identity" => MappingKind::Identity,
-            other => {
+        let location = format!("mapping {:?}", mapping.name);
+        let kind = match (mapping.kind.as_str(), &mapping.file) {
+            ("identity", None) => MappingKind::Identity,
+            ("declarative", Some(file)) => MappingKind::Declarative {
+                file: resolve(base, file),
+            },
+            ("identity", Some(_)) => {
+                problems.push(&location, "an identity mapping takes no file");
+                continue;
+            }
+            ("declarative", None) => {
+                problems.push(&location, "a declarative mapping needs file = \"...\"");
+                continue;
+            }
+            (other, _) => {
                 problems.push(
-                    format!("mapping {:?}.kind", mapping.name),
-                    format!("unknown kind {other:?} (known: \"identity\")"),
+                    format!("{location}.kind"),
+                    format!("unknown kind {other:?} (known: \"identity\", \"declarative\")"),
                 );
                 continue;
             }

@@ -353,6 +353,17 @@ fn refusal_response(gateway: &Gateway, refusal: Refusal) -> Response {
             )
             .with_problems(problems),
         ),
+        Refusal::Unmappable(problems) => refuse(
+            gateway,
+            RefusalReason::Invalid,
+            ProblemDetails::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unmappable",
+                "Submission cannot be mapped for its destination",
+                summary(&problems),
+            )
+            .with_problems(problems),
+        ),
         Refusal::Forbidden { root_name } => refuse(
             gateway,
             RefusalReason::Forbidden,

@@ -34,7 +34,7 @@ mod tests;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::config::{MappingConfig, MappingKind};
+use crate::config::{ConfigProblem, MappingConfig, MappingKind};
 
 pub use evaluation::{Evaluation, MappingEvents};
 pub use golden::{run_golden_cases, CaseOutcome, CaseResult, Report};
@@ -88,6 +88,39 @@ impl Mappings {
         }
     }
 
+    /// Compiles every declarative mapping of the configuration; all problems at once.
+    pub fn compile(configs: &[MappingConfig]) -> Result<Mappings, Vec<ConfigProblem>> {
+        let mut mappings = Mappings::new(configs.to_vec());
+        let mut problems = Vec::new();
+        for config in configs {
+            if let MappingKind::Declarative { file } = &config.kind {
+                match Plan::load(file) {
+                    Ok(plan) => mappings = mappings.with_plan(config.name.clone(), Arc::new(plan)),
+                    Err(error) => {
+                        let location = format!("mapping {:?} ({})", config.name, file.display());
+                        if error.problems.is_empty() {
+                            problems.push(ConfigProblem {
+                                location: location.clone(),
+                                message: error.to_string(),
+                            });
+                        }
+                        for problem in &error.problems {
+                            problems.push(ConfigProblem {
+                                location: location.clone(),
+                                message: problem.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(mappings)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// Adds (or replaces) a compiled declarative mapping under `name`.
     pub fn with_plan(mut self, name: impl Into<String>, plan: Arc<Plan>) -> Mappings {
         let name = name.into();
@@ -112,7 +145,7 @@ impl Mappings {
         payload: &'a [u8],
     ) -> Result<Rendered<'a>, MappingError> {
         let kind = match mapping {
-            None => MappingKind::Identity,
+            None => &MappingKind::Identity,
             Some(name) => {
                 if let Some(plan) = self.plan(name) {
                     return Ok(Rendered {
@@ -120,7 +153,8 @@ impl Mappings {
                         content_type: plan.content_type(),
                     });
                 }
-                self.mappings
+                &self
+                    .mappings
                     .iter()
                     .find(|m| m.name == name)
                     .ok_or_else(|| MappingError::Unknown(name.to_owned()))?
@@ -132,6 +166,10 @@ impl Mappings {
                 body: Cow::Borrowed(payload),
                 content_type: "application/xml",
             }),
+            // A declarative mapping without a compiled plan was never compiled: not configured.
+            MappingKind::Declarative { .. } => Err(MappingError::Unknown(
+                mapping.unwrap_or_default().to_owned(),
+            )),
         }
     }
 }

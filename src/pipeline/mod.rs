@@ -16,6 +16,7 @@ use xsd_validator::reader::{Event, Limits as ReaderLimits, Reader};
 use xsd_validator::{ElementEvent, EndEvent, SchemaSet, Sink, ValidationOptions, Violation};
 
 use crate::config::{Config, ConfigProblem, Limits, Sender};
+use crate::mapping::Mappings;
 use crate::routing::{Envelope, Route, Router};
 
 /// Problems reported per refused submission at most; the body says when there were more.
@@ -55,6 +56,8 @@ pub enum Refusal {
         root_name: String,
     },
     NoRoute(Box<Envelope>),
+    /// Valid and routed, but a destination's mapping cannot map it.
+    Unmappable(Vec<Problem>),
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +70,7 @@ pub struct Pipeline {
     validation: ValidationOptions,
     router: Router,
     schema_sets: HashMap<String, Arc<SchemaSet>>,
+    mappings: Mappings,
 }
 
 /// The envelope collector as a consumer of the validator's events: one pass does both.
@@ -107,10 +111,15 @@ impl Pipeline {
                 })),
             }
         }
+        let mappings = Mappings::compile(&config.mappings).unwrap_or_else(|mapping_problems| {
+            problems.extend(mapping_problems);
+            Mappings::default()
+        });
         if !problems.is_empty() {
             return Err(problems);
         }
         Ok(Pipeline {
+            mappings,
             validation: ValidationOptions {
                 limits: reader_limits(&config.limits),
                 max_violations: MAX_PROBLEMS,
@@ -123,6 +132,10 @@ impl Pipeline {
 
     pub fn router(&self) -> &Router {
         &self.router
+    }
+
+    pub fn mappings(&self) -> &Mappings {
+        &self.mappings
     }
 
     /// Reads the whole message once (validating it where a route names a schema set) and
@@ -149,6 +162,26 @@ impl Pipeline {
             if let Some(set) = &route.schema_set {
                 self.check(body, Some(set))?;
             }
+        }
+        // A message that a destination's mapping cannot map is refused now, while the sender
+        // can still fix it, rather than dead-lettered later.
+        let mut problems = Vec::new();
+        for target in &route.targets {
+            let Some(mapping) = target.mapping.as_deref() else {
+                continue;
+            };
+            if let Err(error) = self.mappings.render(Some(mapping), body) {
+                problems.push(Problem {
+                    rule: format!("mapping.{mapping}"),
+                    line: None,
+                    column: None,
+                    element_path: None,
+                    message: format!("destination {}: {error}", target.destination),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Refusal::Unmappable(problems));
         }
         Ok(Accepted {
             route: route.clone(),
