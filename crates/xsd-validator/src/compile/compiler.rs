@@ -2,6 +2,8 @@
 //! so derivation questions can be answered before any body exists; then declarations and
 //! substitution groups; then type bodies in base-first order; then value constraints.
 
+mod restriction;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -75,6 +77,8 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
         c.ensure_type(TypeIndex(i as u32), 0);
     }
     c.value_constraints();
+    c.substitution_group_types();
+    c.restrictions();
     if !c.errors.is_empty() {
         c.errors
             .sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
@@ -451,8 +455,15 @@ impl Compiler {
                     found.push(ElementIndex(m as u32));
                 }
             }
+            // Document order, as the spec's substitution-group choice lists them.
+            found.sort_unstable();
             self.members[head] = found;
         }
+    }
+
+    /// e-props-correct.4: a member's type must derive from its head's type (checked once the
+    /// type bodies exist, since union membership counts).
+    fn substitution_group_types(&mut self) {
         // e-props-correct.4: a member's type must derive from its head's type.
         let mut problems = Vec::new();
         for (i, e) in self.model.elements.iter().enumerate() {

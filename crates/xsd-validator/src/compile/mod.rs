@@ -361,7 +361,11 @@ pub(crate) fn derivation_chain_ok(
         let Some(t) = types.get(current.0 as usize) else {
             return false;
         };
-        if blocked.contains(t.method.as_set()) {
+        // Only extension and restriction can be blocked here; list and union steps (to
+        // anySimpleType) are governed by `final` alone (cos-st-derived-ok 2.2.3).
+        if matches!(t.method, Method::Extension | Method::Restriction)
+            && blocked.contains(t.method.as_set())
+        {
             return false;
         }
         let Some(next) = t.base else {
