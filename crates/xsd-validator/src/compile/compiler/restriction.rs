@@ -286,24 +286,7 @@ impl Context<'_> {
                     max: Some(1),
                     term: T::Group(*k, vec![r.clone()]),
                 };
-                if self.valid(&wrapped, b, depth + 1).is_ok() {
-                    return Ok(());
-                }
-                // Also accept the element's occurrences carried by the group: `e*` restricts
-                // `(e | f)*` (as particlesZ001 of the W3C suite expects).
-                let carried = P {
-                    min: r.min,
-                    max: r.max,
-                    term: T::Group(
-                        *k,
-                        vec![P {
-                            min: 1,
-                            max: Some(1),
-                            term: r.term.clone(),
-                        }],
-                    ),
-                };
-                self.valid(&carried, b, depth + 1)
+                self.valid(&wrapped, b, depth + 1)
             }
             (T::Wildcard(rw), T::Wildcard(bw)) => {
                 if !range_ok(r, b) {
