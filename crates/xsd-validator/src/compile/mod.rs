@@ -323,6 +323,21 @@ impl SchemaSet {
     ) -> bool {
         derivation_ok(&self.types, derived, base, blocked)
     }
+
+    /// cvc-elt.4.3: like [`derives_from`](Self::derives_from), where only the declared
+    /// type's `block` adds to `blocked` (not those of types in between).
+    pub(crate) fn xsi_type_derives_from(
+        &self,
+        derived: TypeIndex,
+        base: TypeIndex,
+        blocked: DerivationSet,
+    ) -> bool {
+        let blocked = match self.types.get(base.0 as usize) {
+            Some(t) => blocked.union(t.block),
+            None => blocked,
+        };
+        derivation_chain_ok(&self.types, derived, base, blocked, false)
+    }
 }
 
 /// Shared by the compiler (on its arena) and the set.

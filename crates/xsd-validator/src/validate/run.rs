@@ -263,8 +263,16 @@ impl<'s> Run<'s, '_> {
         let position = reader.position();
         let Some(parent) = self.frames.last_mut() else {
             // The root must be declared globally (cvc-elt.1).
+            let has_xsi_type = || {
+                tag.attributes().iter().any(|a| {
+                    a.name.local == "type"
+                        && set.namespace_id(a.name.namespace) == set.xsi_namespace
+                })
+            };
             return match global {
                 Some(e) => Governor::Declared(e),
+                // Without a declaration, an xsi:type still names the type to assess it by.
+                None if has_xsi_type() => Governor::Lax,
                 None => {
                     let message = format!(
                         "no declaration found for the root element '{}'; expected a top-level element of the schema",
@@ -547,7 +555,7 @@ impl<'s> Run<'s, '_> {
                 block.bits()
                     & (DerivationSet::EXTENSION.bits() | DerivationSet::RESTRICTION.bits()),
             );
-            if !set.derives_from(t, declared, blocked) {
+            if !set.xsi_type_derives_from(t, declared, blocked) {
                 let message = format!(
                     "xsi:type '{}' is not validly derived from the declared type of the element (or the derivation is blocked)",
                     quote(&v)
@@ -881,7 +889,23 @@ impl<'s> Run<'s, '_> {
                 let value_rule = decl.and_then(|d| d.value.as_ref());
                 if text.is_empty() && !frame.has_children {
                     if let Some(v) = value_rule {
-                        // The default (or fixed) value applies to an empty element.
+                        // The default (or fixed) value applies to an empty element; with
+                        // xsi:type it must also be valid for that type (cvc-elt.5.1.1).
+                        let declared = decl.map(|d| d.type_index);
+                        if declared != Some(frame.type_index) {
+                            let scope = ReaderScope(reader);
+                            if let Err(e) = simple.simple.validate(&v.lexical, &scope) {
+                                let message = format!(
+                                    "the {} value '{}' of element '{}' is not valid for its xsi:type: {}",
+                                    if v.fixed { "fixed" } else { "default" },
+                                    quote(&v.lexical),
+                                    display_qname(name),
+                                    e.message
+                                );
+                                self.report(reader, position, "cvc-elt.5.1.1", message);
+                                return None;
+                            }
+                        }
                         return if self.want_values {
                             v.value.clone()
                         } else {
