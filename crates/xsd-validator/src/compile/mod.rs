@@ -312,20 +312,9 @@ impl SchemaSet {
         self.names.display(name, &self.namespaces)
     }
 
-    /// Whether `derived` is `base` or derived from it, with no step whose method is in
-    /// `blocked`, nor a step from a type that blocks the method used (cos-ct-derived-ok /
-    /// cos-st-derived-ok, the form used for xsi:type and substitution groups).
-    pub(crate) fn derives_from(
-        &self,
-        derived: TypeIndex,
-        base: TypeIndex,
-        blocked: DerivationSet,
-    ) -> bool {
-        derivation_ok(&self.types, derived, base, blocked)
-    }
-
-    /// cvc-elt.4.3: like [`derives_from`](Self::derives_from), where only the declared
-    /// type's `block` adds to `blocked` (not those of types in between).
+    /// cvc-elt.4.3: whether `derived` is `base` or derived from it with no step whose method
+    /// is in `blocked` or in the declared type's `block` (those of types in between do not
+    /// count, unlike for substitution groups).
     pub(crate) fn xsi_type_derives_from(
         &self,
         derived: TypeIndex,

@@ -724,7 +724,7 @@ impl<'s> Run<'s, '_> {
                 }
             }
             IdKind::IdRef | IdKind::IdRefs if self.check_idrefs => {
-                for token in value.split(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r')) {
+                for token in value.split([' ', '\t', '\n', '\r']) {
                     if !token.is_empty() {
                         self.idrefs.push(PendingIdRef {
                             value: token.into(),

@@ -24,6 +24,7 @@ impl Product {
     }
 
     /// The library defaults (xmllint-compatible verdicts).
+    #[allow(dead_code)] // used by tests/xoev_corpus.rs, not by tests/w3c_suite.rs
     pub fn defaults() -> Product {
         Product {
             options: ValidationOptions::default(),
