@@ -4,7 +4,6 @@
 
 mod restriction;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::content_model::{self as cm, Automaton};
@@ -16,7 +15,7 @@ use crate::schema::{
 };
 
 use super::leaf::LeafName;
-use super::names::{NameId, NameTable};
+use super::names::{FxHashMap, NameId, NameTable};
 use super::{
     derivation_ok, AttributeIndex, AttributeRule, AttributeUseRule, ComplexRule, Content,
     ElementIndex, ElementRule, IdKind, Leaf, Method, NamespaceSet, SchemaSet, SimpleRule, TypeBody,
@@ -85,19 +84,19 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
         c.errors.dedup();
         return Err(c.errors);
     }
-    let mut global_elements = HashMap::new();
+    let mut global_elements = FxHashMap::default();
     for (i, e) in c.elements.iter().enumerate() {
         if e.global {
             global_elements.insert(e.name, ElementIndex(i as u32));
         }
     }
-    let mut global_attributes = HashMap::new();
+    let mut global_attributes = FxHashMap::default();
     for (_, _, id) in c.model.global_attributes.iter() {
         if let Some(a) = c.attributes.get(id.index()) {
             global_attributes.insert(a.name, AttributeIndex(id.index() as u32));
         }
     }
-    let mut global_types = HashMap::new();
+    let mut global_types = FxHashMap::default();
     for (i, t) in c.types.iter().enumerate() {
         // Model types are named in the global symbol space only when top-level; built-ins
         // always are.

@@ -21,7 +21,6 @@ mod handle;
 mod leaf;
 mod names;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,6 +32,8 @@ use crate::schema::{
 
 pub use handle::{AttributeDeclaration, ElementDeclaration, TypeDefinition};
 pub use names::NameId;
+
+use names::FxHashMap;
 
 pub(crate) use leaf::{ElementInput, Leaf, NamespaceSet, WildcardRule};
 pub(crate) use names::FOREIGN_NAMESPACE;
@@ -216,9 +217,9 @@ pub struct SchemaSet {
     pub(crate) types: Vec<TypeRule>,
     pub(crate) elements: Vec<ElementRule>,
     pub(crate) attributes: Vec<AttributeRule>,
-    pub(crate) global_elements: HashMap<NameId, ElementIndex>,
-    pub(crate) global_attributes: HashMap<NameId, AttributeIndex>,
-    pub(crate) global_types: HashMap<NameId, TypeIndex>,
+    pub(crate) global_elements: FxHashMap<NameId, ElementIndex>,
+    pub(crate) global_attributes: FxHashMap<NameId, AttributeIndex>,
+    pub(crate) global_types: FxHashMap<NameId, TypeIndex>,
     pub(crate) xsi_namespace: NamespaceId,
 }
 

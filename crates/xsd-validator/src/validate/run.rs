@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use crate::compile::{
     AttributeDeclaration, AttributeIndex, ComplexRule, Content, ElementDeclaration, ElementIndex,
     ElementInput, IdKind, Leaf, NamespaceSet, SchemaSet, SimpleRule, TypeBody, TypeDefinition,
-    TypeIndex, ValueRule, FOREIGN_NAMESPACE,
+    TypeIndex, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
 };
 use crate::content_model::MatchState;
 use crate::datatypes::{normalize_whitespace, NamespaceContext, Value, ValueError, WhiteSpace};
@@ -13,6 +13,9 @@ use crate::reader::{Attribute, Event, Position, QName, Reader, StartTag};
 use crate::schema::{DerivationSet, NamespaceId, ProcessContents};
 
 use super::{ElementEvent, EndEvent, Outcome, Sink, ValidationOptions, Violation};
+
+/// Namespace names remembered per document.
+const NAMESPACE_CACHE: usize = 8;
 
 /// Longest piece of a value quoted in a message.
 const QUOTE_CHARS: usize = 64;
@@ -41,6 +44,7 @@ pub(super) fn validate(
         ids: HashSet::new(),
         idrefs: Vec::new(),
         check_idrefs,
+        namespace_cache: Vec::new(),
     };
     let mut well_formed = true;
     loop {
@@ -124,6 +128,9 @@ struct Run<'s, 'k> {
     ids: HashSet<Box<str>>,
     idrefs: Vec<PendingIdRef>,
     check_idrefs: bool,
+    /// Namespace names seen in this document (documents use few), so that most lookups are
+    /// one short comparison instead of a hash of the URI.
+    namespace_cache: Vec<(Box<str>, NamespaceId)>,
 }
 
 struct PendingIdRef {
@@ -156,7 +163,7 @@ impl<'s> Run<'s, '_> {
     fn report(
         &mut self,
         reader: &Reader<'_>,
-        position: Position,
+        position: Option<Position>,
         rule: &'static str,
         message: String,
     ) {
@@ -164,6 +171,8 @@ impl<'s> Run<'s, '_> {
             self.truncated = true;
             return;
         }
+        // Computing a position costs a line-index lookup: only for violations.
+        let position = position.unwrap_or_else(|| reader.position());
         self.violations.push(Violation {
             rule,
             line: position.line,
@@ -171,6 +180,20 @@ impl<'s> Run<'s, '_> {
             element_path: reader.element_path(),
             message,
         });
+    }
+
+    fn namespace_id(&mut self, uri: Option<&str>) -> NamespaceId {
+        let Some(uri) = uri else {
+            return NamespaceId::ABSENT;
+        };
+        if let Some((_, id)) = self.namespace_cache.iter().find(|(u, _)| **u == *uri) {
+            return *id;
+        }
+        let id = self.set.namespace_id(Some(uri));
+        if self.namespace_cache.len() < NAMESPACE_CACHE {
+            self.namespace_cache.push((uri.into(), id));
+        }
+        id
     }
 
     fn content_kind(&self, t: TypeIndex) -> ContentKind {
@@ -193,7 +216,7 @@ impl<'s> Run<'s, '_> {
             return;
         }
         let name = tag.name();
-        let namespace = self.set.namespace_id(name.namespace);
+        let namespace = self.namespace_id(name.namespace);
         let name_id = if namespace == FOREIGN_NAMESPACE {
             None
         } else {
@@ -260,14 +283,13 @@ impl<'s> Run<'s, '_> {
             Some(e) => Governor::Declared(e),
             None => Governor::Lax,
         };
-        let position = reader.position();
+        let position: Option<Position> = None;
         let Some(parent) = self.frames.last_mut() else {
             // The root must be declared globally (cvc-elt.1).
             let has_xsi_type = || {
-                tag.attributes().iter().any(|a| {
-                    a.name.local == "type"
-                        && set.namespace_id(a.name.namespace) == set.xsi_namespace
-                })
+                tag.attributes()
+                    .iter()
+                    .any(|a| a.name.local == "type" && a.name.namespace == Some(XSI_NS))
             };
             return match global {
                 Some(e) => Governor::Declared(e),
@@ -351,8 +373,7 @@ impl<'s> Run<'s, '_> {
                             (ProcessContents::Lax, None) => Governor::Lax,
                             (ProcessContents::Strict, None) => {
                                 let has_xsi_type = tag.attributes().iter().any(|a| {
-                                    a.name.local == "type"
-                                        && set.namespace_id(a.name.namespace) == set.xsi_namespace
+                                    a.name.local == "type" && a.name.namespace == Some(XSI_NS)
                                 });
                                 if !has_xsi_type {
                                     self.report(
@@ -413,7 +434,7 @@ impl<'s> Run<'s, '_> {
         frame: &mut Frame,
     ) {
         let set = self.set;
-        let position = reader.position();
+        let position: Option<Position> = None;
         let name = tag.name();
         let decl = element.map(|e| set.element_rule(e));
         let mut type_index = decl.map_or(TypeIndex::ANY_TYPE, |d| d.type_index);
@@ -434,8 +455,7 @@ impl<'s> Run<'s, '_> {
         let mut xsi_type: Option<&Attribute<'_>> = None;
         let mut xsi_nil: Option<&Attribute<'_>> = None;
         for a in tag.attributes() {
-            if a.name.namespace.is_some() && set.namespace_id(a.name.namespace) == set.xsi_namespace
-            {
+            if a.name.namespace == Some(XSI_NS) {
                 match a.name.local {
                     "type" => xsi_type = Some(a),
                     "nil" => xsi_nil = Some(a),
@@ -469,14 +489,19 @@ impl<'s> Run<'s, '_> {
                         "value '{}' of attribute 'xsi:nil' is not a valid xs:boolean",
                         quote(&a.value)
                     );
-                    self.report(reader, a.position, "cvc-datatype-valid.1.2.1", message);
+                    self.report(
+                        reader,
+                        Some(a.position),
+                        "cvc-datatype-valid.1.2.1",
+                        message,
+                    );
                 }
                 (Some(_), Some(d)) if !d.nillable => {
                     let message = format!(
                         "element '{}' is not nillable; xsi:nil is not allowed",
                         display_qname(name)
                     );
-                    self.report(reader, a.position, "cvc-elt.3.1", message);
+                    self.report(reader, Some(a.position), "cvc-elt.3.1", message);
                 }
                 (Some(true), Some(d)) => {
                     frame.nil = true;
@@ -485,7 +510,7 @@ impl<'s> Run<'s, '_> {
                             "element '{}' has a fixed value and cannot be nil",
                             display_qname(name)
                         );
-                        self.report(reader, a.position, "cvc-elt.3.2.2", message);
+                        self.report(reader, Some(a.position), "cvc-elt.3.2.2", message);
                     }
                 }
                 (Some(nil), None) => frame.nil = nil,
@@ -534,7 +559,7 @@ impl<'s> Run<'s, '_> {
                 "value '{}' of xsi:type is not a valid QName (or its prefix is not declared)",
                 quote(&a.value)
             );
-            self.report(reader, a.position, "cvc-elt.4.1", message);
+            self.report(reader, Some(a.position), "cvc-elt.4.1", message);
             return None;
         };
         let found = set
@@ -547,7 +572,7 @@ impl<'s> Run<'s, '_> {
                 "xsi:type '{}' does not name a type definition of the schema",
                 quote(&v)
             );
-            self.report(reader, a.position, "cvc-elt.4.2", message);
+            self.report(reader, Some(a.position), "cvc-elt.4.2", message);
             return None;
         };
         if let Some((declared, block)) = declared {
@@ -560,7 +585,7 @@ impl<'s> Run<'s, '_> {
                     "xsi:type '{}' is not validly derived from the declared type of the element (or the derivation is blocked)",
                     quote(&v)
                 );
-                self.report(reader, a.position, "cvc-elt.4.3", message);
+                self.report(reader, Some(a.position), "cvc-elt.4.3", message);
                 return None;
             }
         }
@@ -579,7 +604,7 @@ impl<'s> Run<'s, '_> {
             self.seen_uses.resize(c.attributes.len(), false);
         }
         for a in tag.attributes() {
-            let namespace = set.namespace_id(a.name.namespace);
+            let namespace = self.namespace_id(a.name.namespace);
             let mut declaration = None;
             if namespace == set.xsi_namespace
                 && matches!(
@@ -623,7 +648,7 @@ impl<'s> Run<'s, '_> {
                         } else {
                             "cvc-type.3.1.1"
                         };
-                        self.report(reader, a.position, rule, message);
+                        self.report(reader, Some(a.position), rule, message);
                     }
                     (Some(w), _) if w.process == ProcessContents::Skip => {}
                     (Some(_), Some(g)) => {
@@ -637,7 +662,12 @@ impl<'s> Run<'s, '_> {
                                 "the matching attribute wildcard is strict, but no declaration can be found for attribute '{}'",
                                 a.name
                             );
-                            self.report(reader, a.position, "cvc-complex-type.3.2.2", message);
+                            self.report(
+                                reader,
+                                Some(a.position),
+                                "cvc-complex-type.3.2.2",
+                                message,
+                            );
                         }
                     }
                 }
@@ -652,7 +682,7 @@ impl<'s> Run<'s, '_> {
                         set.display_name(u.name),
                         display_qname(element_name)
                     );
-                    let position = reader.position();
+                    let position: Option<Position> = None;
                     self.report(reader, position, "cvc-complex-type.4", message);
                 }
             }
@@ -677,17 +707,11 @@ impl<'s> Run<'s, '_> {
         let fixed = value_rule.filter(|v| v.fixed);
         let scope = ReaderScope(reader);
         let result = match fixed {
-            Some(f) => simple.simple.parse(&a.value, &scope).map(|v| {
-                if f.value.as_ref().is_some_and(|fv| *fv != v) {
-                    Some(f)
-                } else {
-                    None
-                }
-            }),
+            Some(f) => fixed_matches(simple, &a.value, f, &scope).map(|ok| (!ok).then_some(f)),
             None => simple.simple.validate(&a.value, &scope).map(|()| None),
         };
         match result {
-            Ok(None) => self.ids(reader, simple, &a.value, a.position),
+            Ok(None) => self.ids(reader, simple, &a.value, Some(a.position)),
             Ok(Some(f)) => {
                 let message = format!(
                     "attribute '{}' must have the fixed value '{}', found '{}'",
@@ -695,7 +719,7 @@ impl<'s> Run<'s, '_> {
                     quote(&f.lexical),
                     quote(&a.value)
                 );
-                self.report(reader, a.position, "cvc-attribute.4", message);
+                self.report(reader, Some(a.position), "cvc-attribute.4", message);
             }
             Err(e) => {
                 let message = format!(
@@ -705,13 +729,19 @@ impl<'s> Run<'s, '_> {
                     display_qname(element_name),
                     e.message
                 );
-                self.report(reader, a.position, e.rule, message);
+                self.report(reader, Some(a.position), e.rule, message);
             }
         }
     }
 
     /// cvc-id: records IDs (duplicates are errors) and IDREFs (checked at the end).
-    fn ids(&mut self, reader: &Reader<'_>, simple: &SimpleRule, value: &str, position: Position) {
+    fn ids(
+        &mut self,
+        reader: &Reader<'_>,
+        simple: &SimpleRule,
+        value: &str,
+        position: Option<Position>,
+    ) {
         match simple.id {
             IdKind::None => {}
             IdKind::Id => {
@@ -728,7 +758,7 @@ impl<'s> Run<'s, '_> {
                     if !token.is_empty() {
                         self.idrefs.push(PendingIdRef {
                             value: token.into(),
-                            position,
+                            position: position.unwrap_or_else(|| reader.position()),
                             element_path: reader.element_path(),
                         });
                     }
@@ -758,7 +788,7 @@ impl<'s> Run<'s, '_> {
         if is_xml_whitespace(text) {
             return;
         }
-        let position = reader.position();
+        let position: Option<Position> = None;
         if nil {
             self.report(
                 reader,
@@ -838,7 +868,7 @@ impl<'s> Run<'s, '_> {
         let set = self.set;
         let rule = set.type_rule(frame.type_index);
         let decl = frame.element.map(|e| set.element_rule(e));
-        let position = reader.position();
+        let position: Option<Position> = None;
         match frame.content {
             ContentKind::ElementOnly | ContentKind::Mixed => {
                 if let TypeBody::Complex(ComplexRule {
@@ -919,28 +949,30 @@ impl<'s> Run<'s, '_> {
                 }
                 let fixed = value_rule.filter(|v| v.fixed);
                 let scope = ReaderScope(reader);
-                let result: Result<Option<Value>, ValueError> =
-                    if fixed.is_some() || self.want_values || simple.id != IdKind::None {
-                        simple.simple.parse(text, &scope).map(Some)
-                    } else {
-                        simple.simple.validate(text, &scope).map(|()| None)
-                    };
+                // (typed value when wanted, whether a fixed value is matched)
+                let result: Result<(Option<Value>, bool), ValueError> = if self.want_values {
+                    simple.simple.parse(text, &scope).map(|v| {
+                        let ok = fixed.is_none_or(|f| f.value.as_ref().is_none_or(|fv| *fv == v));
+                        (Some(v), ok)
+                    })
+                } else if let Some(f) = fixed {
+                    fixed_matches(simple, text, f, &scope).map(|ok| (None, ok))
+                } else {
+                    simple.simple.validate(text, &scope).map(|()| (None, true))
+                };
                 match result {
-                    Ok(v) => {
-                        if let (Some(f), Some(v)) = (fixed, &v) {
-                            if f.value.as_ref().is_some_and(|fv| fv != v) {
-                                let message = format!(
-                                    "element '{}' must have the fixed value '{}', found '{}'",
-                                    display_qname(name),
-                                    quote(&f.lexical),
-                                    quote(text)
-                                );
-                                self.report(reader, position, "cvc-elt.5.2.2.2.2", message);
-                            }
+                    Ok((v, fixed_ok)) => {
+                        if let (Some(f), false) = (fixed, fixed_ok) {
+                            let message = format!(
+                                "element '{}' must have the fixed value '{}', found '{}'",
+                                display_qname(name),
+                                quote(&f.lexical),
+                                quote(text)
+                            );
+                            self.report(reader, position, "cvc-elt.5.2.2.2.2", message);
                         }
                         if simple.id != IdKind::None {
-                            let owned = text.to_string();
-                            self.ids(reader, simple, &owned, position);
+                            self.ids(reader, simple, text, position);
                         }
                         if self.want_values {
                             v
@@ -985,6 +1017,22 @@ impl<'s> Run<'s, '_> {
             }
         }
     }
+}
+
+/// Whether `text` is valid and equal to the fixed value `f`; compares normalized literals
+/// first, so that the common case (the literal as written in the schema) builds no value.
+fn fixed_matches(
+    simple: &SimpleRule,
+    text: &str,
+    f: &ValueRule,
+    scope: &dyn NamespaceContext,
+) -> Result<bool, ValueError> {
+    let ws = simple.simple.whitespace();
+    if normalize_whitespace(text, ws) == normalize_whitespace(&f.lexical, ws) {
+        return simple.simple.validate(text, scope).map(|()| true);
+    }
+    let v = simple.simple.parse(text, scope)?;
+    Ok(f.value.as_ref().is_none_or(|fv| *fv == v))
 }
 
 fn display_qname(name: QName<'_>) -> String {
