@@ -55,8 +55,16 @@ async fn main() -> anyhow::Result<()> {
                         .or_default() += 1;
                 }
                 Err(error) => {
-                    let kind = if error.is_timeout() { "timeout" } else { "error" };
-                    *failures.lock().expect("lock").entry(kind.into()).or_default() += 1;
+                    let kind = if error.is_timeout() {
+                        "timeout"
+                    } else {
+                        "error"
+                    };
+                    *failures
+                        .lock()
+                        .expect("lock")
+                        .entry(kind.into())
+                        .or_default() += 1;
                 }
             }
         }));

@@ -24,9 +24,9 @@ pub struct Active {
 }
 
 impl Active {
-    pub fn new(config: Config) -> Active {
+    pub fn new(config: Config, pipeline: Pipeline) -> Active {
         Active {
-            pipeline: Pipeline::new(&config),
+            pipeline,
             authenticator: Authenticator::new(config.senders.clone()),
             admin: Authenticator::new(config.admins.clone()),
             in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent_requests)),
@@ -64,16 +64,6 @@ pub fn check(config: &Config) -> Vec<ConfigProblem> {
             });
         }
     }
-    for set in &config.schema_sets {
-        for file in set.entry_files.iter().chain(&set.catalog) {
-            if !file.is_file() {
-                problems.push(ConfigProblem {
-                    location: format!("schema_set {:?}", set.name),
-                    message: format!("{} does not exist", file.display()),
-                });
-            }
-        }
-    }
     for listener in &config.listeners {
         if let Some(tls) = &listener.tls {
             if let Err(error) = crate::ingress::server_tls(tls) {
@@ -87,22 +77,30 @@ pub fn check(config: &Config) -> Vec<ConfigProblem> {
     problems
 }
 
-/// Loads a configuration and checks everything it names.
-pub fn load_checked(path: &std::path::Path) -> Result<Config, config::ConfigError> {
+/// Loads a configuration, checks everything it names and compiles its schema sets: what
+/// `xoev-gateway check` runs, and what start and reload run before anything is replaced.
+pub fn prepare(path: &std::path::Path) -> Result<Active, config::ConfigError> {
     let config = config::load(path)?;
-    let problems = check(&config);
-    if problems.is_empty() {
-        Ok(config)
-    } else {
-        Err(config::ConfigError {
+    let mut problems = check(&config);
+    let pipeline = match Pipeline::compile(&config) {
+        Ok(pipeline) => Some(pipeline),
+        Err(schema_problems) => {
+            problems.extend(schema_problems);
+            None
+        }
+    };
+    match pipeline {
+        Some(pipeline) if problems.is_empty() => Ok(Active::new(config, pipeline)),
+        _ => Err(config::ConfigError {
             path: path.to_owned(),
             problems,
-        })
+        }),
     }
 }
 
 impl Gateway {
-    pub async fn start(config: Config) -> Result<Arc<Gateway>, StartError> {
+    pub async fn start(active: Active) -> Result<Arc<Gateway>, StartError> {
+        let config = &active.config;
         let metrics = Arc::new(Metrics::new());
         let observer_metrics = Arc::clone(&metrics);
         let observer: crate::store::CommitObserver = Arc::new(move |size, duration| {
@@ -138,7 +136,7 @@ impl Gateway {
             sqlite,
             metrics,
             dispatcher,
-            active: RwLock::new(Arc::new(Active::new(config))),
+            active: RwLock::new(Arc::new(active)),
             draining: AtomicBool::new(false),
         }))
     }
@@ -158,7 +156,8 @@ impl Gateway {
     }
 
     async fn try_reload(&self, path: &std::path::Path) -> Result<(), config::ConfigError> {
-        let config = load_checked(path)?;
+        let prepared = prepare(path)?;
+        let config = &prepared.config;
         let current = self.active();
         if config.store != current.config.store {
             tracing::warn!("store settings changed: they take effect at the next restart");
@@ -174,7 +173,7 @@ impl Gateway {
                 }],
             })?;
         let mut active = self.active.write().unwrap_or_else(|e| e.into_inner());
-        *active = Arc::new(Active::new(config));
+        *active = Arc::new(prepared);
         Ok(())
     }
 

@@ -53,6 +53,19 @@ enum Command {
     },
     /// Print the SHA-256 of a bearer token, as the configuration wants it.
     HashToken { token: String },
+    /// Validate files against XSD schemas with the gateway's engine. Exit 0: schema compiles
+    /// and every file is valid; 1: a file is invalid; 2: the schema does not compile or the
+    /// call is wrong. With no FILE the schemas are only compiled.
+    Validate {
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        #[arg(long = "schema", required = true)]
+        schemas: Vec<PathBuf>,
+        /// Print one JSON object per file instead of text.
+        #[arg(long)]
+        json: bool,
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,6 +113,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { config } => Ok(check(&config)),
         Command::Submit { url, token, files } => submit(&url, token.as_deref(), &files).await,
         Command::DeadLetters { action } => dead_letters(action).await,
+        Command::Validate {
+            catalog,
+            schemas,
+            json,
+            files,
+        } => Ok(validate(catalog.as_deref(), &schemas, json, &files)),
         Command::HashToken { token } => {
             println!("{}", ingress::sha256_hex(&token));
             Ok(ExitCode::SUCCESS)
@@ -107,9 +126,86 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn validate(
+    catalog: Option<&std::path::Path>,
+    schemas: &[PathBuf],
+    json: bool,
+    files: &[PathBuf],
+) -> ExitCode {
+    let started = std::time::Instant::now();
+    let schema_set = match xsd_validator::SchemaSet::compile(schemas, catalog) {
+        Ok(set) => set,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            eprintln!("schema does not compile: {} error(s)", errors.len());
+            return ExitCode::from(2);
+        }
+    };
+    if files.is_empty() {
+        println!(
+            "schema compiles ({:.1} ms)",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+        return ExitCode::SUCCESS;
+    }
+    let options = xsd_validator::ValidationOptions::default();
+    let mut all_valid = true;
+    for file in files {
+        let input = match std::fs::read(file) {
+            Ok(input) => input,
+            Err(error) => {
+                eprintln!("{}: cannot read: {error}", file.display());
+                return ExitCode::from(2);
+            }
+        };
+        let outcome = schema_set.validate(&input, &options);
+        all_valid &= outcome.is_valid();
+        if json {
+            let problems: Vec<_> = outcome
+                .violations
+                .iter()
+                .map(|v| {
+                    serde_json::json!({
+                        "rule": v.rule, "line": v.line, "column": v.column,
+                        "element_path": v.element_path, "message": v.message,
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "file": file.display().to_string(),
+                    "valid": outcome.is_valid(),
+                    "well_formed": outcome.well_formed,
+                    "truncated": outcome.truncated,
+                    "problems": problems,
+                })
+            );
+        } else if outcome.is_valid() {
+            println!("{}: valid", file.display());
+        } else {
+            println!("{}: invalid", file.display());
+            for violation in &outcome.violations {
+                println!("  {}:{violation}", file.display());
+            }
+            if outcome.truncated {
+                println!("  (more problems not shown)");
+            }
+        }
+    }
+    if all_valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn check(path: &std::path::Path) -> ExitCode {
-    match gateway::load_checked(path) {
-        Ok(config) => {
+    match gateway::prepare(path) {
+        Ok(active) => {
+            let config = &active.config;
             println!(
                 "{}: ok ({} route(s), {} destination(s), {} schema set(s), {} sender(s))",
                 path.display(),
@@ -128,23 +224,23 @@ fn check(path: &std::path::Path) -> ExitCode {
 }
 
 async fn serve(path: PathBuf) -> anyhow::Result<ExitCode> {
-    let config = match gateway::load_checked(&path) {
-        Ok(config) => config,
+    let active = match gateway::prepare(&path) {
+        Ok(active) => active,
         Err(error) => {
             eprintln!("{error}");
             return Ok(ExitCode::FAILURE);
         }
     };
-    telemetry::init_tracing(&config.telemetry);
+    telemetry::init_tracing(&active.config.telemetry);
     let mut bound = Vec::new();
-    for listener in &config.listeners {
+    for listener in &active.config.listeners {
         bound.push(
             BoundListener::bind(listener)
                 .await
                 .with_context(|| format!("binding {}", listener.address))?,
         );
     }
-    let gateway = Gateway::start(config)
+    let gateway = Gateway::start(active)
         .await
         .context("starting the gateway")?;
     let router = ingress::router(Arc::clone(&gateway));

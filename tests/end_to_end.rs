@@ -307,7 +307,7 @@ async fn bad_input_is_refused_precisely_and_nothing_is_stored() {
         std::fs::read_to_string(repo_path("fixtures/invalid/EXPECTED.tsv")).expect("tsv");
     for line in expected.lines().skip(1) {
         let fields: Vec<&str> = line.split('\t').collect();
-        let [file, status, kind] = fields[..] else {
+        let [file, status, kind, expected_line] = fields[..] else {
             panic!("bad EXPECTED.tsv line {line:?}");
         };
         let body = std::fs::read(repo_path(&format!("fixtures/invalid/{file}"))).expect("fixture");
@@ -334,9 +334,19 @@ async fn bad_input_is_refused_precisely_and_nothing_is_stored() {
             first["message"].as_str().is_some_and(|m| !m.is_empty()),
             "{file}: {problem}"
         );
-        if status == "400" {
-            assert!(first["line"].as_u64().is_some(), "{file}: {problem}");
+        if !expected_line.is_empty() {
+            assert_eq!(
+                first["line"].to_string(),
+                expected_line,
+                "{file}: {problem}"
+            );
             assert!(first["column"].as_u64().is_some(), "{file}: {problem}");
+        }
+        if kind == "invalid" {
+            assert!(
+                first["element_path"].as_str().is_some(),
+                "{file}: {problem}"
+            );
         }
     }
 
@@ -400,4 +410,54 @@ async fn bad_input_is_refused_precisely_and_nothing_is_stored() {
             "xoev_gateway_submissions_refused_total{reason=\"malformed\"}"
         ) >= 6.0
     );
+}
+
+/// The example configuration itself (README's first command), on a free port: every valid
+/// fixture is accepted and dropped into its Fachverfahren's directory, every invalid one refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_config_accepts_the_valid_fixtures_and_refuses_the_invalid_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("examples")).expect("dir");
+    std::os::unix::fs::symlink(repo_path("schemas"), dir.path().join("schemas")).expect("link");
+    let example = std::fs::read_to_string(repo_path("examples/gateway.toml")).expect("example");
+    assert!(example.contains("address = \"127.0.0.1:8080\""));
+    let config = dir.path().join("examples/gateway.toml");
+    std::fs::write(&config, example.replace("127.0.0.1:8080", "127.0.0.1:0")).expect("write");
+    let gateway = GatewayProcess::start(&config);
+
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(repo_path("fixtures/valid")).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        let response = post_xml(&gateway, std::fs::read(&path).expect("read")).await;
+        assert_eq!(response.status().as_u16(), 202, "{}", path.display());
+        let accepted: serde_json::Value = response.json().await.expect("json");
+        ids.push(accepted["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(ids.len(), 3);
+    for id in &ids {
+        eventually("delivered to the outbox", PATIENCE, || async {
+            (submission_state(&gateway, id).await == "delivered").then_some(())
+        })
+        .await;
+    }
+    let outbox = dir.path().join("var/example/outbox");
+    let delivered = ["bauamt", "gewerbeamt"]
+        .iter()
+        .map(|d| {
+            std::fs::read_dir(outbox.join(d))
+                .map(|e| e.count())
+                .unwrap_or(0)
+        })
+        .sum::<usize>();
+    assert_eq!(delivered, 3);
+
+    let expected =
+        std::fs::read_to_string(repo_path("fixtures/invalid/EXPECTED.tsv")).expect("tsv");
+    for line in expected.lines().skip(1) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let (file, status) = (fields[0], fields[1]);
+        let body = std::fs::read(repo_path(&format!("fixtures/invalid/{file}"))).expect("fixture");
+        let response = post_xml(&gateway, body).await;
+        assert_eq!(response.status().as_u16().to_string(), status, "{file}");
+    }
 }

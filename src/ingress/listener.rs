@@ -97,7 +97,13 @@ pub async fn serve(
     drain_timeout: Duration,
 ) {
     let graceful = GracefulShutdown::new();
-    let builder = Arc::new(Builder::new(TokioExecutor::new()));
+    let mut builder = Builder::new(TokioExecutor::new());
+    // Slow-header clients (slowloris) are cut off; the body has its own timeout in the handler.
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    let builder = Arc::new(builder);
     loop {
         let (stream, _peer) = tokio::select! {
             accepted = bound.listener.accept() => match accepted {

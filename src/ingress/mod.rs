@@ -25,6 +25,8 @@ use crate::pipeline::{Problem, Refusal};
 use crate::store::{now_millis, AcceptOutcome, NewDelivery, NewSubmission};
 use crate::telemetry::RefusalReason;
 
+const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/v1/submissions", post(submit))
@@ -144,9 +146,29 @@ async fn submit(
     if declared_length.is_some_and(|length| length > limits.max_body_bytes as u64) {
         return refuse(&gateway, RefusalReason::TooLarge, too_large());
     }
-    let body: Bytes = match axum::body::to_bytes(body, limits.max_body_bytes).await {
-        Ok(body) => body,
-        Err(_) => return refuse(&gateway, RefusalReason::TooLarge, too_large()),
+    // A client that trickles its body must not hold a request slot forever.
+    let read = tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        axum::body::to_bytes(body, limits.max_body_bytes),
+    );
+    let body: Bytes = match read.await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return refuse(&gateway, RefusalReason::TooLarge, too_large()),
+        Err(_) => {
+            return refuse(
+                &gateway,
+                RefusalReason::Malformed,
+                ProblemDetails::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body-timeout",
+                    "Request body too slow",
+                    format!(
+                        "the body was not received within {} seconds",
+                        BODY_READ_TIMEOUT.as_secs()
+                    ),
+                ),
+            )
+        }
     };
     if gateway.queue_length() >= limits.queue_capacity as i64 {
         return refuse(

@@ -46,7 +46,7 @@ fn known_step(path: &[&'static str], local: &str) -> Option<&'static str> {
     ];
     STEPS.iter().find_map(|steps| {
         let (last, prefix) = steps.split_last()?;
-        (prefix == &path[..] && *last == local).then_some(*last)
+        (prefix == path && *last == local).then_some(*last)
     })
 }
 

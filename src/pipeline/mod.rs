@@ -8,11 +8,18 @@ mod envelope;
 
 pub use envelope::EnvelopeCollector;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde::Serialize;
 use xsd_validator::reader::{Event, Limits as ReaderLimits, Reader};
+use xsd_validator::{ElementEvent, EndEvent, SchemaSet, Sink, ValidationOptions, Violation};
 
-use crate::config::{Config, Limits, Sender};
+use crate::config::{Config, ConfigProblem, Limits, Sender};
 use crate::routing::{Envelope, Route, Router};
+
+/// Problems reported per refused submission at most; the body says when there were more.
+const MAX_PROBLEMS: usize = 100;
 
 /// One thing wrong with a submission, in the shape of the problem list of our error bodies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +29,19 @@ pub struct Problem {
     pub column: Option<u32>,
     pub element_path: Option<String>,
     pub message: String,
+}
+
+impl From<&Violation> for Problem {
+    fn from(violation: &Violation) -> Problem {
+        Problem {
+            rule: violation.rule.to_owned(),
+            line: Some(violation.line),
+            column: Some(violation.column),
+            element_path: (!violation.element_path.is_empty())
+                .then(|| violation.element_path.clone()),
+            message: violation.message.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,42 +64,158 @@ pub struct Accepted {
 }
 
 pub struct Pipeline {
-    reader_limits: ReaderLimits,
+    validation: ValidationOptions,
     router: Router,
+    schema_sets: HashMap<String, Arc<SchemaSet>>,
+}
+
+/// The envelope collector as a consumer of the validator's events: one pass does both.
+struct EnvelopeSink(EnvelopeCollector);
+
+impl Sink for EnvelopeSink {
+    fn start_element(&mut self, element: &ElementEvent<'_>) {
+        let name = element.name();
+        self.0.start(name.namespace, name.local);
+    }
+
+    fn text(&mut self, text: &str) {
+        self.0.text(text);
+    }
+
+    fn end_element(&mut self, _element: &EndEvent<'_>) {
+        self.0.end();
+    }
+
+    fn wants_values(&self) -> bool {
+        false
+    }
 }
 
 impl Pipeline {
-    pub fn new(config: &Config) -> Pipeline {
-        Pipeline {
-            reader_limits: reader_limits(&config.limits),
-            router: Router::new(config.routes.clone()),
+    /// Compiles every schema set the configuration names; all problems are reported at once.
+    pub fn compile(config: &Config) -> Result<Pipeline, Vec<ConfigProblem>> {
+        let mut schema_sets = HashMap::new();
+        let mut problems = Vec::new();
+        for set in &config.schema_sets {
+            match SchemaSet::compile(&set.entry_files, set.catalog.as_deref()) {
+                Ok(compiled) => {
+                    schema_sets.insert(set.name.clone(), Arc::new(compiled));
+                }
+                Err(errors) => problems.extend(errors.iter().map(|error| ConfigProblem {
+                    location: format!("schema_set {:?}", set.name),
+                    message: error.to_string(),
+                })),
+            }
         }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Pipeline {
+            validation: ValidationOptions {
+                limits: reader_limits(&config.limits),
+                max_violations: MAX_PROBLEMS,
+                ..ValidationOptions::default()
+            },
+            router: Router::new(config.routes.clone()),
+            schema_sets,
+        })
     }
 
     pub fn router(&self) -> &Router {
         &self.router
     }
 
-    /// Reads the whole message once and decides what happens to it.
+    /// Reads the whole message once (validating it where a route names a schema set) and
+    /// decides what happens to it.
     pub fn process(&self, body: &[u8], sender: &Sender) -> Result<Accepted, Refusal> {
-        let envelope = self.read_envelope(body)?;
-        if !sender.may_submit(&envelope.root_name) {
-            return Err(Refusal::Forbidden {
-                root_name: envelope.root_name,
+        let (root_namespace, root_name) = self.peek_root(body)?;
+        if !sender.may_submit(&root_name) {
+            return Err(Refusal::Forbidden { root_name });
+        }
+        // The schema set is chosen by the root element, before the pass: the first route
+        // that can match this root decides. Header conditions are only known after the pass;
+        // if they select a route with another schema set, the message is validated again.
+        let candidate = self
+            .router
+            .routes()
+            .iter()
+            .find(|route| route.matches_root(root_namespace.as_deref(), &root_name))
+            .and_then(|route| route.schema_set.clone());
+        let envelope = self.check(body, candidate.as_deref())?;
+        let Some(route) = self.router.route(&envelope, &sender.name) else {
+            return Err(Refusal::NoRoute(Box::new(envelope)));
+        };
+        if route.schema_set != candidate {
+            if let Some(set) = &route.schema_set {
+                self.check(body, Some(set))?;
+            }
+        }
+        Ok(Accepted {
+            route: route.clone(),
+            envelope,
+        })
+    }
+
+    /// The root element's namespace and local name: reads only up to the first start tag.
+    fn peek_root(&self, body: &[u8]) -> Result<(Option<String>, String), Refusal> {
+        let mut reader = Reader::from_slice(body, self.validation.limits);
+        loop {
+            match reader.next_event() {
+                Ok(Event::Start(tag)) => {
+                    let name = tag.name();
+                    return Ok((name.namespace.map(str::to_owned), name.local.to_owned()));
+                }
+                Ok(Event::Eof) => {
+                    return Err(Refusal::Malformed(vec![Problem {
+                        rule: "xml-wf.no-root".into(),
+                        line: None,
+                        column: None,
+                        element_path: None,
+                        message: "the document has no root element".into(),
+                    }]))
+                }
+                Ok(_) => {}
+                Err(error) => return Err(Refusal::Malformed(vec![xml_problem(&error)])),
+            }
+        }
+    }
+
+    /// Checks the message (against `schema_set` when given, else well-formedness and limits)
+    /// and collects its envelope in the same pass.
+    pub fn check(&self, body: &[u8], schema_set: Option<&str>) -> Result<Envelope, Refusal> {
+        let Some(set) = schema_set.and_then(|name| self.schema_sets.get(name)) else {
+            return self.read_envelope(body);
+        };
+        let mut sink = EnvelopeSink(EnvelopeCollector::default());
+        let outcome = set.validate_with_sink(body, &self.validation, &mut sink);
+        let mut problems: Vec<Problem> = outcome.violations.iter().map(Problem::from).collect();
+        if outcome.truncated {
+            problems.push(Problem {
+                rule: "problems-truncated".into(),
+                line: None,
+                column: None,
+                element_path: None,
+                message: format!("more than {MAX_PROBLEMS} problems; the rest are not listed"),
             });
         }
-        match self.router.route(&envelope, &sender.name) {
-            Some(route) => Ok(Accepted {
-                route: route.clone(),
-                envelope,
-            }),
-            None => Err(Refusal::NoRoute(Box::new(envelope))),
+        if !outcome.well_formed {
+            // The XML error ends the pass and is the validator's last violation; it is the
+            // reason for the refusal, so it leads the list.
+            if let Some(xml_error) = outcome.violations.last() {
+                problems.retain(|p| p.rule != xml_error.rule || p.line != Some(xml_error.line));
+                problems.insert(0, Problem::from(xml_error));
+            }
+            return Err(Refusal::Malformed(problems));
         }
+        if !problems.is_empty() {
+            return Err(Refusal::Invalid(problems));
+        }
+        Ok(sink.0.finish())
     }
 
     /// Checks well-formedness and limits and collects the envelope, in one pass.
     pub fn read_envelope(&self, body: &[u8]) -> Result<Envelope, Refusal> {
-        let mut reader = Reader::from_slice(body, self.reader_limits.clone());
+        let mut reader = Reader::from_slice(body, self.validation.limits);
         let mut collector = EnvelopeCollector::default();
         loop {
             match reader.next_event() {
@@ -90,18 +226,19 @@ impl Pipeline {
                 Ok(Event::End(_)) => collector.end(),
                 Ok(Event::Text(text)) => collector.text(&text),
                 Ok(Event::Eof) => return Ok(collector.finish()),
-                Err(error) => {
-                    return Err(Refusal::Malformed(vec![Problem {
-                        rule: error.rule().to_owned(),
-                        line: Some(error.position.line),
-                        column: Some(error.position.column),
-                        element_path: (!error.element_path.is_empty())
-                            .then(|| error.element_path.clone()),
-                        message: error.kind.to_string(),
-                    }]))
-                }
+                Err(error) => return Err(Refusal::Malformed(vec![xml_problem(&error)])),
             }
         }
+    }
+}
+
+fn xml_problem(error: &xsd_validator::reader::XmlError) -> Problem {
+    Problem {
+        rule: error.rule().to_owned(),
+        line: Some(error.position.line),
+        column: Some(error.position.column),
+        element_path: (!error.element_path.is_empty()).then(|| error.element_path.clone()),
+        message: error.kind.to_string(),
     }
 }
 
@@ -122,7 +259,7 @@ mod tests {
     fn pipeline() -> Pipeline {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/gateway.toml");
         let config = crate::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        Pipeline::new(&config)
+        Pipeline::compile(&config).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
     #[test]

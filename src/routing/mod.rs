@@ -40,16 +40,22 @@ pub struct RouteTarget {
 }
 
 impl Route {
-    pub fn matches(&self, envelope: &Envelope, sender: &str) -> bool {
-        if let Some(namespace) = &self.root_namespace {
-            if envelope.root_namespace.as_deref() != Some(namespace.as_str()) {
+    /// Whether the root element alone allows this route (header and sender not considered).
+    pub fn matches_root(&self, namespace: Option<&str>, local: &str) -> bool {
+        if let Some(expected) = &self.root_namespace {
+            if namespace != Some(expected.as_str()) {
                 return false;
             }
         }
-        if let Some(pattern) = &self.root_name {
-            if !pattern.matches(&envelope.root_name) {
-                return false;
-            }
+        match &self.root_name {
+            Some(pattern) => pattern.matches(local),
+            None => true,
+        }
+    }
+
+    pub fn matches(&self, envelope: &Envelope, sender: &str) -> bool {
+        if !self.matches_root(envelope.root_namespace.as_deref(), &envelope.root_name) {
+            return false;
         }
         if !optional_field_matches(&self.leser_kennung, envelope.leser_kennung.as_deref()) {
             return false;

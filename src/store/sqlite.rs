@@ -935,8 +935,8 @@ mod tests {
                 AcceptOutcome::Created
             );
         }
-        let batches = batches.lock().expect("lock");
-        assert_eq!(batches.iter().sum::<usize>(), 200);
+        let committed: usize = batches.lock().expect("lock").iter().sum();
+        assert_eq!(committed, 200);
         assert_eq!(
             store.pending_counts().await.expect("counts"),
             vec![("a".into(), 200)]

@@ -10,6 +10,7 @@
 pub mod compile;
 pub mod content_model;
 pub mod datatypes;
+pub mod identity;
 pub mod reader;
 pub mod schema;
 pub mod validate;

@@ -192,6 +192,34 @@ impl Report {
                 format!("{:.1}", result.instance.rate()),
             );
         }
+        self.overall_lines(&mut out);
+        let compiled = self.instances_with_schema();
+        let _ = writeln!(
+            out,
+            "instances whose group schema compiled: {}/{} passed ({:.2}%)",
+            compiled.passed,
+            compiled.total,
+            compiled.rate()
+        );
+        out
+    }
+
+    /// Instance cases other than those failed because their group schema did not compile.
+    pub fn instances_with_schema(&self) -> PassCount {
+        let mut count = PassCount::default();
+        for outcome in self.outcomes.iter().filter(|o| {
+            o.kind == Kind::Instance
+                && !o
+                    .failure
+                    .as_ref()
+                    .is_some_and(|f| f.mark == Mark::SchemaRejected)
+        }) {
+            count.add(outcome.failure.is_none());
+        }
+        count
+    }
+
+    fn overall_lines(&self, out: &mut String) {
         for kind in [Kind::Schema, Kind::Instance] {
             let count = self.overall(kind);
             let panics = self
@@ -209,7 +237,6 @@ impl Report {
                 panics
             );
         }
-        out
     }
 }
 
