@@ -78,6 +78,17 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
     c.value_constraints();
     c.substitution_group_types();
     c.restrictions();
+    let identity = match crate::identity::IdentityConstraintSet::compile(&c.model) {
+        Ok(set) => set,
+        Err(errors) => {
+            c.errors.extend(
+                errors
+                    .into_iter()
+                    .map(|e| SchemaError::new(e.rule, e.message, &e.document, e.line, e.column)),
+            );
+            crate::identity::IdentityConstraintSet::default()
+        }
+    };
     if !c.errors.is_empty() {
         c.errors
             .sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
@@ -123,6 +134,7 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
         global_attributes,
         global_types,
         xsi_namespace,
+        identity,
     })
 }
 

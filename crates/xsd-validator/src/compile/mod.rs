@@ -221,6 +221,8 @@ pub struct SchemaSet {
     pub(crate) global_attributes: FxHashMap<NameId, AttributeIndex>,
     pub(crate) global_types: FxHashMap<NameId, TypeIndex>,
     pub(crate) xsi_namespace: NamespaceId,
+    /// unique/key/keyref, matched by [`crate::identity::IdentityTracker`] during validation.
+    pub(crate) identity: crate::identity::IdentityConstraintSet,
 }
 
 impl SchemaSet {

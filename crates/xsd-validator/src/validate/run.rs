@@ -10,7 +10,11 @@ use crate::compile::{
 use crate::content_model::MatchState;
 use crate::datatypes::{normalize_whitespace, NamespaceContext, Value, ValueError, WhiteSpace};
 use crate::reader::{Attribute, Event, Position, QName, Reader, StartTag};
-use crate::schema::{DerivationSet, NamespaceId, ProcessContents};
+use crate::schema::{DerivationSet, IdentityConstraintId, NamespaceId, ProcessContents};
+
+use crate::identity::{
+    AttributeSource, AttributeValue, ElementValue, IdentityTracker, IdentityViolation,
+};
 
 use super::{ElementEvent, EndEvent, Outcome, Sink, ValidationOptions, Violation};
 
@@ -45,6 +49,8 @@ pub(super) fn validate(
         idrefs: Vec::new(),
         check_idrefs,
         namespace_cache: Vec::new(),
+        tracker: IdentityTracker::new(&set.identity),
+        identity_out: Vec::new(),
     };
     let mut well_formed = true;
     loop {
@@ -131,6 +137,9 @@ struct Run<'s, 'k> {
     /// Namespace names seen in this document (documents use few), so that most lookups are
     /// one short comparison instead of a hash of the URI.
     namespace_cache: Vec<(Box<str>, NamespaceId)>,
+    /// unique/key/keyref: told about every element; its violations land in `identity_out`.
+    tracker: IdentityTracker<'s>,
+    identity_out: Vec<IdentityViolation>,
 }
 
 struct PendingIdRef {
@@ -213,6 +222,22 @@ impl<'s> Run<'s, '_> {
     fn start(&mut self, reader: &Reader<'_>, tag: &StartTag<'_>) {
         if self.skip_depth > 0 {
             self.skip_depth += 1;
+            if self.tracker.is_active() {
+                let source = TagAttributes {
+                    attributes: tag.attributes(),
+                    declarations: &[],
+                    reader,
+                };
+                let name = tag.name();
+                self.tracker.start_element(
+                    name.namespace,
+                    name.local,
+                    &[],
+                    &source,
+                    &mut self.identity_out,
+                );
+                self.flush_identity(reader);
+            }
             return;
         }
         let name = tag.name();
@@ -249,10 +274,29 @@ impl<'s> Run<'s, '_> {
                 frame.state = automaton.start();
             }
         }
-        // IDENTITY HOOK (start): drive the identity-constraint tracker here with
-        // (self.frames.len() + 1, name, tag.attributes(), frame.element) once the `identity`
-        // module lands: it starts selector matches for constraints declared on this element
-        // and field matches for attributes.
+        // Identity constraints: the tracker sees every element (undeclared and skipped ones
+        // with no constraints); it does nothing while no constraint scope is open.
+        let constraints: &[IdentityConstraintId] = frame
+            .element
+            .filter(|_| frame.content != ContentKind::Skip)
+            .map(|e| self.set.element_rule(e).model_id)
+            .and_then(|id| self.set.model.elements.get(id.index()))
+            .map_or(&[], |d| d.identity_constraints.as_slice());
+        if !constraints.is_empty() || self.tracker.is_active() {
+            let source = TagAttributes {
+                attributes: tag.attributes(),
+                declarations: &self.attribute_declarations,
+                reader,
+            };
+            self.tracker.start_element(
+                name.namespace,
+                name.local,
+                constraints,
+                &source,
+                &mut self.identity_out,
+            );
+            self.flush_identity(reader);
+        }
         let set = self.set;
         let event = ElementEvent {
             name,
@@ -826,12 +870,19 @@ impl<'s> Run<'s, '_> {
     fn end(&mut self, reader: &Reader<'_>, name: QName<'_>) {
         if self.skip_depth > 0 {
             self.skip_depth -= 1;
+            if self.tracker.is_active() {
+                self.tracker
+                    .end_element(ElementValue::NotSimple, &mut self.identity_out);
+                self.flush_identity(reader);
+            }
             return;
         }
         let Some(frame) = self.frames.pop() else {
             return;
         };
         let depth = self.frames.len() + 1;
+        let identity = self.tracker.is_active();
+        let want = self.want_values || (identity && self.tracker.wants_element_value());
         let mut value: Option<Value> = None;
         if frame.content != ContentKind::Skip && !frame.nil {
             // Moved out (not copied) so the checks can borrow it while reporting.
@@ -841,12 +892,21 @@ impl<'s> Run<'s, '_> {
                 name,
                 &frame,
                 text.get(frame.text_start..).unwrap_or(""),
+                want,
             );
             self.text = text;
         }
-        // IDENTITY HOOK (end): hand `value` (the element's typed simple value, computed when
-        // identity constraints are active) to the tracker, then end_element(depth); append
-        // its violations through self.report.
+        if identity {
+            let element_value = match (&value, frame.content) {
+                _ if frame.nil => ElementValue::Nilled,
+                (Some(v), ContentKind::Simple) => ElementValue::Simple(v),
+                (None, ContentKind::Simple) => ElementValue::Unavailable,
+                _ => ElementValue::NotSimple,
+            };
+            self.tracker
+                .end_element(element_value, &mut self.identity_out);
+            self.flush_identity(reader);
+        }
         self.text.truncate(frame.text_start);
         let event = EndEvent {
             name,
@@ -864,6 +924,7 @@ impl<'s> Run<'s, '_> {
         name: QName<'_>,
         frame: &Frame,
         text: &str,
+        want: bool,
     ) -> Option<Value> {
         let set = self.set;
         let rule = set.type_rule(frame.type_index);
@@ -936,11 +997,7 @@ impl<'s> Run<'s, '_> {
                                 return None;
                             }
                         }
-                        return if self.want_values {
-                            v.value.clone()
-                        } else {
-                            None
-                        };
+                        return if want { v.value.clone() } else { None };
                     }
                 }
                 if frame.has_children {
@@ -950,7 +1007,7 @@ impl<'s> Run<'s, '_> {
                 let fixed = value_rule.filter(|v| v.fixed);
                 let scope = ReaderScope(reader);
                 // (typed value when wanted, whether a fixed value is matched)
-                let result: Result<(Option<Value>, bool), ValueError> = if self.want_values {
+                let result: Result<(Option<Value>, bool), ValueError> = if want {
                     simple.simple.parse(text, &scope).map(|v| {
                         let ok = fixed.is_none_or(|f| f.value.as_ref().is_none_or(|fv| *fv == v));
                         (Some(v), ok)
@@ -974,7 +1031,7 @@ impl<'s> Run<'s, '_> {
                         if simple.id != IdKind::None {
                             self.ids(reader, simple, text, position);
                         }
-                        if self.want_values {
+                        if want {
                             v
                         } else {
                             None
@@ -994,6 +1051,19 @@ impl<'s> Run<'s, '_> {
             }
             ContentKind::Empty | ContentKind::Skip => None,
         }
+    }
+
+    /// Moves the identity tracker's violations into the outcome, at the current event.
+    fn flush_identity(&mut self, reader: &Reader<'_>) {
+        if self.identity_out.is_empty() {
+            return;
+        }
+        let found = std::mem::take(&mut self.identity_out);
+        for v in &found {
+            self.report(reader, None, v.rule, v.message.clone());
+        }
+        self.identity_out = found;
+        self.identity_out.clear();
     }
 
     fn finish(&mut self) {
@@ -1033,6 +1103,45 @@ fn fixed_matches(
     }
     let v = simple.simple.parse(text, scope)?;
     Ok(f.value.as_ref().is_none_or(|fv| *fv == v))
+}
+
+/// The attributes of a start tag for the identity tracker: values typed by their
+/// declarations on request.
+struct TagAttributes<'a, 'r, 'i> {
+    attributes: &'a [Attribute<'a>],
+    declarations: &'a [Option<AttributeDeclaration<'a>>],
+    reader: &'r Reader<'i>,
+}
+
+impl AttributeSource for TagAttributes<'_, '_, '_> {
+    fn attribute_count(&self) -> usize {
+        self.attributes.len()
+    }
+
+    fn attribute_name(&self, index: usize) -> Option<(Option<&str>, &str)> {
+        self.attributes
+            .get(index)
+            .map(|a| (a.name.namespace, a.name.local))
+    }
+
+    fn attribute_value(&self, index: usize) -> AttributeValue {
+        let Some(a) = self.attributes.get(index) else {
+            return AttributeValue::Invalid;
+        };
+        let Some(simple) = self
+            .declarations
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|d| d.simple_type())
+        else {
+            return AttributeValue::Untyped;
+        };
+        match simple.parse(&a.value, &ReaderScope(self.reader)) {
+            Ok(v) => AttributeValue::Typed(v),
+            Err(_) => AttributeValue::Invalid,
+        }
+    }
 }
 
 fn display_qname(name: QName<'_>) -> String {

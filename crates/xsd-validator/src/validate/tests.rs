@@ -477,3 +477,36 @@ fn arbitrary_bytes_never_panic() {
         let _ = s.validate(i, &ValidationOptions::default());
     }
 }
+
+#[test]
+fn identity_constraints_are_checked_while_streaming() {
+    let s = set(r#"<xs:element name="list"><xs:complexType><xs:sequence>
+             <xs:element name="item" maxOccurs="unbounded"><xs:complexType>
+               <xs:simpleContent><xs:extension base="xs:string">
+                 <xs:attribute name="id" type="xs:int"/>
+               </xs:extension></xs:simpleContent>
+             </xs:complexType></xs:element>
+             <xs:element name="ref" type="xs:int" minOccurs="0" maxOccurs="unbounded"/>
+           </xs:sequence></xs:complexType>
+           <xs:key name="k"><xs:selector xpath="t:item"/><xs:field xpath="@id"/></xs:key>
+           <xs:keyref name="r" refer="t:k"><xs:selector xpath="t:ref"/><xs:field xpath="."/></xs:keyref>
+         </xs:element>"#);
+    assert!(rules(
+        &s,
+        r#"<list xmlns="urn:t"><item id="1"/><item id="02"/><ref>2</ref></list>"#
+    )
+    .is_empty());
+    // 1 and 01 are the same xs:int value.
+    let v = first(
+        &s,
+        r#"<list xmlns="urn:t"><item id="1"/><item id="01"/></list>"#,
+    );
+    assert_eq!(v.rule, "cvc-identity-constraint.4.2.2");
+    assert_eq!(
+        rules(
+            &s,
+            r#"<list xmlns="urn:t"><item id="1"/><ref>3</ref></list>"#
+        ),
+        ["cvc-identity-constraint.4.3"]
+    );
+}
