@@ -589,6 +589,21 @@ impl Compiler {
         )
     }
 
+    /// length-minLength-maxLength.1: `length` together with `minLength` or `maxLength` in
+    /// one derivation step.
+    fn check_length_facets(&mut self, facets: &[schema::Facet], loc: Location) {
+        let has = |k: schema::FacetKind| facets.iter().any(|f| f.kind == k);
+        if has(schema::FacetKind::Length)
+            && (has(schema::FacetKind::MinLength) || has(schema::FacetKind::MaxLength))
+        {
+            self.error(
+                loc,
+                "length-minLength-maxLength.1",
+                "length cannot be specified together with minLength or maxLength".into(),
+            );
+        }
+    }
+
     fn facet_specs(&self, facets: &[schema::Facet]) -> Vec<FacetSpec> {
         facets
             .iter()
@@ -634,6 +649,7 @@ impl Compiler {
                 let Some(base_st) = self.simple_of(b, depth) else {
                     return fallback;
                 };
+                self.check_length_facets(facets, loc);
                 let specs = self.facet_specs(facets);
                 SimpleType::restrict(&base_st, &specs, name)
             }
@@ -1004,6 +1020,7 @@ impl Compiler {
                 if facets.is_empty() {
                     return start;
                 }
+                self.check_length_facets(facets, loc);
                 let specs = self.facet_specs(facets);
                 match SimpleType::restrict(&start, &specs, None) {
                     Ok(st) => Arc::new(st),
