@@ -71,6 +71,13 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
     };
     c.type_skeletons();
     c.declarations();
+    // Simple types first: substitution-group membership may depend on union membership.
+    let simple: Vec<usize> = (0..c.model.types.len())
+        .filter(|&i| matches!(c.model.types.get(i), Some(TypeDef::Simple(_))))
+        .collect();
+    for i in simple {
+        c.ensure_type(TypeIndex((i + BUILTIN_TYPES) as u32), 0);
+    }
     c.substitution_groups();
     for i in 0..c.types.len() {
         c.ensure_type(TypeIndex(i as u32), 0);

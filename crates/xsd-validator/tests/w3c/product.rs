@@ -18,6 +18,11 @@ impl Product {
         Product {
             options: ValidationOptions {
                 check_idrefs: true,
+                // Some suite documents carry hundreds of attributes (attgD003).
+                limits: xsd_validator::reader::Limits {
+                    max_attributes: 100_000,
+                    ..xsd_validator::reader::Limits::default()
+                },
                 ..ValidationOptions::default()
             },
         }
