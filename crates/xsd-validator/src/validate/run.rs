@@ -32,7 +32,7 @@ pub(super) fn validate(
 ) -> Outcome {
     let mut reader = Reader::from_slice(input, options.limits);
     let want_values = sink.wants_values();
-    let check_idrefs = options.check_idrefs;
+    let full_id_checks = options.full_id_checks;
     let mut run = Run {
         set,
         sink,
@@ -47,7 +47,7 @@ pub(super) fn validate(
         attribute_declarations: Vec::new(),
         ids: HashSet::new(),
         idrefs: Vec::new(),
-        check_idrefs,
+        full_id_checks,
         namespace_cache: Vec::new(),
         tracker: IdentityTracker::new(&set.identity),
         identity_out: Vec::new(),
@@ -133,7 +133,7 @@ struct Run<'s, 'k> {
     attribute_declarations: Vec<Option<AttributeDeclaration<'s>>>,
     ids: HashSet<Box<str>>,
     idrefs: Vec<PendingIdRef>,
-    check_idrefs: bool,
+    full_id_checks: bool,
     /// Namespace names seen in this document (documents use few), so that most lookups are
     /// one short comparison instead of a hash of the URI.
     namespace_cache: Vec<(Box<str>, NamespaceId)>,
@@ -797,7 +797,7 @@ impl<'s> Run<'s, '_> {
                     self.ids.insert(v.into());
                 }
             }
-            IdKind::IdRef | IdKind::IdRefs if self.check_idrefs => {
+            IdKind::IdRef | IdKind::IdRefs if self.full_id_checks => {
                 for token in value.split([' ', '\t', '\n', '\r']) {
                     if !token.is_empty() {
                         self.idrefs.push(PendingIdRef {
@@ -829,7 +829,10 @@ impl<'s> Run<'s, '_> {
         if collect {
             self.text.push_str(text);
         }
-        if is_xml_whitespace(text) {
+        // Empty content and nilled elements allow no character children at all, not even
+        // whitespace (cvc-complex-type.2.1, cvc-elt.3.2.1); element-only content allows
+        // whitespace.
+        if is_xml_whitespace(text) && !nil && content != ContentKind::Empty {
             return;
         }
         let position: Option<Position> = None;
@@ -1028,7 +1031,9 @@ impl<'s> Run<'s, '_> {
                             );
                             self.report(reader, position, "cvc-elt.5.2.2.2.2", message);
                         }
-                        if simple.id != IdKind::None {
+                        // Element content counts for cvc-id only when asked (libxml2
+                        // tracks ID attributes only).
+                        if simple.id != IdKind::None && self.full_id_checks {
                             self.ids(reader, simple, text, position);
                         }
                         if want {

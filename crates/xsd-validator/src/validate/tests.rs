@@ -189,7 +189,7 @@ fn ids_and_idrefs() {
     // IDREFs are only checked on request (xmllint never checks them).
     assert!(rules(&s, r#"<r xmlns="urn:t"><i id="a" ref="c"/></r>"#).is_empty());
     let strict = ValidationOptions {
-        check_idrefs: true,
+        full_id_checks: true,
         ..ValidationOptions::default()
     };
     let out = s.validate(br#"<r xmlns="urn:t"><i id="a" ref="c"/></r>"#, &strict);

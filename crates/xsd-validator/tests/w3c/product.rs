@@ -6,7 +6,7 @@ use xsd_validator::{SchemaSet, ValidationOptions};
 
 use super::engine::Engine;
 
-/// `check_idrefs`: the W3C suite expects cvc-id.1 (spec); the XÖV corpus expects xmllint's
+/// `full_id_checks`: the W3C suite expects cvc-id.1 (spec); the XÖV corpus expects xmllint's
 /// verdicts, which never check IDREFs (the library default).
 pub struct Product {
     pub options: ValidationOptions,
@@ -17,7 +17,7 @@ impl Product {
     pub fn w3c() -> Product {
         Product {
             options: ValidationOptions {
-                check_idrefs: true,
+                full_id_checks: true,
                 // Some suite documents carry hundreds of attributes (attgD003).
                 limits: xsd_validator::reader::Limits {
                     max_attributes: 100_000,
