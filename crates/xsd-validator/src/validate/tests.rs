@@ -510,3 +510,48 @@ fn identity_constraints_are_checked_while_streaming() {
         ["cvc-identity-constraint.4.3"]
     );
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const TOKENS: &[&str] = &[
+        "<person xmlns=\"urn:t\" kind=\"a\">",
+        "</person>",
+        "<name>",
+        "</name>",
+        "<plz>",
+        "</plz>",
+        "<age>",
+        "</age>",
+        "<x/>",
+        "12345",
+        " ",
+        "&amp;",
+        "xsi:type=\"t:person\"",
+        " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:nil=\"true\"",
+        "<t:person xmlns:t=\"urn:t\" id=\"i\">",
+        "<![CDATA[x]]>",
+        "<!-- c -->",
+        "\u{e4}",
+        "<",
+        ">",
+        "\"",
+    ];
+
+    proptest! {
+        #[test]
+        fn token_soup(picks in prop::collection::vec(0..TOKENS.len(), 0..40)) {
+            let s = set(PERSON);
+            let doc: String = picks.iter().filter_map(|&i| TOKENS.get(i).copied()).collect();
+            let out = s.validate(doc.as_bytes(), &ValidationOptions { max_violations: 5, ..ValidationOptions::default() });
+            prop_assert!(out.violations.len() <= 6);
+        }
+
+        #[test]
+        fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let s = set(PERSON);
+            let _ = s.validate(&bytes, &ValidationOptions::default());
+        }
+    }
+}
