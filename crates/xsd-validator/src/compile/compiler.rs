@@ -1123,6 +1123,9 @@ impl Compiler {
             return (Content::Empty, None);
         };
         let lowered = self.lower_particle(&particle, 0);
+        if let Some(l) = &lowered {
+            self.check_element_consistency(l, loc);
+        }
         let root = lowered.unwrap_or_else(|| cm::Particle::once(cm::Term::Sequence(Vec::new())));
         let _ = t;
         match Automaton::compile(root) {
@@ -1133,6 +1136,45 @@ impl Compiler {
                 self.error(loc, rule, message);
                 (Content::Empty, Some(particle))
             }
+        }
+    }
+
+    /// cos-element-consistent: element particles with the same name in one content model
+    /// (directly, in nested groups, or through substitution groups) have the same type.
+    fn check_element_consistency(&mut self, root: &cm::Particle<Leaf>, loc: Location) {
+        let mut seen: Vec<(NameId, TypeIndex)> = Vec::new();
+        let mut conflict: Option<NameId> = None;
+        let mut stack = vec![root];
+        while let Some(p) = stack.pop() {
+            match &p.term {
+                cm::Term::Leaf(Leaf::Element { names, .. }) => {
+                    for l in names {
+                        let Some(t) = self
+                            .elements
+                            .get(l.element.0 as usize)
+                            .map(|e| e.type_index)
+                        else {
+                            continue;
+                        };
+                        match seen.iter().find(|(n, _)| *n == l.name) {
+                            Some(&(_, other)) if other != t => conflict = Some(l.name),
+                            Some(_) => {}
+                            None => seen.push((l.name, t)),
+                        }
+                    }
+                }
+                cm::Term::Leaf(Leaf::Wildcard(_)) => {}
+                cm::Term::Sequence(c) | cm::Term::Choice(c) | cm::Term::All(c) => {
+                    stack.extend(c.iter())
+                }
+            }
+        }
+        if let Some(name) = conflict {
+            let message = format!(
+                "elements named '{}' in this content model have different types",
+                self.names.local(name)
+            );
+            self.error(loc, "cos-element-consistent", message);
         }
     }
 
