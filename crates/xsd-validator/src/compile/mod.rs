@@ -391,7 +391,11 @@ pub(crate) fn derivation_chain_ok(
         return true;
     }
     match (types.get(derived.0 as usize).map(|t| &t.body), &target.body) {
-        (Some(TypeBody::Simple(d)), TypeBody::Simple(b)) if !b.simple.member_types().is_empty() => {
+        // Only a union as such, not a restriction of one: its facets would be bypassed
+        // (XSD 1.1 made this explicit; libxml2 agrees).
+        (Some(TypeBody::Simple(d)), TypeBody::Simple(b))
+            if target.method == Method::Union && !b.simple.member_types().is_empty() =>
+        {
             d.simple.is_validly_derived_from(&b.simple)
         }
         _ => false,
