@@ -6,7 +6,8 @@
 //!
 //! Code map: [`reader`] (well-formed XML events) -> [`schema`] (loading schema documents into a
 //! component model) -> [`compile`] (runtime form: [`datatypes`] for simple types,
-//! [`content_model`] for automata) -> [`validate`] (streaming validation).
+//! [`content_model`] for automata, [`identity`] for unique/key/keyref) -> [`validate`]
+//! (streaming validation, which drives the identity tracker).
 pub mod compile;
 pub mod content_model;
 pub mod datatypes;

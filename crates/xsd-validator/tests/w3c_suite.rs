@@ -8,7 +8,8 @@
 //!   `cargo test -p xsd-validator --test w3c_suite -- --ignored xmllint_reference --nocapture`
 //!
 //! Environment: XSD_UPDATE_KNOWN_FAILURES=1 rewrites the lists, XSD_RATCHET_STRICT=1 fails on
-//! listed cases that pass now, XSD_W3C_SAMPLE=n runs every n-th group, XSD_W3C_THREADS=n.
+//! listed cases that pass now, XSD_W3C_SAMPLE=n runs every n-th group, XSD_W3C_THREADS=n,
+//! XSD_W3C_DETAILS=FILE writes every failure with its detail.
 
 mod w3c;
 
@@ -203,6 +204,20 @@ fn conformance<E: Engine + Sync>(engine: &E, root: &Path, list_dir: &str) {
             mark.label(),
             report.failures_marked(mark).count()
         );
+    }
+    // XSD_W3C_DETAILS=FILE writes every failure with its detail (for triage).
+    if let Ok(path) = std::env::var("XSD_W3C_DETAILS") {
+        let text: String = report
+            .outcomes
+            .iter()
+            .filter_map(|o| {
+                let f = o.failure.as_ref()?;
+                Some(format!("{}\t{}\t{}\n", o.id, f.mark.label(), f.detail))
+            })
+            .collect();
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("cannot write {path}: {e}");
+        }
     }
     for outcome in report.failures_marked(Mark::Panic) {
         let detail = outcome.failure.as_ref().map_or("", |f| f.detail.as_str());

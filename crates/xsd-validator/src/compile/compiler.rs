@@ -2,7 +2,8 @@
 //! so derivation questions can be answered before any body exists; then declarations and
 //! substitution groups; then type bodies in base-first order; then value constraints.
 
-use std::collections::HashMap;
+mod restriction;
+
 use std::sync::Arc;
 
 use crate::content_model::{self as cm, Automaton};
@@ -14,7 +15,7 @@ use crate::schema::{
 };
 
 use super::leaf::LeafName;
-use super::names::{NameId, NameTable};
+use super::names::{FxHashMap, NameId, NameTable};
 use super::{
     derivation_ok, AttributeIndex, AttributeRule, AttributeUseRule, ComplexRule, Content,
     ElementIndex, ElementRule, IdKind, Leaf, Method, NamespaceSet, SchemaSet, SimpleRule, TypeBody,
@@ -70,30 +71,50 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
     };
     c.type_skeletons();
     c.declarations();
+    // Simple types first: substitution-group membership may depend on union membership.
+    let simple: Vec<usize> = (0..c.model.types.len())
+        .filter(|&i| matches!(c.model.types.get(i), Some(TypeDef::Simple(_))))
+        .collect();
+    for i in simple {
+        c.ensure_type(TypeIndex((i + BUILTIN_TYPES) as u32), 0);
+    }
     c.substitution_groups();
     for i in 0..c.types.len() {
         c.ensure_type(TypeIndex(i as u32), 0);
     }
     c.value_constraints();
+    c.substitution_group_types();
+    c.restrictions();
+    let identity = match crate::identity::IdentityConstraintSet::compile(&c.model) {
+        Ok(set) => set,
+        Err(errors) => {
+            c.errors.extend(
+                errors
+                    .into_iter()
+                    .map(|e| SchemaError::new(e.rule, e.message, &e.document, e.line, e.column)),
+            );
+            crate::identity::IdentityConstraintSet::default()
+        }
+    };
     if !c.errors.is_empty() {
         c.errors
             .sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
         c.errors.dedup();
         return Err(c.errors);
     }
-    let mut global_elements = HashMap::new();
+    let mut global_elements = FxHashMap::default();
     for (i, e) in c.elements.iter().enumerate() {
         if e.global {
             global_elements.insert(e.name, ElementIndex(i as u32));
         }
     }
-    let mut global_attributes = HashMap::new();
+    let mut global_attributes = FxHashMap::default();
     for (_, _, id) in c.model.global_attributes.iter() {
         if let Some(a) = c.attributes.get(id.index()) {
             global_attributes.insert(a.name, AttributeIndex(id.index() as u32));
         }
     }
-    let mut global_types = HashMap::new();
+    let mut global_types = FxHashMap::default();
     for (i, t) in c.types.iter().enumerate() {
         // Model types are named in the global symbol space only when top-level; built-ins
         // always are.
@@ -120,6 +141,7 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
         global_attributes,
         global_types,
         xsi_namespace,
+        identity,
     })
 }
 
@@ -451,8 +473,15 @@ impl Compiler {
                     found.push(ElementIndex(m as u32));
                 }
             }
+            // Document order, as the spec's substitution-group choice lists them.
+            found.sort_unstable();
             self.members[head] = found;
         }
+    }
+
+    /// e-props-correct.4: a member's type must derive from its head's type (checked once the
+    /// type bodies exist, since union membership counts).
+    fn substitution_group_types(&mut self) {
         // e-props-correct.4: a member's type must derive from its head's type.
         let mut problems = Vec::new();
         for (i, e) in self.model.elements.iter().enumerate() {
@@ -567,6 +596,21 @@ impl Compiler {
         )
     }
 
+    /// length-minLength-maxLength.1: `length` together with `minLength` or `maxLength` in
+    /// one derivation step.
+    fn check_length_facets(&mut self, facets: &[schema::Facet], loc: Location) {
+        let has = |k: schema::FacetKind| facets.iter().any(|f| f.kind == k);
+        if has(schema::FacetKind::Length)
+            && (has(schema::FacetKind::MinLength) || has(schema::FacetKind::MaxLength))
+        {
+            self.error(
+                loc,
+                "length-minLength-maxLength.1",
+                "length cannot be specified together with minLength or maxLength".into(),
+            );
+        }
+    }
+
     fn facet_specs(&self, facets: &[schema::Facet]) -> Vec<FacetSpec> {
         facets
             .iter()
@@ -612,6 +656,7 @@ impl Compiler {
                 let Some(base_st) = self.simple_of(b, depth) else {
                     return fallback;
                 };
+                self.check_length_facets(facets, loc);
                 let specs = self.facet_specs(facets);
                 SimpleType::restrict(&base_st, &specs, name)
             }
@@ -982,6 +1027,7 @@ impl Compiler {
                 if facets.is_empty() {
                     return start;
                 }
+                self.check_length_facets(facets, loc);
                 let specs = self.facet_specs(facets);
                 match SimpleType::restrict(&start, &specs, None) {
                     Ok(st) => Arc::new(st),
@@ -1077,6 +1123,9 @@ impl Compiler {
             return (Content::Empty, None);
         };
         let lowered = self.lower_particle(&particle, 0);
+        if let Some(l) = &lowered {
+            self.check_element_consistency(l, loc);
+        }
         let root = lowered.unwrap_or_else(|| cm::Particle::once(cm::Term::Sequence(Vec::new())));
         let _ = t;
         match Automaton::compile(root) {
@@ -1087,6 +1136,45 @@ impl Compiler {
                 self.error(loc, rule, message);
                 (Content::Empty, Some(particle))
             }
+        }
+    }
+
+    /// cos-element-consistent: element particles with the same name in one content model
+    /// (directly, in nested groups, or through substitution groups) have the same type.
+    fn check_element_consistency(&mut self, root: &cm::Particle<Leaf>, loc: Location) {
+        let mut seen: Vec<(NameId, TypeIndex)> = Vec::new();
+        let mut conflict: Option<NameId> = None;
+        let mut stack = vec![root];
+        while let Some(p) = stack.pop() {
+            match &p.term {
+                cm::Term::Leaf(Leaf::Element { names, .. }) => {
+                    for l in names {
+                        let Some(t) = self
+                            .elements
+                            .get(l.element.0 as usize)
+                            .map(|e| e.type_index)
+                        else {
+                            continue;
+                        };
+                        match seen.iter().find(|(n, _)| *n == l.name) {
+                            Some(&(_, other)) if other != t => conflict = Some(l.name),
+                            Some(_) => {}
+                            None => seen.push((l.name, t)),
+                        }
+                    }
+                }
+                cm::Term::Leaf(Leaf::Wildcard(_)) => {}
+                cm::Term::Sequence(c) | cm::Term::Choice(c) | cm::Term::All(c) => {
+                    stack.extend(c.iter())
+                }
+            }
+        }
+        if let Some(name) = conflict {
+            let message = format!(
+                "elements named '{}' in this content model have different types",
+                self.names.local(name)
+            );
+            self.error(loc, "cos-element-consistent", message);
         }
     }
 

@@ -48,6 +48,11 @@ impl<'s> ElementDeclaration<'s> {
         self.set.element_rule(self.index).is_abstract
     }
 
+    /// Whether unique/key/keyref constraints are declared on this element.
+    pub fn has_identity_constraints(&self) -> bool {
+        self.set.element_rule(self.index).has_identity_constraints
+    }
+
     /// The model id of the declaration (identity constraints, tools).
     pub fn id(&self) -> crate::schema::ElementId {
         self.set.element_rule(self.index).model_id

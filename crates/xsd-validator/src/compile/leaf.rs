@@ -93,13 +93,20 @@ impl NamespaceSet {
             | (NamespaceSet::Set(s), NamespaceSet::Not(a)) => {
                 let has_a = s.contains(a);
                 let has_absent = s.contains(&NamespaceId::ABSENT);
-                if *a == NamespaceId::ABSENT || (has_a && has_absent) {
+                if *a == NamespaceId::ABSENT {
+                    // Rule 6: not(absent) with a set.
+                    if has_absent {
+                        NamespaceSet::Any
+                    } else {
+                        NamespaceSet::Not(NamespaceId::ABSENT)
+                    }
+                } else if has_a && has_absent {
                     NamespaceSet::Any
                 } else if has_a {
-                    // not(absent): every namespace, absent excluded; our `Not` always
-                    // excludes absent, so "not(absent)" is the closest form.
                     NamespaceSet::Not(NamespaceId::ABSENT)
                 } else {
+                    // Rule 5.4 (5.3, absent without the negated name, is not expressible in
+                    // XSD 1.0; the negation is kept).
                     NamespaceSet::Not(*a)
                 }
             }
@@ -216,6 +223,16 @@ mod tests {
         assert_eq!(
             NamespaceSet::Not(A).union(&NamespaceSet::set(vec![A])),
             NamespaceSet::Not(NamespaceId::ABSENT)
+        );
+        // not(absent) with a set without absent stays not(absent) (W3C wildZ013d).
+        assert_eq!(
+            NamespaceSet::Not(NamespaceId::ABSENT).union(&NamespaceSet::set(vec![A, B])),
+            NamespaceSet::Not(NamespaceId::ABSENT)
+        );
+        assert_eq!(
+            NamespaceSet::Not(NamespaceId::ABSENT)
+                .union(&NamespaceSet::set(vec![NamespaceId::ABSENT])),
+            NamespaceSet::Any
         );
         assert!(NamespaceSet::set(vec![B]).is_subset_of(&other_a));
         assert!(!NamespaceSet::Any.is_subset_of(&other_a));

@@ -21,7 +21,6 @@ mod handle;
 mod leaf;
 mod names;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,6 +32,8 @@ use crate::schema::{
 
 pub use handle::{AttributeDeclaration, ElementDeclaration, TypeDefinition};
 pub use names::NameId;
+
+use names::FxHashMap;
 
 pub(crate) use leaf::{ElementInput, Leaf, NamespaceSet, WildcardRule};
 pub(crate) use names::FOREIGN_NAMESPACE;
@@ -216,10 +217,12 @@ pub struct SchemaSet {
     pub(crate) types: Vec<TypeRule>,
     pub(crate) elements: Vec<ElementRule>,
     pub(crate) attributes: Vec<AttributeRule>,
-    pub(crate) global_elements: HashMap<NameId, ElementIndex>,
-    pub(crate) global_attributes: HashMap<NameId, AttributeIndex>,
-    pub(crate) global_types: HashMap<NameId, TypeIndex>,
+    pub(crate) global_elements: FxHashMap<NameId, ElementIndex>,
+    pub(crate) global_attributes: FxHashMap<NameId, AttributeIndex>,
+    pub(crate) global_types: FxHashMap<NameId, TypeIndex>,
     pub(crate) xsi_namespace: NamespaceId,
+    /// unique/key/keyref, matched by [`crate::identity::IdentityTracker`] during validation.
+    pub(crate) identity: crate::identity::IdentityConstraintSet,
 }
 
 impl SchemaSet {
@@ -312,16 +315,20 @@ impl SchemaSet {
         self.names.display(name, &self.namespaces)
     }
 
-    /// Whether `derived` is `base` or derived from it, with no step whose method is in
-    /// `blocked`, nor a step from a type that blocks the method used (cos-ct-derived-ok /
-    /// cos-st-derived-ok, the form used for xsi:type and substitution groups).
-    pub(crate) fn derives_from(
+    /// cvc-elt.4.3: whether `derived` is `base` or derived from it with no step whose method
+    /// is in `blocked` or in the declared type's `block` (those of types in between do not
+    /// count, unlike for substitution groups).
+    pub(crate) fn xsi_type_derives_from(
         &self,
         derived: TypeIndex,
         base: TypeIndex,
         blocked: DerivationSet,
     ) -> bool {
-        derivation_ok(&self.types, derived, base, blocked)
+        let blocked = match self.types.get(base.0 as usize) {
+            Some(t) => blocked.union(t.block),
+            None => blocked,
+        };
+        derivation_chain_ok(&self.types, derived, base, blocked, false)
     }
 }
 
@@ -361,7 +368,11 @@ pub(crate) fn derivation_chain_ok(
         let Some(t) = types.get(current.0 as usize) else {
             return false;
         };
-        if blocked.contains(t.method.as_set()) {
+        // Only extension and restriction can be blocked here; list and union steps (to
+        // anySimpleType) are governed by `final` alone (cos-st-derived-ok 2.2.3).
+        if matches!(t.method, Method::Extension | Method::Restriction)
+            && blocked.contains(t.method.as_set())
+        {
             return false;
         }
         let Some(next) = t.base else {
@@ -380,7 +391,11 @@ pub(crate) fn derivation_chain_ok(
         return true;
     }
     match (types.get(derived.0 as usize).map(|t| &t.body), &target.body) {
-        (Some(TypeBody::Simple(d)), TypeBody::Simple(b)) if !b.simple.member_types().is_empty() => {
+        // Only a union as such, not a restriction of one: its facets would be bypassed
+        // (XSD 1.1 made this explicit; libxml2 agrees).
+        (Some(TypeBody::Simple(d)), TypeBody::Simple(b))
+            if target.method == Method::Union && !b.simple.member_types().is_empty() =>
+        {
             d.simple.is_validly_derived_from(&b.simple)
         }
         _ => false,

@@ -2,8 +2,72 @@
 //! integers instead of strings.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::schema::{NamespaceId, NamespaceTable};
+
+/// A fast multiplicative hasher (the Fx hash of rustc) for the set's lookup tables. Hash
+/// flooding is no concern: the tables are built from the schema, and instance names only
+/// look up, so the cost of a lookup is bounded by the schema's own bucket sizes.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// `HashMap` with [`FxHasher`].
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// An interned expanded name (namespace plus local part) of some declaration in the set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,7 +80,7 @@ pub(crate) const FOREIGN_NAMESPACE: NamespaceId = NamespaceId(u32::MAX);
 /// The names of all declarations, by local part first (the cheap, selective key).
 #[derive(Debug, Default)]
 pub(crate) struct NameTable {
-    by_local: HashMap<Box<str>, Vec<(NamespaceId, NameId)>>,
+    by_local: FxHashMap<Box<str>, Vec<(NamespaceId, NameId)>>,
     names: Vec<(NamespaceId, Box<str>)>,
 }
 

@@ -1,1 +1,250 @@
-//! Compile-step tests on small in-memory schemas.
+//! Compile-step tests on small in-memory schemas: what the runtime form holds, and which
+//! schemas the compile step rejects.
+
+use super::*;
+use crate::schema::load_from_memory;
+
+fn doc(body: &str) -> String {
+    format!(
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="urn:t" targetNamespace="urn:t">{body}</xs:schema>"#
+    )
+}
+
+fn compile(body: &str) -> Result<SchemaSet, Vec<SchemaError>> {
+    let text = doc(body);
+    let model = load_from_memory(&["s.xsd"], &[("s.xsd", &text)], None)?;
+    SchemaSet::from_model(model)
+}
+
+fn ok(body: &str) -> SchemaSet {
+    compile(body).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn rules(body: &str) -> Vec<&'static str> {
+    match compile(body) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.iter().map(|e| e.rule).collect(),
+    }
+}
+
+fn complex<'s>(set: &'s SchemaSet, name: &str) -> &'s ComplexRule {
+    let t = match set.type_definition(Some("urn:t"), name) {
+        Some(t) => t,
+        None => panic!("no type {name}"),
+    };
+    let index = set
+        .global_types
+        .values()
+        .copied()
+        .find(|&i| TypeDefinition::new(set, i) == t)
+        .unwrap_or(TypeIndex::ANY_TYPE);
+    match &set.type_rule(index).body {
+        TypeBody::Complex(c) => c,
+        TypeBody::Simple(_) => panic!("{name} is simple"),
+    }
+}
+
+fn attribute_names(set: &SchemaSet, c: &ComplexRule) -> Vec<String> {
+    let mut names: Vec<String> = c
+        .attributes
+        .iter()
+        .map(|u| {
+            format!(
+                "{}{}",
+                set.names_local(u.name),
+                if u.required { "!" } else { "" }
+            )
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn attribute_uses_are_inherited_and_prohibited() {
+    let set = ok(r###"
+      <xs:attributeGroup name="g"><xs:attribute name="c" type="xs:int"/></xs:attributeGroup>
+      <xs:complexType name="base">
+        <xs:attribute name="a" type="xs:string"/>
+        <xs:attribute name="b" type="xs:string" use="required"/>
+        <xs:anyAttribute namespace="##any"/>
+      </xs:complexType>
+      <xs:complexType name="ext"><xs:complexContent><xs:extension base="t:base">
+        <xs:attributeGroup ref="t:g"/>
+      </xs:extension></xs:complexContent></xs:complexType>
+      <xs:complexType name="res"><xs:complexContent><xs:restriction base="t:base">
+        <xs:attribute name="a" use="prohibited"/>
+        <xs:anyAttribute namespace="##other"/>
+      </xs:restriction></xs:complexContent></xs:complexType>"###);
+    assert_eq!(
+        attribute_names(&set, complex(&set, "ext")),
+        ["a", "b!", "c"]
+    );
+    assert_eq!(attribute_names(&set, complex(&set, "res")), ["b!"]);
+    // Extension unites the wildcards; restriction keeps only its own.
+    assert_eq!(
+        complex(&set, "ext")
+            .wildcard
+            .as_ref()
+            .map(|w| &w.namespaces),
+        Some(&NamespaceSet::Any)
+    );
+    assert!(matches!(
+        complex(&set, "res")
+            .wildcard
+            .as_ref()
+            .map(|w| &w.namespaces),
+        Some(NamespaceSet::Not(_))
+    ));
+}
+
+#[test]
+fn extension_appends_to_the_base_content_model() {
+    let set = ok(r#"
+      <xs:complexType name="base"><xs:sequence><xs:element name="a"/></xs:sequence></xs:complexType>
+      <xs:complexType name="ext"><xs:complexContent><xs:extension base="t:base">
+        <xs:sequence><xs:element name="b"/></xs:sequence>
+      </xs:extension></xs:complexContent></xs:complexType>
+      <xs:complexType name="same"><xs:complexContent><xs:extension base="t:base"/></xs:complexContent></xs:complexType>
+      <xs:complexType name="empty"/>
+      <xs:complexType name="mixedEmpty" mixed="true"/>"#);
+    let leaves = |name: &str| match &complex(&set, name).content {
+        Content::Elements { automaton, .. } => automaton
+            .leaves()
+            .iter()
+            .map(|l| match l {
+                Leaf::Element { head, .. } => set.names_local(head.name).to_string(),
+                Leaf::Wildcard(_) => "*".into(),
+            })
+            .collect::<Vec<_>>(),
+        Content::Empty => vec!["(empty)".into()],
+        Content::Simple(_) => vec!["(simple)".into()],
+    };
+    assert_eq!(leaves("ext"), ["a", "b"]);
+    assert_eq!(leaves("same"), ["a"]);
+    assert_eq!(leaves("empty"), ["(empty)"]);
+    assert!(matches!(
+        complex(&set, "mixedEmpty").content,
+        Content::Elements { mixed: true, .. }
+    ));
+}
+
+#[test]
+fn substitution_groups_leave_out_blocked_and_abstract_members() {
+    let set = ok(r#"
+      <xs:complexType name="b"><xs:sequence minOccurs="0"><xs:element name="x"/></xs:sequence></xs:complexType>
+      <xs:complexType name="e"><xs:complexContent><xs:extension base="t:b"/></xs:complexContent></xs:complexType>
+      <xs:element name="head" type="t:b" block="extension"/>
+      <xs:element name="sameType" type="t:b" substitutionGroup="t:head"/>
+      <xs:element name="extended" type="t:e" substitutionGroup="t:head"/>
+      <xs:element name="abstractOne" type="t:b" abstract="true" substitutionGroup="t:head"/>
+      <xs:element name="viaAbstract" type="t:b" substitutionGroup="t:abstractOne"/>
+      <xs:element name="holder"><xs:complexType><xs:sequence>
+        <xs:element ref="t:head"/>
+      </xs:sequence></xs:complexType></xs:element>"#);
+    let holder = set
+        .element(Some("urn:t"), "holder")
+        .map(|d| d.type_definition());
+    let Some(holder) = holder else {
+        panic!("no holder")
+    };
+    let index = (0..set.types.len())
+        .map(|i| TypeIndex(i as u32))
+        .find(|&i| TypeDefinition::new(&set, i) == holder)
+        .unwrap_or(TypeIndex::ANY_TYPE);
+    let TypeBody::Complex(ComplexRule {
+        content: Content::Elements { automaton, .. },
+        ..
+    }) = &set.type_rule(index).body
+    else {
+        panic!("holder has no element content")
+    };
+    let Some(Leaf::Element { names, .. }) = automaton.leaves().first() else {
+        panic!("no element leaf")
+    };
+    let mut accepted: Vec<&str> = names.iter().map(|l| set.names_local(l.name)).collect();
+    accepted.sort();
+    assert_eq!(accepted, ["head", "sameType", "viaAbstract"]);
+}
+
+#[test]
+fn particle_restrictions_are_checked() {
+    let base = r#"<xs:complexType name="base"><xs:sequence>
+        <xs:element name="a" type="xs:string"/>
+        <xs:element name="b" type="xs:string" minOccurs="0" maxOccurs="3"/>
+      </xs:sequence></xs:complexType>"#;
+    let restrict = |content: &str| {
+        format!(
+            r#"{base}<xs:complexType name="r"><xs:complexContent><xs:restriction base="t:base">{content}</xs:restriction></xs:complexContent></xs:complexType>"#
+        )
+    };
+    // Fewer occurrences, a derived type: fine.
+    assert!(rules(&restrict(
+        r#"<xs:sequence><xs:element name="a" type="xs:token"/><xs:element name="b" type="xs:string" maxOccurs="2"/></xs:sequence>"#
+    ))
+    .is_empty());
+    // Dropping an optional particle: fine; dropping a required one is not.
+    assert!(rules(&restrict(
+        r#"<xs:sequence><xs:element name="a" type="xs:string"/></xs:sequence>"#
+    ))
+    .is_empty());
+    assert_eq!(
+        rules(&restrict(
+            r#"<xs:sequence><xs:element name="b" type="xs:string"/></xs:sequence>"#
+        )),
+        ["rcase-Recurse.2"]
+    );
+    // More occurrences than the base allows.
+    assert_eq!(
+        rules(&restrict(
+            r#"<xs:sequence><xs:element name="a" type="xs:string"/><xs:element name="b" type="xs:string" maxOccurs="4"/></xs:sequence>"#
+        )),
+        ["rcase-Recurse.2"]
+    );
+    // A type that is not derived from the base element's type.
+    assert_eq!(
+        rules(&restrict(
+            r#"<xs:sequence><xs:element name="a" type="xs:int"/></xs:sequence>"#
+        )),
+        ["rcase-Recurse.2"]
+    );
+}
+
+#[test]
+fn schema_level_errors_carry_rules_and_positions() {
+    let errors = match compile(r#"<xs:element name="e" type="xs:int" fixed="abc"/>"#) {
+        Err(e) => e,
+        Ok(_) => panic!("accepted an invalid fixed value"),
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].rule, "e-props-correct.2");
+    assert_eq!((errors[0].line, errors[0].column), (1, 96)); // the xs:element
+    assert!(errors[0].message.contains("'abc'"), "{}", errors[0].message);
+    assert_eq!(
+        rules(
+            r#"<xs:simpleType name="s"><xs:restriction base="xs:string"><xs:length value="1"/><xs:maxLength value="2"/></xs:restriction></xs:simpleType>"#
+        ),
+        ["length-minLength-maxLength.1"]
+    );
+    assert_eq!(
+        rules(
+            r#"<xs:complexType name="c"><xs:attribute name="a" type="xs:ID"/><xs:attribute name="b" type="xs:ID"/></xs:complexType>"#
+        ),
+        ["ct-props-correct.5"]
+    );
+    assert_eq!(
+        rules(r#"<xs:attribute name="a" type="xs:ID" default="x"/>"#),
+        ["a-props-correct.3"]
+    );
+}
+
+#[test]
+fn built_in_types_are_named_in_the_xsd_namespace() {
+    let set = ok("");
+    let t = set.type_definition(Some(crate::schema::XSD_NS), "decimal");
+    assert_eq!(t.and_then(|t| t.name()), Some("decimal"));
+    assert!(t.is_some_and(|t| t.is_simple()));
+    assert!(set
+        .type_definition(Some(crate::schema::XSD_NS), "anyType")
+        .is_some_and(|t| !t.is_simple() && t.is_mixed()));
+}

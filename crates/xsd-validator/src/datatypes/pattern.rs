@@ -307,7 +307,17 @@ impl Parser {
                     Escape::Char(start) => self.range_from(start, &mut class)?,
                     Escape::Class(c) => class.union(&c),
                 },
-                // A '-' that starts an item (first, last, or after a complete range) is literal.
+                // A literal '-' is only allowed first or last in a group ("The - character
+                // is a valid character range only at the beginning or end of a positive
+                // character group", XSD 1.0 Part 2, F.1.1).
+                '-' if items > 0
+                    && self.peek_at(1) != Some(']')
+                    && !(self.peek_at(1) == Some('-') && self.peek_at(2) == Some('[')) =>
+                {
+                    return Err(self.error(
+                        "'-' must be escaped unless it is first or last in a character group",
+                    ))
+                }
                 _ => {
                     self.pos += 1;
                     self.range_from(c, &mut class)?;
@@ -595,7 +605,8 @@ mod tests {
             ("[-a]", &["-", "a"], &["b"]),
             ("[a-]", &["-", "a"], &["b"]),
             ("[+-]", &["+", "-"], &["a"]),
-            ("[a-c-e]", &["a", "-", "e"], &["d"]),
+            ("[a-c-]", &["a", "-", "c"], &["d"]),
+            ("[a-z--[b-z]]", &["a", "-"], &["b"]),
             ("[\\-\\[\\]\\\\]", &["-", "[", "]", "\\"], &["a"]),
             ("[,-\\.]", &[",", "-", "."], &["/"]),
             ("[0-9|A-F]", &["5", "|", "B"], &["G"]),
@@ -643,6 +654,8 @@ mod tests {
             ("[]", 1),
             ("[a[b]]", 2),
             ("[z-a]", 4),
+            // '-' after a range is neither first nor last (W3C reG26, reH19).
+            ("[a-c-e]", 4),
             ("]", 0),
             ("}", 0),
             ("\\b", 1),

@@ -190,6 +190,8 @@ pub(crate) struct Builder {
     /// uses came from `simpleContent`/`complexContent` with a complex base (for src-ct.1).
     pub complex_content_bases: Vec<(TypeId, TypeRef, Location)>,
     scope_cache: Option<(NamespaceScopeId, RawBindings)>,
+    /// `id` attribute values seen per document (they are xs:ID: NCNames, unique).
+    ids: std::collections::HashSet<(DocumentId, String)>,
 }
 
 /// Builds the components of all loaded documents.
@@ -201,6 +203,7 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
         pending_refers: Vec::new(),
         complex_content_bases: Vec::new(),
         scope_cache: None,
+        ids: std::collections::HashSet::new(),
     };
     let options = roxmltree::ParsingOptions {
         allow_dtd: true,
@@ -2216,6 +2219,28 @@ impl Builder {
     /// Attributes: unqualified ones must be in `allowed` (or `id`); none may be in the XSD
     /// namespace; others (xml:lang, foreign) are allowed.
     fn check_attributes(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, allowed: &[&str]) {
+        if let Some(id) = node.attribute("id") {
+            // The schema for schemas types `id` as xs:ID: an NCName, unique in the document.
+            let id = id.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+            let ncname = crate::datatypes::SimpleType::builtin(crate::datatypes::Builtin::NcName)
+                .validate(id, &crate::datatypes::NoNamespaces)
+                .is_ok();
+            if !ncname {
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("id '{id}' is not a valid xs:ID (an NCName)"),
+                );
+            } else if !self.ids.insert((doc.id, id.to_string())) {
+                self.error(
+                    doc,
+                    node,
+                    "s4s-att-invalid-value",
+                    format!("id '{id}' is used twice in this schema document"),
+                );
+            }
+        }
         for a in node.attributes() {
             let bad = match a.namespace() {
                 None => a.name() != "id" && !allowed.contains(&a.name()),

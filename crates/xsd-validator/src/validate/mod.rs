@@ -29,10 +29,11 @@ pub struct ValidationOptions {
     /// Stop collecting after this many violations (the document is still read to its end
     /// for well-formedness unless `0`); [`Outcome::truncated`] tells when more were found.
     pub max_violations: usize,
-    /// Check that every IDREF matches an ID of the document (cvc-id.1). Off by default to
-    /// give libxml2's verdicts: xmllint never checks IDREFs in schema validation, and real
-    /// XÖV test messages (XWasser) rely on that. Duplicate IDs (cvc-id.2) are always checked.
-    pub check_idrefs: bool,
+    /// Full cvc-id checking (XSD 1.0 3.3.4): every IDREF must match an ID, and values of
+    /// elements whose type is xs:ID count as IDs. Off by default to give libxml2's verdicts:
+    /// xmllint only checks that ID *attributes* are unique, and real XÖV test messages
+    /// (XWasser) rely on unresolved IDREFs being accepted.
+    pub full_id_checks: bool,
 }
 
 impl Default for ValidationOptions {
@@ -40,7 +41,7 @@ impl Default for ValidationOptions {
         ValidationOptions {
             limits: reader::Limits::default(),
             max_violations: 100,
-            check_idrefs: false,
+            full_id_checks: false,
         }
     }
 }

@@ -5,14 +5,21 @@ use std::collections::HashSet;
 use crate::compile::{
     AttributeDeclaration, AttributeIndex, ComplexRule, Content, ElementDeclaration, ElementIndex,
     ElementInput, IdKind, Leaf, NamespaceSet, SchemaSet, SimpleRule, TypeBody, TypeDefinition,
-    TypeIndex, ValueRule, FOREIGN_NAMESPACE,
+    TypeIndex, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
 };
 use crate::content_model::MatchState;
 use crate::datatypes::{normalize_whitespace, NamespaceContext, Value, ValueError, WhiteSpace};
 use crate::reader::{Attribute, Event, Position, QName, Reader, StartTag};
-use crate::schema::{DerivationSet, NamespaceId, ProcessContents};
+use crate::schema::{DerivationSet, IdentityConstraintId, NamespaceId, ProcessContents};
+
+use crate::identity::{
+    AttributeSource, AttributeValue, ElementValue, IdentityTracker, IdentityViolation,
+};
 
 use super::{ElementEvent, EndEvent, Outcome, Sink, ValidationOptions, Violation};
+
+/// Namespace names remembered per document.
+const NAMESPACE_CACHE: usize = 8;
 
 /// Longest piece of a value quoted in a message.
 const QUOTE_CHARS: usize = 64;
@@ -25,7 +32,7 @@ pub(super) fn validate(
 ) -> Outcome {
     let mut reader = Reader::from_slice(input, options.limits);
     let want_values = sink.wants_values();
-    let check_idrefs = options.check_idrefs;
+    let full_id_checks = options.full_id_checks;
     let mut run = Run {
         set,
         sink,
@@ -40,7 +47,10 @@ pub(super) fn validate(
         attribute_declarations: Vec::new(),
         ids: HashSet::new(),
         idrefs: Vec::new(),
-        check_idrefs,
+        full_id_checks,
+        namespace_cache: Vec::new(),
+        tracker: IdentityTracker::new(&set.identity),
+        identity_out: Vec::new(),
     };
     let mut well_formed = true;
     loop {
@@ -123,7 +133,13 @@ struct Run<'s, 'k> {
     attribute_declarations: Vec<Option<AttributeDeclaration<'s>>>,
     ids: HashSet<Box<str>>,
     idrefs: Vec<PendingIdRef>,
-    check_idrefs: bool,
+    full_id_checks: bool,
+    /// Namespace names seen in this document (documents use few), so that most lookups are
+    /// one short comparison instead of a hash of the URI.
+    namespace_cache: Vec<(Box<str>, NamespaceId)>,
+    /// unique/key/keyref: told about every element; its violations land in `identity_out`.
+    tracker: IdentityTracker<'s>,
+    identity_out: Vec<IdentityViolation>,
 }
 
 struct PendingIdRef {
@@ -156,7 +172,7 @@ impl<'s> Run<'s, '_> {
     fn report(
         &mut self,
         reader: &Reader<'_>,
-        position: Position,
+        position: Option<Position>,
         rule: &'static str,
         message: String,
     ) {
@@ -164,6 +180,8 @@ impl<'s> Run<'s, '_> {
             self.truncated = true;
             return;
         }
+        // Computing a position costs a line-index lookup: only for violations.
+        let position = position.unwrap_or_else(|| reader.position());
         self.violations.push(Violation {
             rule,
             line: position.line,
@@ -171,6 +189,20 @@ impl<'s> Run<'s, '_> {
             element_path: reader.element_path(),
             message,
         });
+    }
+
+    fn namespace_id(&mut self, uri: Option<&str>) -> NamespaceId {
+        let Some(uri) = uri else {
+            return NamespaceId::ABSENT;
+        };
+        if let Some((_, id)) = self.namespace_cache.iter().find(|(u, _)| **u == *uri) {
+            return *id;
+        }
+        let id = self.set.namespace_id(Some(uri));
+        if self.namespace_cache.len() < NAMESPACE_CACHE {
+            self.namespace_cache.push((uri.into(), id));
+        }
+        id
     }
 
     fn content_kind(&self, t: TypeIndex) -> ContentKind {
@@ -190,10 +222,26 @@ impl<'s> Run<'s, '_> {
     fn start(&mut self, reader: &Reader<'_>, tag: &StartTag<'_>) {
         if self.skip_depth > 0 {
             self.skip_depth += 1;
+            if self.tracker.is_active() {
+                let source = TagAttributes {
+                    attributes: tag.attributes(),
+                    declarations: &[],
+                    reader,
+                };
+                let name = tag.name();
+                self.tracker.start_element(
+                    name.namespace,
+                    name.local,
+                    &[],
+                    &source,
+                    &mut self.identity_out,
+                );
+                self.flush_identity(reader);
+            }
             return;
         }
         let name = tag.name();
-        let namespace = self.set.namespace_id(name.namespace);
+        let namespace = self.namespace_id(name.namespace);
         let name_id = if namespace == FOREIGN_NAMESPACE {
             None
         } else {
@@ -226,10 +274,29 @@ impl<'s> Run<'s, '_> {
                 frame.state = automaton.start();
             }
         }
-        // IDENTITY HOOK (start): drive the identity-constraint tracker here with
-        // (self.frames.len() + 1, name, tag.attributes(), frame.element) once the `identity`
-        // module lands: it starts selector matches for constraints declared on this element
-        // and field matches for attributes.
+        // Identity constraints: the tracker sees every element (undeclared and skipped ones
+        // with no constraints); it does nothing while no constraint scope is open.
+        let constraints: &[IdentityConstraintId] = frame
+            .element
+            .filter(|_| frame.content != ContentKind::Skip)
+            .map(|e| self.set.element_rule(e).model_id)
+            .and_then(|id| self.set.model.elements.get(id.index()))
+            .map_or(&[], |d| d.identity_constraints.as_slice());
+        if !constraints.is_empty() || self.tracker.is_active() {
+            let source = TagAttributes {
+                attributes: tag.attributes(),
+                declarations: &self.attribute_declarations,
+                reader,
+            };
+            self.tracker.start_element(
+                name.namespace,
+                name.local,
+                constraints,
+                &source,
+                &mut self.identity_out,
+            );
+            self.flush_identity(reader);
+        }
         let set = self.set;
         let event = ElementEvent {
             name,
@@ -260,11 +327,18 @@ impl<'s> Run<'s, '_> {
             Some(e) => Governor::Declared(e),
             None => Governor::Lax,
         };
-        let position = reader.position();
+        let position: Option<Position> = None;
         let Some(parent) = self.frames.last_mut() else {
             // The root must be declared globally (cvc-elt.1).
+            let has_xsi_type = || {
+                tag.attributes()
+                    .iter()
+                    .any(|a| a.name.local == "type" && a.name.namespace == Some(XSI_NS))
+            };
             return match global {
                 Some(e) => Governor::Declared(e),
+                // Without a declaration, an xsi:type still names the type to assess it by.
+                None if has_xsi_type() => Governor::Lax,
                 None => {
                     let message = format!(
                         "no declaration found for the root element '{}'; expected a top-level element of the schema",
@@ -343,8 +417,7 @@ impl<'s> Run<'s, '_> {
                             (ProcessContents::Lax, None) => Governor::Lax,
                             (ProcessContents::Strict, None) => {
                                 let has_xsi_type = tag.attributes().iter().any(|a| {
-                                    a.name.local == "type"
-                                        && set.namespace_id(a.name.namespace) == set.xsi_namespace
+                                    a.name.local == "type" && a.name.namespace == Some(XSI_NS)
                                 });
                                 if !has_xsi_type {
                                     self.report(
@@ -405,7 +478,7 @@ impl<'s> Run<'s, '_> {
         frame: &mut Frame,
     ) {
         let set = self.set;
-        let position = reader.position();
+        let position: Option<Position> = None;
         let name = tag.name();
         let decl = element.map(|e| set.element_rule(e));
         let mut type_index = decl.map_or(TypeIndex::ANY_TYPE, |d| d.type_index);
@@ -426,8 +499,7 @@ impl<'s> Run<'s, '_> {
         let mut xsi_type: Option<&Attribute<'_>> = None;
         let mut xsi_nil: Option<&Attribute<'_>> = None;
         for a in tag.attributes() {
-            if a.name.namespace.is_some() && set.namespace_id(a.name.namespace) == set.xsi_namespace
-            {
+            if a.name.namespace == Some(XSI_NS) {
                 match a.name.local {
                     "type" => xsi_type = Some(a),
                     "nil" => xsi_nil = Some(a),
@@ -461,14 +533,19 @@ impl<'s> Run<'s, '_> {
                         "value '{}' of attribute 'xsi:nil' is not a valid xs:boolean",
                         quote(&a.value)
                     );
-                    self.report(reader, a.position, "cvc-datatype-valid.1.2.1", message);
+                    self.report(
+                        reader,
+                        Some(a.position),
+                        "cvc-datatype-valid.1.2.1",
+                        message,
+                    );
                 }
                 (Some(_), Some(d)) if !d.nillable => {
                     let message = format!(
                         "element '{}' is not nillable; xsi:nil is not allowed",
                         display_qname(name)
                     );
-                    self.report(reader, a.position, "cvc-elt.3.1", message);
+                    self.report(reader, Some(a.position), "cvc-elt.3.1", message);
                 }
                 (Some(true), Some(d)) => {
                     frame.nil = true;
@@ -477,7 +554,7 @@ impl<'s> Run<'s, '_> {
                             "element '{}' has a fixed value and cannot be nil",
                             display_qname(name)
                         );
-                        self.report(reader, a.position, "cvc-elt.3.2.2", message);
+                        self.report(reader, Some(a.position), "cvc-elt.3.2.2", message);
                     }
                 }
                 (Some(nil), None) => frame.nil = nil,
@@ -526,7 +603,7 @@ impl<'s> Run<'s, '_> {
                 "value '{}' of xsi:type is not a valid QName (or its prefix is not declared)",
                 quote(&a.value)
             );
-            self.report(reader, a.position, "cvc-elt.4.1", message);
+            self.report(reader, Some(a.position), "cvc-elt.4.1", message);
             return None;
         };
         let found = set
@@ -539,7 +616,7 @@ impl<'s> Run<'s, '_> {
                 "xsi:type '{}' does not name a type definition of the schema",
                 quote(&v)
             );
-            self.report(reader, a.position, "cvc-elt.4.2", message);
+            self.report(reader, Some(a.position), "cvc-elt.4.2", message);
             return None;
         };
         if let Some((declared, block)) = declared {
@@ -547,12 +624,12 @@ impl<'s> Run<'s, '_> {
                 block.bits()
                     & (DerivationSet::EXTENSION.bits() | DerivationSet::RESTRICTION.bits()),
             );
-            if !set.derives_from(t, declared, blocked) {
+            if !set.xsi_type_derives_from(t, declared, blocked) {
                 let message = format!(
                     "xsi:type '{}' is not validly derived from the declared type of the element (or the derivation is blocked)",
                     quote(&v)
                 );
-                self.report(reader, a.position, "cvc-elt.4.3", message);
+                self.report(reader, Some(a.position), "cvc-elt.4.3", message);
                 return None;
             }
         }
@@ -571,7 +648,7 @@ impl<'s> Run<'s, '_> {
             self.seen_uses.resize(c.attributes.len(), false);
         }
         for a in tag.attributes() {
-            let namespace = set.namespace_id(a.name.namespace);
+            let namespace = self.namespace_id(a.name.namespace);
             let mut declaration = None;
             if namespace == set.xsi_namespace
                 && matches!(
@@ -615,7 +692,7 @@ impl<'s> Run<'s, '_> {
                         } else {
                             "cvc-type.3.1.1"
                         };
-                        self.report(reader, a.position, rule, message);
+                        self.report(reader, Some(a.position), rule, message);
                     }
                     (Some(w), _) if w.process == ProcessContents::Skip => {}
                     (Some(_), Some(g)) => {
@@ -629,7 +706,12 @@ impl<'s> Run<'s, '_> {
                                 "the matching attribute wildcard is strict, but no declaration can be found for attribute '{}'",
                                 a.name
                             );
-                            self.report(reader, a.position, "cvc-complex-type.3.2.2", message);
+                            self.report(
+                                reader,
+                                Some(a.position),
+                                "cvc-complex-type.3.2.2",
+                                message,
+                            );
                         }
                     }
                 }
@@ -644,7 +726,7 @@ impl<'s> Run<'s, '_> {
                         set.display_name(u.name),
                         display_qname(element_name)
                     );
-                    let position = reader.position();
+                    let position: Option<Position> = None;
                     self.report(reader, position, "cvc-complex-type.4", message);
                 }
             }
@@ -669,17 +751,11 @@ impl<'s> Run<'s, '_> {
         let fixed = value_rule.filter(|v| v.fixed);
         let scope = ReaderScope(reader);
         let result = match fixed {
-            Some(f) => simple.simple.parse(&a.value, &scope).map(|v| {
-                if f.value.as_ref().is_some_and(|fv| *fv != v) {
-                    Some(f)
-                } else {
-                    None
-                }
-            }),
+            Some(f) => fixed_matches(simple, &a.value, f, &scope).map(|ok| (!ok).then_some(f)),
             None => simple.simple.validate(&a.value, &scope).map(|()| None),
         };
         match result {
-            Ok(None) => self.ids(reader, simple, &a.value, a.position),
+            Ok(None) => self.ids(reader, simple, &a.value, Some(a.position)),
             Ok(Some(f)) => {
                 let message = format!(
                     "attribute '{}' must have the fixed value '{}', found '{}'",
@@ -687,7 +763,7 @@ impl<'s> Run<'s, '_> {
                     quote(&f.lexical),
                     quote(&a.value)
                 );
-                self.report(reader, a.position, "cvc-attribute.4", message);
+                self.report(reader, Some(a.position), "cvc-attribute.4", message);
             }
             Err(e) => {
                 let message = format!(
@@ -697,13 +773,19 @@ impl<'s> Run<'s, '_> {
                     display_qname(element_name),
                     e.message
                 );
-                self.report(reader, a.position, e.rule, message);
+                self.report(reader, Some(a.position), e.rule, message);
             }
         }
     }
 
     /// cvc-id: records IDs (duplicates are errors) and IDREFs (checked at the end).
-    fn ids(&mut self, reader: &Reader<'_>, simple: &SimpleRule, value: &str, position: Position) {
+    fn ids(
+        &mut self,
+        reader: &Reader<'_>,
+        simple: &SimpleRule,
+        value: &str,
+        position: Option<Position>,
+    ) {
         match simple.id {
             IdKind::None => {}
             IdKind::Id => {
@@ -715,12 +797,12 @@ impl<'s> Run<'s, '_> {
                     self.ids.insert(v.into());
                 }
             }
-            IdKind::IdRef | IdKind::IdRefs if self.check_idrefs => {
-                for token in value.split(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r')) {
+            IdKind::IdRef | IdKind::IdRefs if self.full_id_checks => {
+                for token in value.split([' ', '\t', '\n', '\r']) {
                     if !token.is_empty() {
                         self.idrefs.push(PendingIdRef {
                             value: token.into(),
-                            position,
+                            position: position.unwrap_or_else(|| reader.position()),
                             element_path: reader.element_path(),
                         });
                     }
@@ -747,10 +829,13 @@ impl<'s> Run<'s, '_> {
         if collect {
             self.text.push_str(text);
         }
-        if is_xml_whitespace(text) {
+        // Empty content and nilled elements allow no character children at all, not even
+        // whitespace (cvc-complex-type.2.1, cvc-elt.3.2.1); element-only content allows
+        // whitespace.
+        if is_xml_whitespace(text) && !nil && content != ContentKind::Empty {
             return;
         }
-        let position = reader.position();
+        let position: Option<Position> = None;
         if nil {
             self.report(
                 reader,
@@ -788,12 +873,19 @@ impl<'s> Run<'s, '_> {
     fn end(&mut self, reader: &Reader<'_>, name: QName<'_>) {
         if self.skip_depth > 0 {
             self.skip_depth -= 1;
+            if self.tracker.is_active() {
+                self.tracker
+                    .end_element(ElementValue::NotSimple, &mut self.identity_out);
+                self.flush_identity(reader);
+            }
             return;
         }
         let Some(frame) = self.frames.pop() else {
             return;
         };
         let depth = self.frames.len() + 1;
+        let identity = self.tracker.is_active();
+        let want = self.want_values || (identity && self.tracker.wants_element_value());
         let mut value: Option<Value> = None;
         if frame.content != ContentKind::Skip && !frame.nil {
             // Moved out (not copied) so the checks can borrow it while reporting.
@@ -803,12 +895,21 @@ impl<'s> Run<'s, '_> {
                 name,
                 &frame,
                 text.get(frame.text_start..).unwrap_or(""),
+                want,
             );
             self.text = text;
         }
-        // IDENTITY HOOK (end): hand `value` (the element's typed simple value, computed when
-        // identity constraints are active) to the tracker, then end_element(depth); append
-        // its violations through self.report.
+        if identity {
+            let element_value = match (&value, frame.content) {
+                _ if frame.nil => ElementValue::Nilled,
+                (Some(v), ContentKind::Simple) => ElementValue::Simple(v),
+                (None, ContentKind::Simple) => ElementValue::Unavailable,
+                _ => ElementValue::NotSimple,
+            };
+            self.tracker
+                .end_element(element_value, &mut self.identity_out);
+            self.flush_identity(reader);
+        }
         self.text.truncate(frame.text_start);
         let event = EndEvent {
             name,
@@ -826,11 +927,12 @@ impl<'s> Run<'s, '_> {
         name: QName<'_>,
         frame: &Frame,
         text: &str,
+        want: bool,
     ) -> Option<Value> {
         let set = self.set;
         let rule = set.type_rule(frame.type_index);
         let decl = frame.element.map(|e| set.element_rule(e));
-        let position = reader.position();
+        let position: Option<Position> = None;
         match frame.content {
             ContentKind::ElementOnly | ContentKind::Mixed => {
                 if let TypeBody::Complex(ComplexRule {
@@ -881,12 +983,24 @@ impl<'s> Run<'s, '_> {
                 let value_rule = decl.and_then(|d| d.value.as_ref());
                 if text.is_empty() && !frame.has_children {
                     if let Some(v) = value_rule {
-                        // The default (or fixed) value applies to an empty element.
-                        return if self.want_values {
-                            v.value.clone()
-                        } else {
-                            None
-                        };
+                        // The default (or fixed) value applies to an empty element; with
+                        // xsi:type it must also be valid for that type (cvc-elt.5.1.1).
+                        let declared = decl.map(|d| d.type_index);
+                        if declared != Some(frame.type_index) {
+                            let scope = ReaderScope(reader);
+                            if let Err(e) = simple.simple.validate(&v.lexical, &scope) {
+                                let message = format!(
+                                    "the {} value '{}' of element '{}' is not valid for its xsi:type: {}",
+                                    if v.fixed { "fixed" } else { "default" },
+                                    quote(&v.lexical),
+                                    display_qname(name),
+                                    e.message
+                                );
+                                self.report(reader, position, "cvc-elt.5.1.1", message);
+                                return None;
+                            }
+                        }
+                        return if want { v.value.clone() } else { None };
                     }
                 }
                 if frame.has_children {
@@ -895,30 +1009,34 @@ impl<'s> Run<'s, '_> {
                 }
                 let fixed = value_rule.filter(|v| v.fixed);
                 let scope = ReaderScope(reader);
-                let result: Result<Option<Value>, ValueError> =
-                    if fixed.is_some() || self.want_values || simple.id != IdKind::None {
-                        simple.simple.parse(text, &scope).map(Some)
-                    } else {
-                        simple.simple.validate(text, &scope).map(|()| None)
-                    };
+                // (typed value when wanted, whether a fixed value is matched)
+                let result: Result<(Option<Value>, bool), ValueError> = if want {
+                    simple.simple.parse(text, &scope).map(|v| {
+                        let ok = fixed.is_none_or(|f| f.value.as_ref().is_none_or(|fv| *fv == v));
+                        (Some(v), ok)
+                    })
+                } else if let Some(f) = fixed {
+                    fixed_matches(simple, text, f, &scope).map(|ok| (None, ok))
+                } else {
+                    simple.simple.validate(text, &scope).map(|()| (None, true))
+                };
                 match result {
-                    Ok(v) => {
-                        if let (Some(f), Some(v)) = (fixed, &v) {
-                            if f.value.as_ref().is_some_and(|fv| fv != v) {
-                                let message = format!(
-                                    "element '{}' must have the fixed value '{}', found '{}'",
-                                    display_qname(name),
-                                    quote(&f.lexical),
-                                    quote(text)
-                                );
-                                self.report(reader, position, "cvc-elt.5.2.2.2.2", message);
-                            }
+                    Ok((v, fixed_ok)) => {
+                        if let (Some(f), false) = (fixed, fixed_ok) {
+                            let message = format!(
+                                "element '{}' must have the fixed value '{}', found '{}'",
+                                display_qname(name),
+                                quote(&f.lexical),
+                                quote(text)
+                            );
+                            self.report(reader, position, "cvc-elt.5.2.2.2.2", message);
                         }
-                        if simple.id != IdKind::None {
-                            let owned = text.to_string();
-                            self.ids(reader, simple, &owned, position);
+                        // Element content counts for cvc-id only when asked (libxml2
+                        // tracks ID attributes only).
+                        if simple.id != IdKind::None && self.full_id_checks {
+                            self.ids(reader, simple, text, position);
                         }
-                        if self.want_values {
+                        if want {
                             v
                         } else {
                             None
@@ -940,6 +1058,19 @@ impl<'s> Run<'s, '_> {
         }
     }
 
+    /// Moves the identity tracker's violations into the outcome, at the current event.
+    fn flush_identity(&mut self, reader: &Reader<'_>) {
+        if self.identity_out.is_empty() {
+            return;
+        }
+        let found = std::mem::take(&mut self.identity_out);
+        for v in &found {
+            self.report(reader, None, v.rule, v.message.clone());
+        }
+        self.identity_out = found;
+        self.identity_out.clear();
+    }
+
     fn finish(&mut self) {
         let pending = std::mem::take(&mut self.idrefs);
         for r in pending {
@@ -959,6 +1090,61 @@ impl<'s> Run<'s, '_> {
                     ),
                 });
             }
+        }
+    }
+}
+
+/// Whether `text` is valid and equal to the fixed value `f`; compares normalized literals
+/// first, so that the common case (the literal as written in the schema) builds no value.
+fn fixed_matches(
+    simple: &SimpleRule,
+    text: &str,
+    f: &ValueRule,
+    scope: &dyn NamespaceContext,
+) -> Result<bool, ValueError> {
+    let ws = simple.simple.whitespace();
+    if normalize_whitespace(text, ws) == normalize_whitespace(&f.lexical, ws) {
+        return simple.simple.validate(text, scope).map(|()| true);
+    }
+    let v = simple.simple.parse(text, scope)?;
+    Ok(f.value.as_ref().is_none_or(|fv| *fv == v))
+}
+
+/// The attributes of a start tag for the identity tracker: values typed by their
+/// declarations on request.
+struct TagAttributes<'a, 'r, 'i> {
+    attributes: &'a [Attribute<'a>],
+    declarations: &'a [Option<AttributeDeclaration<'a>>],
+    reader: &'r Reader<'i>,
+}
+
+impl AttributeSource for TagAttributes<'_, '_, '_> {
+    fn attribute_count(&self) -> usize {
+        self.attributes.len()
+    }
+
+    fn attribute_name(&self, index: usize) -> Option<(Option<&str>, &str)> {
+        self.attributes
+            .get(index)
+            .map(|a| (a.name.namespace, a.name.local))
+    }
+
+    fn attribute_value(&self, index: usize) -> AttributeValue {
+        let Some(a) = self.attributes.get(index) else {
+            return AttributeValue::Invalid;
+        };
+        let Some(simple) = self
+            .declarations
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|d| d.simple_type())
+        else {
+            return AttributeValue::Untyped;
+        };
+        match simple.parse(&a.value, &ReaderScope(self.reader)) {
+            Ok(v) => AttributeValue::Typed(v),
+            Err(_) => AttributeValue::Invalid,
         }
     }
 }

@@ -189,7 +189,7 @@ fn ids_and_idrefs() {
     // IDREFs are only checked on request (xmllint never checks them).
     assert!(rules(&s, r#"<r xmlns="urn:t"><i id="a" ref="c"/></r>"#).is_empty());
     let strict = ValidationOptions {
-        check_idrefs: true,
+        full_id_checks: true,
         ..ValidationOptions::default()
     };
     let out = s.validate(br#"<r xmlns="urn:t"><i id="a" ref="c"/></r>"#, &strict);
@@ -475,5 +475,83 @@ fn arbitrary_bytes_never_panic() {
     ];
     for i in inputs {
         let _ = s.validate(i, &ValidationOptions::default());
+    }
+}
+
+#[test]
+fn identity_constraints_are_checked_while_streaming() {
+    let s = set(r#"<xs:element name="list"><xs:complexType><xs:sequence>
+             <xs:element name="item" maxOccurs="unbounded"><xs:complexType>
+               <xs:simpleContent><xs:extension base="xs:string">
+                 <xs:attribute name="id" type="xs:int"/>
+               </xs:extension></xs:simpleContent>
+             </xs:complexType></xs:element>
+             <xs:element name="ref" type="xs:int" minOccurs="0" maxOccurs="unbounded"/>
+           </xs:sequence></xs:complexType>
+           <xs:key name="k"><xs:selector xpath="t:item"/><xs:field xpath="@id"/></xs:key>
+           <xs:keyref name="r" refer="t:k"><xs:selector xpath="t:ref"/><xs:field xpath="."/></xs:keyref>
+         </xs:element>"#);
+    assert!(rules(
+        &s,
+        r#"<list xmlns="urn:t"><item id="1"/><item id="02"/><ref>2</ref></list>"#
+    )
+    .is_empty());
+    // 1 and 01 are the same xs:int value.
+    let v = first(
+        &s,
+        r#"<list xmlns="urn:t"><item id="1"/><item id="01"/></list>"#,
+    );
+    assert_eq!(v.rule, "cvc-identity-constraint.4.2.2");
+    assert_eq!(
+        rules(
+            &s,
+            r#"<list xmlns="urn:t"><item id="1"/><ref>3</ref></list>"#
+        ),
+        ["cvc-identity-constraint.4.3"]
+    );
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    const TOKENS: &[&str] = &[
+        "<person xmlns=\"urn:t\" kind=\"a\">",
+        "</person>",
+        "<name>",
+        "</name>",
+        "<plz>",
+        "</plz>",
+        "<age>",
+        "</age>",
+        "<x/>",
+        "12345",
+        " ",
+        "&amp;",
+        "xsi:type=\"t:person\"",
+        " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:nil=\"true\"",
+        "<t:person xmlns:t=\"urn:t\" id=\"i\">",
+        "<![CDATA[x]]>",
+        "<!-- c -->",
+        "\u{e4}",
+        "<",
+        ">",
+        "\"",
+    ];
+
+    proptest! {
+        #[test]
+        fn token_soup(picks in prop::collection::vec(0..TOKENS.len(), 0..40)) {
+            let s = set(PERSON);
+            let doc: String = picks.iter().filter_map(|&i| TOKENS.get(i).copied()).collect();
+            let out = s.validate(doc.as_bytes(), &ValidationOptions { max_violations: 5, ..ValidationOptions::default() });
+            prop_assert!(out.violations.len() <= 6);
+        }
+
+        #[test]
+        fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let s = set(PERSON);
+            let _ = s.validate(&bytes, &ValidationOptions::default());
+        }
     }
 }

@@ -1,0 +1,80 @@
+//! Validation throughput on an XÖV-shaped document: the xdomea 3.0.0 Anbieteverzeichnis sample
+//! with its `Schriftgutobjekt` repeated to the requested size.
+//!
+//! `cargo run --release -p xsd-validator --example throughput -- [MEGABYTES] [ITERATIONS]`
+//! (needs ../shared/xoev next to the repository).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use xsd_validator::{SchemaSet, ValidationOptions};
+
+fn main() -> Result<(), String> {
+    let mut args = std::env::args().skip(1);
+    let megabytes: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let iterations: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
+    let xdomea = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/xoev"))
+        .join("xdomea-3.0.0/message_generation");
+    let schema =
+        xdomea.join("schemes/xdomea_3.0.0/xdomea-Nachrichten-AussonderungDurchfuehren.xsd");
+    let sample = xdomea.join("pattern/xdomea_3.0.0/xx_Aussonderung.Anbieteverzeichnis.0501.xml");
+
+    let started = Instant::now();
+    let set = SchemaSet::compile(&[schema], None).map_err(|e| format!("{e:?}"))?;
+    println!("compiled in {:?}", started.elapsed());
+
+    let text = std::fs::read_to_string(&sample).map_err(|e| e.to_string())?;
+    let open = "<xdomea:Schriftgutobjekt>";
+    let close = "</xdomea:Schriftgutobjekt>";
+    let (start, end) = match (text.find(open), text.rfind(close)) {
+        (Some(s), Some(e)) => (s, e + close.len()),
+        _ => return Err("sample has no Schriftgutobjekt".into()),
+    };
+    let (head, object, tail) = (&text[..start], &text[start..end], &text[end..]);
+    let mut doc = String::with_capacity(megabytes << 20);
+    doc.push_str(head);
+    while doc.len() < megabytes << 20 {
+        doc.push_str(object);
+        doc.push('\n');
+    }
+    doc.push_str(tail);
+
+    let options = ValidationOptions::default();
+    let outcome = set.validate(doc.as_bytes(), &options);
+    if !outcome.is_valid() {
+        return Err(format!(
+            "document is not valid: {:?}",
+            outcome.violations.first()
+        ));
+    }
+    let started = Instant::now();
+    for _ in 0..iterations {
+        let outcome = set.validate(doc.as_bytes(), &options);
+        std::hint::black_box(outcome);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes = (doc.len() * iterations) as f64;
+    // The reader alone (well-formedness only), for comparison.
+    let reader_started = Instant::now();
+    for _ in 0..iterations {
+        let mut reader = xsd_validator::reader::Reader::from_slice(doc.as_bytes(), options.limits);
+        loop {
+            match reader.next_event() {
+                Ok(xsd_validator::reader::Event::Eof) | Err(_) => break,
+                Ok(event) => {
+                    std::hint::black_box(&event);
+                }
+            }
+        }
+    }
+    println!(
+        "reader alone: {:.1} MB/s",
+        bytes / reader_started.elapsed().as_secs_f64() / 1e6
+    );
+    println!(
+        "{:.1} MB document, {iterations} validations: {:.1} MB/s",
+        doc.len() as f64 / 1e6,
+        bytes / seconds / 1e6
+    );
+    Ok(())
+}
