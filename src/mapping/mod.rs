@@ -1,15 +1,51 @@
-//! Mappings: how a message is turned into what a destination receives. Pure: no I/O.
+//! Mappings: how a message is turned into what a destination receives. Pure: no I/O while
+//! mapping (mapping files and code lists are read when they compile), no async, no metrics.
 //!
-//! Only the `identity` kind exists so far (the original bytes as `application/xml`); the
-//! declarative streaming mapper plugs in behind [`Mappings::render`] without changing callers.
+//! Two kinds exist: `identity` (the original bytes as `application/xml`) and declarative
+//! mapping files, compiled into a [`Plan`] and evaluated in one streaming pass over element
+//! events ([`MappingEvents`]). The file format is documented in `src/mapping/README.md`.
+//!
+//! Code map:
+//! - `file`: serde mirror of a mapping file (TOML);
+//! - [`plan`]: compiling it into an immutable [`Plan`] (all problems at once);
+//! - [`path`]: the XPath subset; `expression`, `format`: value functions and conditions;
+//! - `codelist`, [`genericode`]: code-list translation tables;
+//! - [`evaluation`]: the streaming evaluator; `output`: JSON and XML writers;
+//! - [`source`]: feeding a document through the workspace's XML reader;
+//! - [`schema_check`]: checking a plan against the source schema ([`SchemaPaths`]);
+//! - [`golden`]: golden-case runner for `test-mappings`.
+
+mod codelist;
+pub mod evaluation;
+mod expression;
+mod file;
+mod format;
+pub mod genericode;
+pub mod golden;
+mod output;
+pub mod path;
+pub mod plan;
+pub mod schema_check;
+pub mod source;
+
+#[cfg(test)]
+mod tests;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::config::{MappingConfig, MappingKind};
+
+pub use evaluation::{Evaluation, MappingEvents};
+pub use golden::{run_golden_cases, CaseOutcome, CaseResult, Report};
+pub use plan::{CompileError, CompileProblem, OutputFormat, Plan};
+pub use schema_check::{Children, ContentKind, SchemaNode, SchemaPaths};
 
 #[derive(Debug, Clone, Default)]
 pub struct Mappings {
     mappings: Vec<MappingConfig>,
+    /// Compiled declarative mappings by name.
+    plans: Vec<(String, Arc<Plan>)>,
 }
 
 /// A rendered payload and its media type.
@@ -19,20 +55,54 @@ pub struct Rendered<'a> {
     pub content_type: &'static str,
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// Why a message could not be mapped. Messages never contain the message's data beyond
+/// code-list codes (they end up in dead-letter reasons and logs).
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MappingError {
     #[error("mapping {0:?} is not configured")]
     Unknown(String),
+    #[error("the message is not well-formed ({rule}): {message}")]
+    Source { rule: &'static str, message: String },
+    #[error("the mapping is for root element {expected}, the message has {found}")]
+    WrongRoot { expected: String, found: String },
+    #[error("required field `{field}` has no value (from {path:?})")]
+    MissingRequired { field: String, path: String },
+    #[error("field `{field}`: the value is not {expected}")]
+    InvalidValue { field: String, expected: String },
+    #[error("field `{field}`: code {code:?} is not in code list {list:?}")]
+    UnknownCode {
+        field: String,
+        list: String,
+        code: String,
+    },
+    #[error("the message ended before its root element closed")]
+    Incomplete,
 }
 
 impl Mappings {
     pub fn new(mappings: Vec<MappingConfig>) -> Mappings {
-        Mappings { mappings }
+        Mappings {
+            mappings,
+            plans: Vec::new(),
+        }
+    }
+
+    /// Adds (or replaces) a compiled declarative mapping under `name`.
+    pub fn with_plan(mut self, name: impl Into<String>, plan: Arc<Plan>) -> Mappings {
+        let name = name.into();
+        self.plans.retain(|(n, _)| *n != name);
+        self.plans.push((name, plan));
+        self
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.mappings.iter().any(|m| m.name == name)
+        self.mappings.iter().any(|m| m.name == name) || self.plan(name).is_some()
+    }
+
+    /// The compiled declarative mapping called `name`.
+    pub fn plan(&self, name: &str) -> Option<&Arc<Plan>> {
+        self.plans.iter().find(|(n, _)| n == name).map(|(_, p)| p)
     }
 
     /// Renders `payload` for a destination; `None` means the original message.
@@ -44,6 +114,12 @@ impl Mappings {
         let kind = match mapping {
             None => MappingKind::Identity,
             Some(name) => {
+                if let Some(plan) = self.plan(name) {
+                    return Ok(Rendered {
+                        body: Cow::Owned(plan.map_document(payload)?),
+                        content_type: plan.content_type(),
+                    });
+                }
                 self.mappings
                     .iter()
                     .find(|m| m.name == name)
@@ -57,25 +133,5 @@ impl Mappings {
                 content_type: "application/xml",
             }),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identity_passes_the_original_bytes() {
-        let mappings = Mappings::new(vec![MappingConfig {
-            name: "plain".into(),
-            kind: MappingKind::Identity,
-        }]);
-        let rendered = mappings.render(Some("plain"), b"<a/>").expect("render");
-        assert_eq!(&rendered.body[..], b"<a/>");
-        assert_eq!(rendered.content_type, "application/xml");
-        assert_eq!(
-            mappings.render(Some("missing"), b"<a/>").err(),
-            Some(MappingError::Unknown("missing".into()))
-        );
     }
 }

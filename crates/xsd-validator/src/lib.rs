@@ -13,6 +13,7 @@ pub mod content_model;
 pub mod datatypes;
 pub mod identity;
 pub mod reader;
+pub mod sample;
 pub mod schema;
 pub mod validate;
 

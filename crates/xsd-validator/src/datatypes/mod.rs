@@ -26,6 +26,8 @@ pub use builtin::Builtin;
 pub use datetime::{DateTimeKind, DateTimeValue};
 pub use decimal::{Decimal, DecimalRef};
 pub use duration::Duration;
+/// The HIR of one XSD pattern, for tools that walk it (the instance generator).
+pub use pattern::translate as translate_pattern;
 pub use pattern::{Pattern, PatternError};
 pub use value::Value;
 

@@ -607,19 +607,19 @@ proptest! {
 
     #[test]
     fn decimal_bounds_agree_with_i128(v in -100_000i64..100_000, lo in -1000i64..1000, hi in -1000i64..1000) {
-        // "{hi}.5" is hi + 0.5 for hi >= 0 but hi - 0.5 below zero; bounds in hundredths.
-        let max_h = if hi < 0 { hi * 100 - 50 } else { hi * 100 + 50 };
-        prop_assume!(lo * 100 < max_h);
+        prop_assume!(lo <= hi);
+        // Values in hundredths, written as decimals ("-3.5" is hi = -4 plus one half).
+        let hundredths = |h: i64| format!("{}{}.{:02}", if h < 0 { "-" } else { "" }, (h / 100).abs(), (h % 100).abs());
         let t = SimpleType::restrict(
             &SimpleType::builtin(Builtin::Decimal),
             &[
-                FacetSpec::new(FacetKind::MinInclusive, format!("{lo}.0")),
-                FacetSpec::new(FacetKind::MaxExclusive, format!("{hi}.5")),
+                FacetSpec::new(FacetKind::MinInclusive, hundredths(lo * 100)),
+                FacetSpec::new(FacetKind::MaxExclusive, hundredths(hi * 100 + 50)),
             ],
             None,
         ).unwrap();
-        let lexical = format!("{}{}.{:02}", if v < 0 { "-" } else { "" }, (v / 100).abs(), (v % 100).abs());
-        let expected = v >= lo * 100 && v < max_h;
+        let lexical = hundredths(v);
+        let expected = v >= lo * 100 && v < hi * 100 + 50;
         prop_assert_eq!(t.validate(&lexical, &NoNamespaces).is_ok(), expected, "{}", lexical);
     }
 }

@@ -1,0 +1,560 @@
+//! Streaming evaluation of a [`Plan`] over one pass of element events.
+//!
+//! **Architecture Invariant:** no DOM of the source. For each open element the evaluator keeps
+//! the path steps still live below it (`Entry`: selector, next step, frame, sibling count);
+//! an element that no live step names adds nothing. Text is kept only while a selected node
+//! is open (`Capture`), and only for slots not yet filled: memory is bounded by the selected
+//! data and the nesting depth, not by the document. [`Evaluation::buffered_bytes`] measures it.
+//!
+//! Repeated groups open a frame per matched element; its fields are evaluated when the
+//! element closes and the finished record goes into a slot reserved in the parent frame when
+//! the element opened, which keeps document order even when items of one group nest.
+
+use super::expression::Values;
+use super::output::{self, Item};
+use super::path::{Axis, Terminal};
+use super::plan::{FieldContent, Plan, Target};
+use super::MappingError;
+
+/// What a source of element events calls; a validator `Sink` adapter maps 1:1 onto it.
+/// Attributes are `(namespace, local name, value)`, namespace declarations excluded.
+pub trait MappingEvents {
+    fn start_element(
+        &mut self,
+        namespace: Option<&str>,
+        local: &str,
+        attributes: &[(Option<&str>, &str, &str)],
+    );
+    fn text(&mut self, text: &str);
+    fn end_element(&mut self);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    selector: u32,
+    /// Index of the step to match against children of the element this entry belongs to.
+    step: u32,
+    frame: u32,
+    /// Children that passed the step's name and attribute tests (for `[n]`).
+    count: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    /// Where this element's entries start in `entries`.
+    start: usize,
+    /// Frames opened at this element (group items), closed with it.
+    frames_opened: u32,
+}
+
+#[derive(Debug)]
+struct Frame {
+    scope: usize,
+    slots: Vec<Option<String>>,
+    /// Per group: one reserved place per item, filled when the item closes.
+    groups: Vec<Vec<Option<Item>>>,
+    /// (parent frame, group, item index) for group items; None for the document.
+    parent: Option<(usize, usize, usize)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Capture {
+    frame: usize,
+    slot: usize,
+    depth: usize,
+    own_text_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    BeforeRoot,
+    InRoot,
+    Done,
+}
+
+/// One evaluation of a plan over one document.
+pub struct Evaluation<'p> {
+    plan: &'p Plan,
+    phase: Phase,
+    levels: Vec<Level>,
+    entries: Vec<Entry>,
+    frames: Vec<Frame>,
+    captures: Vec<Capture>,
+    failure: Option<MappingError>,
+    result: Option<Item>,
+    buffered_bytes: usize,
+    peak_buffered_bytes: usize,
+    peak_live_entries: usize,
+}
+
+impl Plan {
+    /// Starts an evaluation; feed it events, then call [`Evaluation::finish`].
+    pub fn evaluation(&self) -> Evaluation<'_> {
+        Evaluation {
+            plan: self,
+            phase: Phase::BeforeRoot,
+            levels: Vec::new(),
+            entries: Vec::new(),
+            frames: Vec::new(),
+            captures: Vec::new(),
+            failure: None,
+            result: None,
+            buffered_bytes: 0,
+            peak_buffered_bytes: 0,
+            peak_live_entries: 0,
+        }
+    }
+}
+
+impl Evaluation<'_> {
+    /// Bytes of selected text currently held (captured values and finished group items).
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffered_bytes
+    }
+
+    /// The most [`buffered_bytes`](Self::buffered_bytes) held at any point so far.
+    pub fn peak_buffered_bytes(&self) -> usize {
+        self.peak_buffered_bytes
+    }
+
+    /// The most live path steps held at once (bounded by plan size times nesting depth).
+    pub fn peak_live_entries(&self) -> usize {
+        self.peak_live_entries
+    }
+
+    /// The mapped payload, or the first problem met.
+    pub fn finish(self) -> Result<Vec<u8>, MappingError> {
+        if let Some(failure) = self.failure {
+            return Err(failure);
+        }
+        match self.result {
+            Some(item) => Ok(output::write(self.plan, &item)),
+            None => Err(MappingError::Incomplete),
+        }
+    }
+
+    fn fail(&mut self, error: MappingError) {
+        if self.failure.is_none() {
+            self.failure = Some(error);
+        }
+        self.phase = Phase::Done;
+    }
+
+    fn grow(&mut self, bytes: usize) {
+        self.buffered_bytes += bytes;
+        self.peak_buffered_bytes = self.peak_buffered_bytes.max(self.buffered_bytes);
+    }
+
+    fn slot_filled(&self, frame: u32, target: Target) -> bool {
+        match target {
+            Target::Slot(slot) => self
+                .frames
+                .get(frame as usize)
+                .and_then(|f| f.slots.get(slot))
+                .is_some_and(Option::is_some),
+            Target::Item { .. } => false,
+        }
+    }
+
+    fn push_entry(&mut self, level_start: usize, entry: Entry) {
+        // Descendant steps can reach one element twice; a node set has each node once.
+        let exists = self.entries.get(level_start..).is_some_and(|live| {
+            live.iter().any(|e| {
+                e.selector == entry.selector && e.step == entry.step && e.frame == entry.frame
+            })
+        });
+        if !exists {
+            self.entries.push(entry);
+        }
+    }
+
+    /// Starts the selectors of `scope` at the element just opened (its level is the last).
+    fn activate(&mut self, scope: usize, frame: usize, attributes: &[(Option<&str>, &str, &str)]) {
+        let plan = self.plan;
+        let Some(spec) = plan.scopes.get(scope) else {
+            return;
+        };
+        let depth = self.levels.len();
+        let level_start = self.levels.last().map_or(0, |l| l.start);
+        for &selector in &spec.selectors {
+            let Some(sel) = plan.selectors.get(selector) else {
+                continue;
+            };
+            if sel.path.steps.is_empty() {
+                // `.`, `text()` or `@attr` of the context element itself.
+                self.matched(selector, frame, depth, attributes);
+            } else {
+                self.push_entry(
+                    level_start,
+                    Entry {
+                        selector: selector as u32,
+                        step: 0,
+                        frame: frame as u32,
+                        count: 0,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The last step of `selector` matched the element at `depth`.
+    fn matched(
+        &mut self,
+        selector: usize,
+        frame: usize,
+        depth: usize,
+        attributes: &[(Option<&str>, &str, &str)],
+    ) {
+        let plan = self.plan;
+        let Some(sel) = plan.selectors.get(selector) else {
+            return;
+        };
+        match sel.target {
+            Target::Slot(slot) => {
+                if self.slot_filled(frame as u32, sel.target) {
+                    return;
+                }
+                let value = match &sel.path.terminal {
+                    Terminal::Attribute(name) => {
+                        match attributes
+                            .iter()
+                            .find(|(ns, local, _)| name.matches(*ns, local))
+                        {
+                            Some((_, _, value)) => (*value).to_owned(),
+                            // XPath's `a/@x` is the first `a` that has one: keep looking.
+                            None => return,
+                        }
+                    }
+                    Terminal::Text | Terminal::StringValue => {
+                        self.captures.push(Capture {
+                            frame,
+                            slot,
+                            depth,
+                            own_text_only: sel.path.terminal == Terminal::Text,
+                        });
+                        String::new()
+                    }
+                };
+                self.grow(value.len());
+                if let Some(place) = self
+                    .frames
+                    .get_mut(frame)
+                    .and_then(|f| f.slots.get_mut(slot))
+                {
+                    *place = Some(value);
+                }
+            }
+            Target::Item { scope, group } => {
+                let Some(spec) = plan.scopes.get(scope) else {
+                    return;
+                };
+                let Some(items) = self
+                    .frames
+                    .get_mut(frame)
+                    .and_then(|f| f.groups.get_mut(group))
+                else {
+                    return;
+                };
+                let index = items.len();
+                items.push(None);
+                self.frames.push(Frame {
+                    scope,
+                    slots: vec![None; spec.slots],
+                    groups: vec![Vec::new(); spec.groups],
+                    parent: Some((frame, group, index)),
+                });
+                if let Some(level) = self.levels.last_mut() {
+                    level.frames_opened += 1;
+                }
+                let new_frame = self.frames.len() - 1;
+                self.activate(scope, new_frame, attributes);
+            }
+        }
+    }
+
+    fn start_root(
+        &mut self,
+        namespace: Option<&str>,
+        local: &str,
+        attributes: &[(Option<&str>, &str, &str)],
+    ) {
+        let plan = self.plan;
+        if !plan.root.matches(namespace, local) {
+            let found = match namespace {
+                Some(ns) => format!("{{{ns}}}{local}"),
+                None => local.to_owned(),
+            };
+            self.fail(MappingError::WrongRoot {
+                expected: plan.root.to_string(),
+                found,
+            });
+            return;
+        }
+        self.phase = Phase::InRoot;
+        let Some(document) = plan.scopes.first() else {
+            return;
+        };
+        self.frames.push(Frame {
+            scope: 0,
+            slots: vec![None; document.slots],
+            groups: vec![Vec::new(); document.groups],
+            parent: None,
+        });
+        self.levels.push(Level {
+            start: 0,
+            frames_opened: 1,
+        });
+        self.activate(0, 0, attributes);
+    }
+
+    fn close_frame(&mut self) {
+        let Some(mut frame) = self.frames.pop() else {
+            return;
+        };
+        let slot_bytes: usize = frame.slots.iter().flatten().map(String::len).sum();
+        let group_bytes: usize = frame
+            .groups
+            .iter()
+            .flatten()
+            .flatten()
+            .map(Item::byte_size)
+            .sum();
+        let record = match self.record(&mut frame) {
+            Ok(record) => record,
+            Err(error) => {
+                self.fail(error);
+                return;
+            }
+        };
+        self.buffered_bytes = self.buffered_bytes.saturating_sub(slot_bytes + group_bytes);
+        self.grow(record.byte_size());
+        match frame.parent {
+            Some((parent, group, index)) => {
+                if let Some(place) = self
+                    .frames
+                    .get_mut(parent)
+                    .and_then(|f| f.groups.get_mut(group))
+                    .and_then(|g| g.get_mut(index))
+                {
+                    *place = Some(record);
+                }
+            }
+            None => {
+                self.result = Some(record);
+                self.phase = Phase::Done;
+            }
+        }
+    }
+
+    fn record(&self, frame: &mut Frame) -> Result<Item, MappingError> {
+        let fields = self
+            .plan
+            .scopes
+            .get(frame.scope)
+            .map(|s| s.fields.clone())
+            .unwrap_or_default();
+        self.record_of(&fields, frame)
+    }
+
+    fn record_of(&self, fields: &[usize], frame: &mut Frame) -> Result<Item, MappingError> {
+        let mut entries = Vec::with_capacity(fields.len());
+        for &id in fields {
+            if let Some(item) = self.field(id, frame)? {
+                entries.push((id, item));
+            }
+        }
+        Ok(Item::Record(entries))
+    }
+
+    fn field(&self, id: usize, frame: &mut Frame) -> Result<Option<Item>, MappingError> {
+        let plan = self.plan;
+        let Some(field) = plan.fields.get(id) else {
+            return Ok(None);
+        };
+        match &field.content {
+            FieldContent::Object(children) => self.record_of(children, frame).map(Some),
+            FieldContent::Group { group, .. } => {
+                let items: Vec<Item> = frame
+                    .groups
+                    .get_mut(*group)
+                    .map(std::mem::take)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                if field.required && items.is_empty() {
+                    return Err(MappingError::MissingRequired {
+                        field: field.location.clone(),
+                        path: field.source.clone(),
+                    });
+                }
+                Ok(Some(Item::List(items)))
+            }
+            FieldContent::Value(expr) => {
+                let values = Values {
+                    slots: &frame.slots,
+                    codelists: &plan.codelists,
+                };
+                let value = expr.eval(&values).map_err(|problem| match problem {
+                    super::expression::EvalProblem::InvalidValue { function, expected } => {
+                        MappingError::InvalidValue {
+                            field: field.location.clone(),
+                            expected: format!("{function}: {expected}"),
+                        }
+                    }
+                    super::expression::EvalProblem::UnknownCode(unknown) => {
+                        MappingError::UnknownCode {
+                            field: field.location.clone(),
+                            list: unknown.list,
+                            code: unknown.code,
+                        }
+                    }
+                })?;
+                let value = match value {
+                    Some(text) if !text.is_empty() => Some(text),
+                    other => field.default.clone().or(other),
+                };
+                let typed = match value {
+                    Some(text) => output::typed(text, field.value_type).map_err(|expected| {
+                        MappingError::InvalidValue {
+                            field: field.location.clone(),
+                            expected: expected.to_owned(),
+                        }
+                    })?,
+                    None => None,
+                };
+                match typed {
+                    Some(text) if !(field.required && text.is_empty()) => {
+                        Ok(Some(Item::Scalar(text)))
+                    }
+                    _ if field.required => Err(MappingError::MissingRequired {
+                        field: field.location.clone(),
+                        path: field.source.clone(),
+                    }),
+                    _ => Ok(None),
+                }
+            }
+        }
+    }
+}
+
+impl MappingEvents for Evaluation<'_> {
+    fn start_element(
+        &mut self,
+        namespace: Option<&str>,
+        local: &str,
+        attributes: &[(Option<&str>, &str, &str)],
+    ) {
+        match self.phase {
+            Phase::Done => return,
+            Phase::BeforeRoot => return self.start_root(namespace, local, attributes),
+            Phase::InRoot => {}
+        }
+        let plan = self.plan;
+        let parent_start = self.levels.last().map_or(0, |l| l.start);
+        let parent_end = self.entries.len();
+        let level_start = self.entries.len();
+        self.levels.push(Level {
+            start: level_start,
+            frames_opened: 0,
+        });
+        let depth = self.levels.len();
+        for index in parent_start..parent_end {
+            let Some(entry) = self.entries.get(index).copied() else {
+                break;
+            };
+            let Some(sel) = plan.selectors.get(entry.selector as usize) else {
+                continue;
+            };
+            if self.slot_filled(entry.frame, sel.target) {
+                // First match wins: a filled slot needs no more matching below.
+                continue;
+            }
+            let Some(step) = sel.path.steps.get(entry.step as usize) else {
+                continue;
+            };
+            if step.axis == Axis::Descendant {
+                self.push_entry(level_start, Entry { count: 0, ..entry });
+            }
+            if !step.test.matches(namespace, local)
+                || !step.predicates.iter().all(|p| p.accepts(attributes))
+            {
+                continue;
+            }
+            if let Some(position) = step.position() {
+                let Some(live) = self.entries.get_mut(index) else {
+                    continue;
+                };
+                live.count = live.count.saturating_add(1);
+                if live.count != position {
+                    continue;
+                }
+            }
+            let next = entry.step as usize + 1;
+            if next < sel.path.steps.len() {
+                self.push_entry(
+                    level_start,
+                    Entry {
+                        selector: entry.selector,
+                        step: next as u32,
+                        frame: entry.frame,
+                        count: 0,
+                    },
+                );
+            } else {
+                self.matched(
+                    entry.selector as usize,
+                    entry.frame as usize,
+                    depth,
+                    attributes,
+                );
+            }
+        }
+        self.peak_live_entries = self.peak_live_entries.max(self.entries.len());
+    }
+
+    fn text(&mut self, text: &str) {
+        if self.phase != Phase::InRoot || self.captures.is_empty() {
+            return;
+        }
+        let depth = self.levels.len();
+        let mut grown = 0;
+        for capture in &self.captures {
+            let wanted = if capture.own_text_only {
+                capture.depth == depth
+            } else {
+                capture.depth <= depth
+            };
+            if !wanted {
+                continue;
+            }
+            if let Some(Some(slot)) = self
+                .frames
+                .get_mut(capture.frame)
+                .and_then(|f| f.slots.get_mut(capture.slot))
+            {
+                slot.push_str(text);
+                grown += text.len();
+            }
+        }
+        self.grow(grown);
+    }
+
+    fn end_element(&mut self) {
+        if self.phase != Phase::InRoot {
+            return;
+        }
+        let depth = self.levels.len();
+        self.captures.retain(|c| c.depth != depth);
+        let Some(level) = self.levels.pop() else {
+            return;
+        };
+        self.entries.truncate(level.start);
+        for _ in 0..level.frames_opened {
+            self.close_frame();
+            if self.failure.is_some() {
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Feeding a whole document to [`MappingEvents`] with the workspace's well-formedness-checking
+//! reader. Used until the validator's `Sink` feeds evaluations in the validation pass, and by
+//! the golden runner and the CLI.
+
+use xsd_validator::reader::{Event, Limits, Reader};
+
+use super::evaluation::MappingEvents;
+use super::plan::Plan;
+use super::MappingError;
+
+/// Reads `xml` and reports its events to `events`; stops at the first reader error.
+pub fn feed(
+    xml: &[u8],
+    limits: Limits,
+    events: &mut dyn MappingEvents,
+) -> Result<(), MappingError> {
+    let mut reader = Reader::from_slice(xml, limits);
+    // Reused across start tags: no allocation per element once it has grown.
+    let mut spare: Vec<Attribute<'static>> = Vec::new();
+    loop {
+        let event = reader.next_event().map_err(|e| MappingError::Source {
+            rule: e.rule(),
+            message: e.to_string(),
+        })?;
+        match event {
+            Event::Start(tag) => {
+                let name = tag.name();
+                let mut attributes = recycle(std::mem::take(&mut spare));
+                attributes.extend(
+                    tag.attributes()
+                        .iter()
+                        .map(|a| (a.name.namespace, a.name.local, a.value.as_ref())),
+                );
+                events.start_element(name.namespace, name.local, &attributes);
+                // The borrowed attributes die with the event; the allocation is kept.
+                spare = recycle(attributes);
+            }
+            Event::Text(text) => events.text(&text),
+            Event::End(_) => events.end_element(),
+            Event::Eof => return Ok(()),
+        }
+    }
+}
+
+type Attribute<'a> = (Option<&'a str>, &'a str, &'a str);
+
+/// Empties a vector and hands back its allocation with another element lifetime (the
+/// standard library collects an empty `into_iter().map()` in place).
+fn recycle<'a>(mut v: Vec<Attribute<'_>>) -> Vec<Attribute<'a>> {
+    v.clear();
+    v.into_iter().map(|_| (None, "", "")).collect()
+}
+
+impl Plan {
+    /// Maps a complete document: read, evaluate in one pass, write.
+    pub fn map_document(&self, xml: &[u8]) -> Result<Vec<u8>, MappingError> {
+        let mut evaluation = self.evaluation();
+        feed(xml, Limits::default(), &mut evaluation)?;
+        evaluation.finish()
+    }
+}
