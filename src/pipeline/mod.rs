@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use xsd_validator::reader::{Event, Limits as ReaderLimits, Reader};
+use xsd_validator::reader::{Attribute, Event, Limits as ReaderLimits, Reader};
 use xsd_validator::{ElementEvent, EndEvent, SchemaSet, Sink, ValidationOptions, Violation};
 
 use crate::config::{Config, ConfigProblem, Limits, Sender};
-use crate::mapping::Mappings;
+use crate::mapping::{Evaluation, MappingError, MappingEvents, Mappings, Plan};
 use crate::routing::{Envelope, Route, Router};
 
 /// Problems reported per refused submission at most; the body says when there were more.
@@ -73,26 +73,75 @@ pub struct Pipeline {
     mappings: Mappings,
 }
 
-/// The envelope collector as a consumer of the validator's events: one pass does both.
-struct EnvelopeSink(EnvelopeCollector);
+/// The consumers of the one pass: envelope extraction and the streaming evaluation of every
+/// mapping the route will need, fed by the validator's (or the reader's) events.
+struct PassSink<'p> {
+    envelope: EnvelopeCollector,
+    mappings: Vec<Evaluation<'p>>,
+}
 
-impl Sink for EnvelopeSink {
-    fn start_element(&mut self, element: &ElementEvent<'_>) {
-        let name = element.name();
-        self.0.start(name.namespace, name.local);
+impl<'p> PassSink<'p> {
+    fn new(plans: &[&'p Plan]) -> PassSink<'p> {
+        PassSink {
+            envelope: EnvelopeCollector::default(),
+            mappings: plans.iter().map(|plan| plan.evaluation()).collect(),
+        }
+    }
+
+    fn start(&mut self, namespace: Option<&str>, local: &str, attributes: &[Attribute<'_>]) {
+        self.envelope.start(namespace, local);
+        if self.mappings.is_empty() {
+            return;
+        }
+        // Only while a mapping listens: the mapper's view of the attributes.
+        let borrowed: Vec<(Option<&str>, &str, &str)> = attributes
+            .iter()
+            .map(|a| (a.name.namespace, a.name.local, a.value.as_ref()))
+            .collect();
+        for evaluation in &mut self.mappings {
+            evaluation.start_element(namespace, local, &borrowed);
+        }
     }
 
     fn text(&mut self, text: &str) {
-        self.0.text(text);
+        self.envelope.text(text);
+        for evaluation in &mut self.mappings {
+            evaluation.text(text);
+        }
+    }
+
+    fn end(&mut self) {
+        self.envelope.end();
+        for evaluation in &mut self.mappings {
+            evaluation.end_element();
+        }
+    }
+}
+
+impl Sink for PassSink<'_> {
+    fn start_element(&mut self, element: &ElementEvent<'_>) {
+        let name = element.name();
+        self.start(name.namespace, name.local, element.attributes());
+    }
+
+    fn text(&mut self, text: &str) {
+        PassSink::text(self, text);
     }
 
     fn end_element(&mut self, _element: &EndEvent<'_>) {
-        self.0.end();
+        self.end();
     }
 
     fn wants_values(&self) -> bool {
         false
     }
+}
+
+/// What one pass over a submission found.
+struct PassResult {
+    envelope: Envelope,
+    /// Per mapping fed during the pass, in the order asked for: the mapped output or why not.
+    mapped: Vec<Result<Vec<u8>, MappingError>>,
 }
 
 impl Pipeline {
@@ -152,34 +201,56 @@ impl Pipeline {
             .router
             .routes()
             .iter()
-            .find(|route| route.matches_root(root_namespace.as_deref(), &root_name))
-            .and_then(|route| route.schema_set.clone());
-        let envelope = self.check(body, candidate.as_deref())?;
+            .find(|route| route.matches_root(root_namespace.as_deref(), &root_name));
+        let candidate_set = candidate.and_then(|route| route.schema_set.clone());
+        // The candidate route's mappings are evaluated in the same pass as validation.
+        let mapped_targets: Vec<(&str, &str, &Plan)> = candidate
+            .map(|route| self.planned_targets(route))
+            .unwrap_or_default();
+        let plans: Vec<&Plan> = mapped_targets.iter().map(|(_, _, plan)| *plan).collect();
+        let pass = self.pass(body, candidate_set.as_deref(), &plans)?;
+        let envelope = pass.envelope;
         let Some(route) = self.router.route(&envelope, &sender.name) else {
             return Err(Refusal::NoRoute(Box::new(envelope)));
         };
-        if route.schema_set != candidate {
+        if route.schema_set != candidate_set {
             if let Some(set) = &route.schema_set {
                 self.check(body, Some(set))?;
             }
         }
         // A message that a destination's mapping cannot map is refused now, while the sender
         // can still fix it, rather than dead-lettered later.
-        let mut problems = Vec::new();
-        for target in &route.targets {
-            let Some(mapping) = target.mapping.as_deref() else {
-                continue;
-            };
-            if let Err(error) = self.mappings.render(Some(mapping), body) {
-                problems.push(Problem {
+        let same_route = candidate.is_some_and(|c| c.name == route.name);
+        let outcomes: Vec<(&str, &str, Result<(), MappingError>)> = if same_route {
+            mapped_targets
+                .iter()
+                .zip(pass.mapped)
+                .map(|((destination, mapping, _), result)| {
+                    (*destination, *mapping, result.map(drop))
+                })
+                .collect()
+        } else {
+            // Header fields chose another route: its mappings get their own pass.
+            self.planned_targets(route)
+                .into_iter()
+                .map(|(destination, mapping, plan)| {
+                    (destination, mapping, plan.map_document(body).map(drop))
+                })
+                .collect()
+        };
+        let problems: Vec<Problem> = outcomes
+            .into_iter()
+            .filter_map(|(destination, mapping, result)| {
+                let error = result.err()?;
+                Some(Problem {
                     rule: format!("mapping.{mapping}"),
                     line: None,
                     column: None,
                     element_path: None,
-                    message: format!("destination {}: {error}", target.destination),
-                });
-            }
-        }
+                    message: format!("destination {destination}: {error}"),
+                })
+            })
+            .collect();
         if !problems.is_empty() {
             return Err(Refusal::Unmappable(problems));
         }
@@ -213,55 +284,88 @@ impl Pipeline {
         }
     }
 
+    /// (destination, mapping name, plan) of the route's targets with a declarative mapping.
+    fn planned_targets<'r>(&'r self, route: &'r Route) -> Vec<(&'r str, &'r str, &'r Plan)> {
+        route
+            .targets
+            .iter()
+            .filter_map(|target| {
+                let mapping = target.mapping.as_deref()?;
+                let plan = self.mappings.plan(mapping)?;
+                Some((target.destination.as_str(), mapping, plan.as_ref()))
+            })
+            .collect()
+    }
+
     /// Checks the message (against `schema_set` when given, else well-formedness and limits)
     /// and collects its envelope in the same pass.
     pub fn check(&self, body: &[u8], schema_set: Option<&str>) -> Result<Envelope, Refusal> {
-        let Some(set) = schema_set.and_then(|name| self.schema_sets.get(name)) else {
-            return self.read_envelope(body);
-        };
-        let mut sink = EnvelopeSink(EnvelopeCollector::default());
-        let outcome = set.validate_with_sink(body, &self.validation, &mut sink);
-        let mut problems: Vec<Problem> = outcome.violations.iter().map(Problem::from).collect();
-        if outcome.truncated {
-            problems.push(Problem {
-                rule: "problems-truncated".into(),
-                line: None,
-                column: None,
-                element_path: None,
-                message: format!("more than {MAX_PROBLEMS} problems; the rest are not listed"),
-            });
-        }
-        if !outcome.well_formed {
-            // The XML error ends the pass and is the validator's last violation; it is the
-            // reason for the refusal, so it leads the list.
-            if let Some(xml_error) = outcome.violations.last() {
-                problems.retain(|p| p.rule != xml_error.rule || p.line != Some(xml_error.line));
-                problems.insert(0, Problem::from(xml_error));
+        self.pass(body, schema_set, &[]).map(|pass| pass.envelope)
+    }
+
+    /// The one pass: check, envelope, and the given mappings, over the same events.
+    fn pass(
+        &self,
+        body: &[u8],
+        schema_set: Option<&str>,
+        plans: &[&Plan],
+    ) -> Result<PassResult, Refusal> {
+        let mut sink = PassSink::new(plans);
+        match schema_set.and_then(|name| self.schema_sets.get(name)) {
+            Some(set) => {
+                let outcome = set.validate_with_sink(body, &self.validation, &mut sink);
+                let mut problems: Vec<Problem> =
+                    outcome.violations.iter().map(Problem::from).collect();
+                if outcome.truncated {
+                    problems.push(Problem {
+                        rule: "problems-truncated".into(),
+                        line: None,
+                        column: None,
+                        element_path: None,
+                        message: format!(
+                            "more than {MAX_PROBLEMS} problems; the rest are not listed"
+                        ),
+                    });
+                }
+                if !outcome.well_formed {
+                    // The XML error ends the pass and is the validator's last violation; it
+                    // is the reason for the refusal, so it leads the list.
+                    if let Some(xml_error) = outcome.violations.last() {
+                        problems
+                            .retain(|p| p.rule != xml_error.rule || p.line != Some(xml_error.line));
+                        problems.insert(0, Problem::from(xml_error));
+                    }
+                    return Err(Refusal::Malformed(problems));
+                }
+                if !problems.is_empty() {
+                    return Err(Refusal::Invalid(problems));
+                }
             }
-            return Err(Refusal::Malformed(problems));
+            None => {
+                let mut reader = Reader::from_slice(body, self.validation.limits);
+                loop {
+                    match reader.next_event() {
+                        Ok(Event::Start(tag)) => {
+                            let name = tag.name();
+                            sink.start(name.namespace, name.local, tag.attributes());
+                        }
+                        Ok(Event::End(_)) => sink.end(),
+                        Ok(Event::Text(text)) => PassSink::text(&mut sink, &text),
+                        Ok(Event::Eof) => break,
+                        Err(error) => return Err(Refusal::Malformed(vec![xml_problem(&error)])),
+                    }
+                }
+            }
         }
-        if !problems.is_empty() {
-            return Err(Refusal::Invalid(problems));
-        }
-        Ok(sink.0.finish())
+        Ok(PassResult {
+            envelope: sink.envelope.finish(),
+            mapped: sink.mappings.into_iter().map(Evaluation::finish).collect(),
+        })
     }
 
     /// Checks well-formedness and limits and collects the envelope, in one pass.
     pub fn read_envelope(&self, body: &[u8]) -> Result<Envelope, Refusal> {
-        let mut reader = Reader::from_slice(body, self.validation.limits);
-        let mut collector = EnvelopeCollector::default();
-        loop {
-            match reader.next_event() {
-                Ok(Event::Start(tag)) => {
-                    let name = tag.name();
-                    collector.start(name.namespace, name.local);
-                }
-                Ok(Event::End(_)) => collector.end(),
-                Ok(Event::Text(text)) => collector.text(&text),
-                Ok(Event::Eof) => return Ok(collector.finish()),
-                Err(error) => return Err(Refusal::Malformed(vec![xml_problem(&error)])),
-            }
-        }
+        self.check(body, None)
     }
 }
 
@@ -333,6 +437,29 @@ mod tests {
         };
         assert_eq!(problems[0].line, Some(2));
         assert_eq!(problems[0].element_path.as_deref(), Some("/a/b"));
+    }
+
+    #[test]
+    fn mappings_run_in_the_validation_pass_and_agree_with_a_separate_pass() {
+        let pipeline = pipeline();
+        let plan = pipeline
+            .mappings()
+            .plan("bausoftware-json")
+            .expect("the example config has the bausoftware-json mapping");
+        for fixture in ["bauantrag-minimal.xml", "bauantrag-mit-anlagen.xml"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/valid")
+                .join(fixture);
+            let body = std::fs::read(path).expect("fixture");
+            let pass = pipeline
+                .pass(&body, Some("example"), &[plan.as_ref()])
+                .expect("valid fixture");
+            let in_pass = pass.mapped.into_iter().next().expect("one mapping");
+            assert_eq!(
+                in_pass.expect("maps"),
+                plan.map_document(&body).expect("maps")
+            );
+        }
     }
 
     #[test]
