@@ -12,6 +12,7 @@ pub fn init_tracing(config: &TelemetryConfig) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Human => builder.try_init(),
