@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Load benchmark of the accept path: 10 KB example messages, SQLite store acknowledging after
+# Load benchmark of the accept path: 10 KB example messages validated against the example
+# schema (XSD engine, envelope in the same pass), SQLite store acknowledging after
 # fsync (WAL, synchronous=FULL, group commit), delivery to a real HTTP receiver, all on this
 # machine. Reports (1) maximum accepted/s with wrk (closed loop) and (2) latency percentiles at
 # a fixed rate with the open-loop generator in examples/load_generator.rs.
@@ -39,13 +40,17 @@ path = "$work/gateway.sqlite"
 max_batch_size = 512
 [telemetry]
 log_filter = "warn"
+[[schema_set]]
+name = "example"
+entry_files = ["$PWD/schemas/example/xoev-gateway-example.xsd"]
 [[sender]]
 name = "load"
 bearer_token_sha256 = "f4ff83e79c8eedae556b635dd3f7b95ce4290fe59c859938d30e4372930f830f"
 allowed_messages = ["*"]
 [[route]]
 name = "load"
-root_name = "*"
+root_name = "bauantrag.*"
+schema_set = "example"
 destinations = ["receiver"]
 [[destination]]
 kind = "http"
