@@ -22,7 +22,9 @@ import base64, sys
 source = open("fixtures/valid/bauantrag-mit-anlagen.xml", encoding="utf-8").read()
 source = source.replace("5d1e7a90-8b2c-4f3e-a1d4-0c9b8a7f6e5d", "@UUID@")
 padding = base64.b64encode(bytes(range(256)) * 32).decode()
-body = source.replace("QmF1YmVzY2hyZWlidW5nOiBEYWNoZ2VzY2hvc3NhdXNiYXUu", padding[: 10240 - len(source.encode()) + 48])
+# The attachment stays valid base64 (a multiple of 4 characters): the message must validate.
+length = (10240 - len(source.encode()) + 48) // 4 * 4
+body = source.replace("QmF1YmVzY2hyZWlidW5nOiBEYWNoZ2VzY2hvc3NhdXNiYXUu", padding[:length])
 open(sys.argv[1], "w", encoding="utf-8").write(body)
 print(f"template: {len(body.encode())} bytes")
 PY
