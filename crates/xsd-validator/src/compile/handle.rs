@@ -142,6 +142,12 @@ impl<'s> TypeDefinition<'s> {
         self.set.type_rule(self.index).is_abstract
     }
 
+    /// The position of the definition in the set: a plain number for tools that keep their
+    /// own tables; see [`SchemaSet::type_definitions`].
+    pub fn index(&self) -> usize {
+        self.index.0 as usize
+    }
+
     /// The built-in type nearest on the base chain of the simple type governing the text
     /// (see [`TypeDefinition::simple_type`]); `None` when the content is not simple.
     pub fn builtin_ancestor(&self) -> Option<Builtin> {
@@ -219,6 +225,15 @@ impl<'s> TypeDefinition<'s> {
 }
 
 impl SchemaSet {
+    /// Every type definition of the set, built-ins and anonymous ones included, in index
+    /// order (see [`TypeDefinition::index`]). With [`TypeDefinition::base`] this gives the
+    /// types an `xsi:type` may put in place of a declared one.
+    pub fn type_definitions(&self) -> impl Iterator<Item = TypeDefinition<'_>> + '_ {
+        (0..self.types.len())
+            .filter_map(|i| u32::try_from(i).ok())
+            .map(move |i| TypeDefinition::new(self, TypeIndex(i)))
+    }
+
     /// The element declaration at `index` (see [`ElementDeclaration::index`]).
     pub fn element_at(&self, index: usize) -> Option<ElementDeclaration<'_>> {
         let i = ElementIndex(u32::try_from(index).ok()?);
@@ -383,6 +398,21 @@ mod tests {
         assert!(!ext.allows_attribute(Some("urn:t"), "id"));
         assert!(type_of(&set, "amount").allows_attribute(None, "currency"));
         assert!(!type_of(&set, "money").allows_attribute(None, "currency"));
+    }
+
+    #[test]
+    fn type_definitions_are_listed_with_their_index() {
+        let set = set(MODEL);
+        let all: Vec<TypeDefinition<'_>> = set.type_definitions().collect();
+        for (i, t) in all.iter().enumerate() {
+            assert_eq!(t.index(), i);
+        }
+        let ext = type_of(&set, "ext");
+        assert_eq!(all.get(ext.index()), Some(&ext));
+        assert_eq!(ext.base(), Some(type_of(&set, "base")));
+        assert!(all
+            .iter()
+            .any(|t| t.name() == Some("decimal") && t.is_simple()));
     }
 
     #[test]
