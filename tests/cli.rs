@@ -80,6 +80,83 @@ tls = { ca_file = "no-such-ca.pem" }
 }
 
 #[test]
+fn check_compiles_mappings_against_the_route_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("broken-mapping.toml"),
+        r#"
+[source]
+root = { namespace = "urn:xoev-gateway:example:1", name = "bauantrag.antrag.0200" }
+[output]
+format = "json"
+[[field]]
+name = "familyName"
+path = "antragsteller/familienname"
+[[field]]
+name = "missing"
+path = "antragsteller/nichtda"
+[[field]]
+name = "undeclared"
+path = "vorhaben/art/@gibtsnicht"
+[[field]]
+name = "costDate"
+expr = "format-date(vorhaben/baukosten, '%d.%m.%Y')"
+"#,
+    )
+    .expect("write mapping");
+    let config = dir.path().join("gateway.toml");
+    let schema = repo_path("schemas/example/xoev-gateway-example.xsd");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[[listener]]
+address = "127.0.0.1:0"
+[store]
+kind = "sqlite"
+path = "s.sqlite"
+[[schema_set]]
+name = "example"
+entry_files = [{schema:?}]
+[[route]]
+name = "bauantrag"
+root_namespace = "urn:xoev-gateway:example:1"
+root_name = "bauantrag.antrag.*"
+schema_set = "example"
+destinations = [{{ destination = "outbox", mapping = "broken" }}]
+[[mapping]]
+name = "broken"
+kind = "declarative"
+file = "broken-mapping.toml"
+[[destination]]
+kind = "directory"
+name = "outbox"
+path = "outbox"
+"#
+        ),
+    )
+    .expect("write config");
+    let output = gateway_command()
+        .args(["check", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run check");
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    for expected in [
+        r#"route "bauantrag" mapping "broken": field `missing`: path "antragsteller/nichtda" can never match the schema: step 2 finds no element"#,
+        r#"route "bauantrag" mapping "broken": field `undeclared`: path "vorhaben/art/@gibtsnicht" can never match the schema: no attribute gibtsnicht there"#,
+        r#"route "bauantrag" mapping "broken": field `costDate`: format-date cannot take "vorhaben/baukosten", whose schema type is Decimal"#,
+    ] {
+        assert!(
+            report.contains(expected),
+            "{expected:?} missing in:\n{report}"
+        );
+    }
+    assert!(!report.contains("familyName"), "{report}");
+}
+
+#[test]
 fn hash_token_prints_the_sha256() {
     let output = gateway_command()
         .args(["hash-token", SENDER_TOKEN])

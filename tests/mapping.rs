@@ -1,6 +1,7 @@
 //! Mappings end to end: the delivered payload is the mapping's output; a mapping that cannot
-//! map a message refuses it at submission (422); a delivery whose mapping broke later is
-//! dead-lettered, and after the mapping is fixed, replay delivers with the current mapping.
+//! map a message refuses it at submission (422); one that cannot fit the schema is refused at
+//! reload; a delivery whose mapping broke later is dead-lettered, and after the mapping is
+//! fixed, replay delivers with the current mapping.
 
 mod support;
 
@@ -59,9 +60,27 @@ url = "{}"
         "application/json"
     );
 
-    // The operator deploys a mapping that needs a field these messages do not have.
-    let broken = format!(
+    // A mapping with a path the schema can never match is refused at reload (`check`
+    // compiles mappings against the route's schema set); the good one stays active.
+    let impossible = format!(
         "{good_mapping}\n[[field]]\nname = \"parcel\"\npath = \"baugrundstueck/flurstueck\"\nrequired = true\n"
+    );
+    std::fs::write(&mapping_file, impossible).expect("write mapping");
+    gateway.signal("HUP");
+    eventually("reload refused", PATIENCE, || async {
+        let metrics = metrics(&gateway).await;
+        (metric_value(
+            &metrics,
+            "xoev_gateway_config_reloads_total{result=\"failure\"}",
+        ) == 1.0)
+            .then_some(())
+    })
+    .await;
+
+    // The operator deploys a mapping that fits the schema but needs an optional field these
+    // messages do not have.
+    let broken = format!(
+        "{good_mapping}\n[[field]]\nname = \"applicantBirthDate\"\npath = \"antragsteller/geburtsdatum\"\nrequired = true\n"
     );
     std::fs::write(&mapping_file, broken).expect("write mapping");
     gateway.signal("HUP");
@@ -82,7 +101,7 @@ url = "{}"
     assert!(
         problem["detail"]
             .as_str()
-            .is_some_and(|d| d.contains("parcel")),
+            .is_some_and(|d| d.contains("applicantBirthDate")),
         "{problem}"
     );
     // ...and the accepted one is dead-lettered at its next attempt, with the reason.
@@ -133,5 +152,5 @@ url = "{}"
         .expect("a successful delivery");
     let json: serde_json::Value = serde_json::from_slice(&delivered.body).expect("JSON body");
     assert_eq!(json["messageId"], uuid.as_str());
-    assert!(json.get("parcel").is_none());
+    assert!(json.get("applicantBirthDate").is_none());
 }

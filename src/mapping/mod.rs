@@ -13,6 +13,7 @@
 //! - [`evaluation`]: the streaming evaluator; `output`: JSON and XML writers;
 //! - [`source`]: feeding a document through the workspace's XML reader;
 //! - [`schema_check`]: checking a plan against the source schema ([`SchemaPaths`]);
+//!   `schema_paths`: [`SchemaPaths`] over a compiled XSD schema set ([`SchemaSetPaths`]);
 //! - [`golden`]: golden-case runner for `test-mappings`.
 
 mod codelist;
@@ -26,6 +27,7 @@ mod output;
 pub mod path;
 pub mod plan;
 pub mod schema_check;
+mod schema_paths;
 pub mod source;
 
 #[cfg(test)]
@@ -40,6 +42,7 @@ pub use evaluation::{Evaluation, MappingEvents};
 pub use golden::{run_golden_cases, CaseOutcome, CaseResult, Report};
 pub use plan::{CompileError, CompileProblem, OutputFormat, Plan};
 pub use schema_check::{Children, ContentKind, SchemaNode, SchemaPaths};
+pub use schema_paths::SchemaSetPaths;
 
 #[derive(Debug, Clone, Default)]
 pub struct Mappings {

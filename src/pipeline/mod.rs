@@ -16,7 +16,7 @@ use xsd_validator::reader::{Attribute, Event, Limits as ReaderLimits, Reader};
 use xsd_validator::{ElementEvent, EndEvent, SchemaSet, Sink, ValidationOptions, Violation};
 
 use crate::config::{Config, ConfigProblem, Limits, Sender};
-use crate::mapping::{Evaluation, MappingError, MappingEvents, Mappings, Plan};
+use crate::mapping::{Evaluation, MappingError, MappingEvents, Mappings, Plan, SchemaSetPaths};
 use crate::routing::{Envelope, Route, Router};
 
 /// Problems reported per refused submission at most; the body says when there were more.
@@ -164,6 +164,7 @@ impl Pipeline {
             problems.extend(mapping_problems);
             Mappings::default()
         });
+        problems.extend(check_mappings(&config.routes, &schema_sets, &mappings));
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -367,6 +368,43 @@ impl Pipeline {
     pub fn read_envelope(&self, body: &[u8]) -> Result<Envelope, Refusal> {
         self.check(body, None)
     }
+}
+
+/// Every mapping a route applies, compiled against the route's schema set: paths that can never
+/// match and functions given a type they cannot take (issue 4). Routes without a schema set
+/// accept any well-formed message, so there is nothing to check their mappings against.
+fn check_mappings(
+    routes: &[Route],
+    schema_sets: &HashMap<String, Arc<SchemaSet>>,
+    mappings: &Mappings,
+) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    for route in routes {
+        let Some(set) = route.schema_set.as_ref().and_then(|s| schema_sets.get(s)) else {
+            continue;
+        };
+        let paths = SchemaSetPaths::new(set);
+        let mut checked: Vec<&str> = Vec::new();
+        for mapping in route.targets.iter().filter_map(|t| t.mapping.as_deref()) {
+            // Two destinations of a route may share a mapping: report its problems once.
+            if checked.contains(&mapping) {
+                continue;
+            }
+            checked.push(mapping);
+            let Some(plan) = mappings.plan(mapping) else {
+                continue;
+            };
+            problems.extend(
+                plan.check_against(&paths)
+                    .into_iter()
+                    .map(|problem| ConfigProblem {
+                        location: format!("route {:?} mapping {:?}", route.name, mapping),
+                        message: problem.to_string(),
+                    }),
+            );
+        }
+    }
+    problems
 }
 
 fn xml_problem(error: &xsd_validator::reader::XmlError) -> Problem {
