@@ -18,11 +18,12 @@ mod harness;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use harness::runner::{self, Plan};
 use harness::{corpus, xmllint};
 use w3c::ratchet;
+use xsd_validator::{SchemaSet, ValidationOptions};
 
 const KNOWN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -66,6 +67,9 @@ fn differential_against_xmllint() {
             d.id, d.note, d.ours, d.xmllint, d.file
         );
     }
+    for n in &tally.invalid_originals {
+        eprintln!("generated instance invalid for both: {n}");
+    }
     for n in &tally.not_generated {
         eprintln!("not generated: {n}");
     }
@@ -103,4 +107,66 @@ fn differential_against_xmllint() {
         drift.new_failures.len(),
         drift.new_failures.join("\n  ")
     );
+}
+
+/// The minimal repros of FINDINGS.md, each with our verdict and xmllint's, plus controls on
+/// which both agree: if either validator changes its mind, this fails and FINDINGS.md (and
+/// the known-failures list) must be revisited.
+#[test]
+fn findings_minimal_repros() {
+    // (finding, instance, our verdict, xmllint's verdict)
+    const CASES: [(&str, &str, bool, bool); 8] = [
+        ("F1", "<r><e><![CDATA[ ]]></e></r>", true, false),
+        ("F2", "<r><d> 2015-01-14 </d></r>", true, false),
+        ("F3", "<r><b> true </b></r>", true, false),
+        ("F4", "<r><u>+5</u></r>", true, false),
+        ("F5", "<r><w><p:x/></w></r>", false, true),
+        (
+            "control",
+            "<r><e>text</e><d>2015-01-14</d><b>true</b><u>5</u></r>",
+            false,
+            false,
+        ),
+        (
+            "control",
+            "<r><e>&#32;</e><d>2015-01-14</d><b>true</b><u>5</u></r>",
+            true,
+            true,
+        ),
+        ("control", "<r><d>2023-02-30</d></r>", false, false),
+    ];
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if let Err(e) = xmllint::version() {
+        assert!(!ci, "findings_minimal_repros: {e} and CI=true");
+        eprintln!("findings_minimal_repros: skipped, {e}");
+        return;
+    }
+    let schema =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/repro/findings.xsd");
+    let dir = xmllint::scratch("findings").unwrap_or_else(|e| panic!("{e}"));
+    let set =
+        SchemaSet::compile(std::slice::from_ref(&schema), None).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut files = Vec::new();
+    for (i, (_, text, ..)) in CASES.iter().enumerate() {
+        let file = format!("f{i}.xml");
+        std::fs::write(dir.join(&file), text).unwrap_or_else(|e| panic!("{e}"));
+        files.push(file);
+    }
+    let verdicts = xmllint::start(&schema, None, &dir, &files, Duration::from_secs(60))
+        .and_then(xmllint::Batch::finish)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut wrong = Vec::new();
+    for ((finding, text, ours_expected, theirs_expected), file) in CASES.iter().zip(&files) {
+        let ours = set
+            .validate(text.as_bytes(), &ValidationOptions::default())
+            .is_valid();
+        let theirs = verdicts.get(file).is_some_and(|(v, _)| v.is_valid());
+        if (ours, theirs) != (*ours_expected, *theirs_expected) {
+            wrong.push(format!(
+                "{finding} {text}: ours {ours} (expected {ours_expected}), xmllint {theirs} (expected {theirs_expected})"
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(wrong.is_empty(), "verdicts changed:\n{}", wrong.join("\n"));
 }

@@ -110,12 +110,18 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
         Kind::Original => Some((doc.to_owned(), "unchanged".to_owned())),
         Kind::Drop => {
             let e = els.get(*rng.pick(&non_root)?)?;
-            Some((splice(doc, e.start, e.end, ""), format!("drop {}", path(outline, e))))
+            Some((
+                splice(doc, e.start, e.end, ""),
+                format!("drop {}", path(outline, e)),
+            ))
         }
         Kind::Duplicate => {
             let e = els.get(*rng.pick(&non_root)?)?;
             let copy = doc.get(e.start..e.end)?;
-            Some((splice(doc, e.end, e.end, copy), format!("duplicate {}", path(outline, e))))
+            Some((
+                splice(doc, e.end, e.end, copy),
+                format!("duplicate {}", path(outline, e)),
+            ))
         }
         Kind::Reorder => {
             let pairs: Vec<(usize, usize)> = els
@@ -139,7 +145,10 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                 doc.get(x.start..x.end)?,
                 doc.get(y.end..)?
             );
-            Some((text, format!("swap {} with next sibling {}", path(outline, x), y.qname)))
+            Some((
+                text,
+                format!("swap {} with next sibling {}", path(outline, x), y.qname),
+            ))
         }
         Kind::Overlong => {
             let e = els.get(*rng.pick(&leaves(&|e| e.value == Some(ValueKind::Text)))?)?;
@@ -155,14 +164,27 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                 count += step;
             }
             value.extend(std::iter::repeat_n('a', len - count));
-            Some((splice(doc, s, t, &value), format!("{} chars in {}", len, path(outline, e))))
+            Some((
+                splice(doc, s, t, &value),
+                format!("{} chars in {}", len, path(outline, e)),
+            ))
         }
         Kind::Pattern => {
             let e = els.get(*rng.pick(&leaves(&|e| e.value == Some(ValueKind::Text)))?)?;
             let (s, t) = e.text_range()?;
             let insert = *rng.pick(&[
-                "\u{1F600}", "\u{2603}", "#", "\u{7F}", "\u{A0}", "\u{301}", "\u{4E2D}", "\u{FFFD}",
-                "\t", "&#x10FFFF;", "\u{1E9E}", "\u{17F}",
+                "\u{1F600}",
+                "\u{2603}",
+                "#",
+                "\u{7F}",
+                "\u{A0}",
+                "\u{301}",
+                "\u{4E2D}",
+                "\u{FFFD}",
+                "\t",
+                "&#x10FFFF;",
+                "\u{1E9E}",
+                "\u{17F}",
             ])?;
             let at = if rng.index(2) == 0 { s } else { t };
             Some((
@@ -175,8 +197,22 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                 matches!(e.value, Some(ValueKind::Integer | ValueKind::Decimal))
             }))?)?;
             let value = *rng.pick(&[
-                "-1", "0", "-0", "+5", "99999999999999999999999", "2147483648", "-2147483649",
-                "1.5", "1.", ".5", "1e3", "NaN", "INF", "0012", "1.000", "12345678901.123456789",
+                "-1",
+                "0",
+                "-0",
+                "+5",
+                "99999999999999999999999",
+                "2147483648",
+                "-2147483649",
+                "1.5",
+                "1.",
+                ".5",
+                "1e3",
+                "NaN",
+                "INF",
+                "0012",
+                "1.000",
+                "12345678901.123456789",
             ])?;
             replace_text(doc, outline, e, value)
         }
@@ -210,13 +246,29 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                 )
             }))?)?;
             let dates = [
-                "2023-02-30", "2023-02-29", "2024-02-29", "2023-04-31", "2023-13-01",
-                "2023-00-10", "2023-1-01", "0000-01-01", "-0001-01-01", "2023-02-28Z",
-                "2023-02-28+14:00", "2023-02-28+14:01", "99999-01-01",
+                "2023-02-30",
+                "2023-02-29",
+                "2024-02-29",
+                "2023-04-31",
+                "2023-13-01",
+                "2023-00-10",
+                "2023-1-01",
+                "0000-01-01",
+                "-0001-01-01",
+                "2023-02-28Z",
+                "2023-02-28+14:00",
+                "2023-02-28+14:01",
+                "99999-01-01",
             ];
             let times = [
-                "10:00:00", "24:00:00", "25:00:00", "23:59:60", "10:00:00.5Z", "10:00",
-                "24:00:01", "10:00:00-14:00",
+                "10:00:00",
+                "24:00:00",
+                "25:00:00",
+                "23:59:60",
+                "10:00:00.5Z",
+                "10:00",
+                "24:00:01",
+                "10:00:00-14:00",
             ];
             let value = match e.value {
                 Some(ValueKind::Date) => (*rng.pick(&dates)?).to_owned(),
@@ -225,8 +277,10 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                     let d = rng.pick(&dates)?.trim_end_matches('Z');
                     format!("{}T{}", d.get(..10).unwrap_or(d), rng.pick(&times)?)
                 }
-                _ => (*rng.pick(&["0000", "2023", "-0001", "20231", "02023", "2023-13", "2023-02"])?)
-                    .to_owned(),
+                _ => (*rng.pick(&[
+                    "0000", "2023", "-0001", "20231", "02023", "2023-13", "2023-02",
+                ])?)
+                .to_owned(),
             };
             replace_text(doc, outline, e, &value)
         }
@@ -244,7 +298,10 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
             };
             Some((
                 splice(doc, s, t, &value),
-                format!("listVersionID=\"{value}\" on {}", path(outline, els.get(i)?)),
+                format!(
+                    "listVersionID=\"{value}\" on {}",
+                    path(outline, els.get(i)?)
+                ),
             ))
         }
         Kind::Fixed => {
@@ -252,7 +309,10 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
             let fixed: Vec<usize> = indices
                 .iter()
                 .copied()
-                .filter(|&i| els.get(i).is_some_and(|e| e.fixed.is_some() && e.text_range().is_some()))
+                .filter(|&i| {
+                    els.get(i)
+                        .is_some_and(|e| e.fixed.is_some() && e.text_range().is_some())
+                })
                 .collect();
             if !fixed.is_empty() && (spots.is_empty() || rng.index(2) == 0) {
                 let e = els.get(*rng.pick(&fixed)?)?;
@@ -288,7 +348,10 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                     format!(" xmlns:{WRONG_PREFIX}=\"{WRONG_NS}\""),
                 )
             };
-            Some((rename(doc, e, &name, &declaration)?, format!("{} -> {name}{declaration}", path(outline, e))))
+            Some((
+                rename(doc, e, &name, &declaration)?,
+                format!("{} -> {name}{declaration}", path(outline, e)),
+            ))
         }
         Kind::UnknownAttribute => {
             let e = els.get(*rng.pick(&indices)?)?;
@@ -298,7 +361,8 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                 1 => format!("xmlns:{WRONG_PREFIX}=\"{WRONG_NS}\" {WRONG_PREFIX}:attr=\"1\""),
                 2 if !tag.contains("xml:lang") => "xml:lang=\"de\"".to_owned(),
                 _ if !tag.contains(":nil=") && !tag.contains("xmlns:dxi") => {
-                    "xmlns:dxi=\"http://www.w3.org/2001/XMLSchema-instance\" dxi:nil=\"true\"".to_owned()
+                    "xmlns:dxi=\"http://www.w3.org/2001/XMLSchema-instance\" dxi:nil=\"true\""
+                        .to_owned()
                 }
                 _ => "differentialAttr=\"\"".to_owned(),
             };
@@ -312,7 +376,10 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
             let parents: Vec<usize> = indices
                 .iter()
                 .copied()
-                .filter(|&i| els.get(i).is_some_and(|e| e.element_only && !e.children.is_empty()))
+                .filter(|&i| {
+                    els.get(i)
+                        .is_some_and(|e| e.element_only && !e.children.is_empty())
+                })
                 .collect();
             let e = els.get(*rng.pick(&parents)?)?;
             // Before the first child, between two children, or before the end tag.
@@ -320,10 +387,19 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
             gaps.extend(e.children.iter().filter_map(|&c| els.get(c).map(|c| c.end)));
             let at = *rng.pick(&gaps)?;
             let text = *rng.pick(&[
-                "stray", "&#160;", "&#32;", "&#x9;", "<![CDATA[ ]]>", "<![CDATA[x]]>", "&amp;",
+                "stray",
+                "&#160;",
+                "&#32;",
+                "&#x9;",
+                "<![CDATA[ ]]>",
+                "<![CDATA[x]]>",
+                "&amp;",
                 "\u{A0}",
             ])?;
-            Some((splice(doc, at, at, text), format!("{text:?} in {}", path(outline, e))))
+            Some((
+                splice(doc, at, at, text),
+                format!("{text:?} in {}", path(outline, e)),
+            ))
         }
         Kind::Whitespace => {
             let e = els.get(*rng.pick(&leaves(&|e| e.value.is_some()))?)?;
@@ -336,7 +412,10 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                 3 => format!("{original}&#9;"),
                 _ => format!("  {original}  {original}"),
             };
-            Some((splice(doc, s, t, &value), format!("{value:?} in {}", path(outline, e))))
+            Some((
+                splice(doc, s, t, &value),
+                format!("{value:?} in {}", path(outline, e)),
+            ))
         }
         Kind::Malformed => {
             let e = els.get(*rng.pick(&indices)?)?;
@@ -351,7 +430,10 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
                 )),
                 2 if e.text_range().is_some() => {
                     let (s, _) = e.text_range()?;
-                    Some((splice(doc, s, s, "a & b"), format!("raw & in {}", path(outline, e))))
+                    Some((
+                        splice(doc, s, s, "a & b"),
+                        format!("raw & in {}", path(outline, e)),
+                    ))
                 }
                 3 => {
                     let at = e.start_tag_end - if e.empty_tag { 2 } else { 1 };
@@ -371,7 +453,8 @@ pub fn mutate(doc: &str, outline: &Outline, kind: Kind, rng: &mut Rng) -> Option
             }
         }
     }?;
-    (mutant.0 != doc || kind == Kind::Original).then(|| Mutant {
+    let changed = mutant.0 != doc;
+    (changed || kind == Kind::Original).then_some(Mutant {
         text: mutant.0,
         note: mutant.1,
     })
@@ -385,9 +468,17 @@ fn splice(doc: &str, start: usize, end: usize, insert: &str) -> String {
     out
 }
 
-fn replace_text(doc: &str, outline: &Outline, e: &Element, value: &str) -> Option<(String, String)> {
+fn replace_text(
+    doc: &str,
+    outline: &Outline,
+    e: &Element,
+    value: &str,
+) -> Option<(String, String)> {
     let (s, t) = e.text_range()?;
-    Some((splice(doc, s, t, value), format!("{value:?} in {}", path(outline, e))))
+    Some((
+        splice(doc, s, t, value),
+        format!("{value:?} in {}", path(outline, e)),
+    ))
 }
 
 /// Renames an element's start and end tag; `declaration` is added to the start tag.
@@ -422,7 +513,10 @@ fn attribute_spots(
         let mut base = e.start;
         // Attributes as the generator writes them: ` name="value"`.
         while let Some(eq) = rest.find("=\"") {
-            let name_start = rest.get(..eq).and_then(|h| h.rfind(' ')).map_or(0, |p| p + 1);
+            let name_start = rest
+                .get(..eq)
+                .and_then(|h| h.rfind(' '))
+                .map_or(0, |p| p + 1);
             let name = rest.get(name_start..eq).unwrap_or("");
             let value_start = eq + 2;
             let Some(len) = rest.get(value_start..).and_then(|r| r.find('"')) else {
@@ -449,4 +543,59 @@ fn path(outline: &Outline, e: &Element) -> String {
     }
     names.reverse();
     format!("/{}", names.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xsd_validator::reader::{Event, Limits, Reader};
+    use xsd_validator::SchemaSet;
+
+    fn well_formed(text: &str) -> bool {
+        let mut reader = Reader::from_slice(text.as_bytes(), Limits::default());
+        loop {
+            match reader.next_event() {
+                Ok(Event::Eof) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// Every kind, many seeds: deterministic per id, and well-formed unless meant not to be.
+    #[test]
+    fn mutants_are_deterministic_and_keep_well_formedness() {
+        let schema = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/differential/repro/findings.xsd");
+        let set = SchemaSet::compile(&[schema], None).unwrap();
+        let doc = "<r><e><x>1</x><x/></e><d>2015-01-14</d><b>true</b><u listVersionID=\"1\">5</u>\
+                   <s>code</s><w><x>t</x></w></r>";
+        let outline = Outline::build(doc.as_bytes(), &set).unwrap();
+        assert_eq!(outline.get(4).map(|e| e.value), Some(Some(ValueKind::Date)));
+        assert_eq!(
+            outline.get(5).and_then(|e| e.fixed.clone()),
+            Some("true".into())
+        );
+        assert!(outline.get(1).is_some_and(|e| e.element_only));
+        for kind in Kind::ALL {
+            let mut made = 0;
+            for n in 0..40 {
+                let id = format!("t/{}-{n}", kind.name());
+                let a = mutate(doc, &outline, kind, &mut Rng::for_case(&id));
+                let b = mutate(doc, &outline, kind, &mut Rng::for_case(&id));
+                assert_eq!(a.as_ref().map(|m| &m.text), b.as_ref().map(|m| &m.text));
+                let Some(m) = a else { continue };
+                made += 1;
+                assert_eq!(
+                    well_formed(&m.text),
+                    kind != Kind::Malformed,
+                    "{kind:?} {}: {}",
+                    m.note,
+                    m.text
+                );
+            }
+            // range and enumeration need an integer leaf / string leaf; this doc has both.
+            assert!(made > 0, "{kind:?} found no place");
+        }
+    }
 }

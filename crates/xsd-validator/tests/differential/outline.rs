@@ -50,7 +50,8 @@ pub struct Element {
 impl Element {
     /// Raw text content of a leaf (no child elements).
     pub fn text_range(&self) -> Option<(usize, usize)> {
-        (self.children.is_empty() && !self.empty_tag).then_some((self.start_tag_end, self.end_tag_start))
+        (self.children.is_empty() && !self.empty_tag)
+            .then_some((self.start_tag_end, self.end_tag_start))
     }
 }
 
@@ -82,7 +83,10 @@ impl Outline {
                 next += 1;
             }
             let Some(e) = elements.get_mut(next) else {
-                return Err(format!("validator event {} not in the document", seen.local));
+                return Err(format!(
+                    "validator event {} not in the document",
+                    seen.local
+                ));
             };
             e.value = seen.value;
             e.fixed = seen.fixed;

@@ -99,11 +99,23 @@ pub fn run(standards: &[Standard], plan: &Plan, scratch: &Path, keep: &Path) -> 
     let mut next_file = 0usize;
     for standard in standards {
         let files: Vec<PathBuf> = match plan.subset_roots {
-            Some(_) => standard.subset.iter().map(|f| standard.dir.join(f)).collect(),
+            Some(_) => standard
+                .subset
+                .iter()
+                .map(|f| standard.dir.join(f))
+                .collect(),
             None => corpus::schema_files(&standard.dir),
         };
         for schema in files {
-            run_schema(standard, &schema, plan, scratch, keep, &mut next_file, &mut tally);
+            run_schema(
+                standard,
+                &schema,
+                plan,
+                scratch,
+                keep,
+                &mut next_file,
+                &mut tally,
+            );
         }
     }
     tally
@@ -202,21 +214,36 @@ fn run_schema(
     );
     // Our verdicts while xmllint works on its own core.
     let options = ValidationOptions::default();
-    let ours: Vec<(bool, String)> = cases
-        .iter()
-        .map(|case| match std::fs::read(scratch.join(&case.file)) {
-            Ok(bytes) => {
-                let outcome = set.validate(&bytes, &options);
-                let first = outcome
-                    .violations
-                    .first()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                (outcome.is_valid(), first)
+    let mut ours: Vec<(bool, String)> = Vec::with_capacity(cases.len());
+    for case in &cases {
+        let bytes = match std::fs::read(scratch.join(&case.file)) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                ours.push((false, format!("cannot read: {e}")));
+                continue;
             }
-            Err(e) => (false, format!("cannot read: {e}")),
-        })
-        .collect();
+        };
+        let outcome = set.validate(&bytes, &options);
+        // Only the malformed kind may break well-formedness, and it must.
+        if outcome.well_formed == (case.kind == Kind::Malformed) {
+            tally.problems.push(format!(
+                "{}: mutation {} left the document {}",
+                case.id,
+                case.note,
+                if outcome.well_formed {
+                    "well-formed"
+                } else {
+                    "not well-formed"
+                }
+            ));
+        }
+        let first = outcome
+            .violations
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        ours.push((outcome.is_valid(), first));
+    }
     let verdicts = match batch.and_then(xmllint::Batch::finish) {
         Ok(v) => v,
         Err(e) => {
@@ -241,6 +268,10 @@ fn run_schema(
         }
         let theirs = verdict.is_valid();
         tally.record(standard.id, case.kind, &case.id, valid, theirs);
+        if case.kind == Kind::Original && !valid && !theirs {
+            // Both reject a generated instance: the generator's problem, not a disagreement.
+            tally.invalid_originals.push(format!("{}: {line}", case.id));
+        }
         if valid != theirs {
             let kept = keep.join(format!("{}.xml", case.id.replace('/', "__")));
             let _ = std::fs::copy(scratch.join(&case.file), &kept);

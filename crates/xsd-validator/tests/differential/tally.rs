@@ -48,12 +48,24 @@ pub struct Tally {
     pub problems: Vec<String>,
     /// Roots for which no instance could be generated (the sample module's own tests judge these).
     pub not_generated: Vec<String>,
+    /// Generated instances both validators reject (reported to the sample module's owner).
+    pub invalid_originals: Vec<String>,
     pub xmllint_internal_errors: usize,
 }
 
 impl Tally {
-    pub fn record(&mut self, standard: &'static str, kind: Kind, id: &str, ours: bool, theirs: bool) {
-        self.by_standard.entry(standard).or_default().add(ours, theirs);
+    pub fn record(
+        &mut self,
+        standard: &'static str,
+        kind: Kind,
+        id: &str,
+        ours: bool,
+        theirs: bool,
+    ) {
+        self.by_standard
+            .entry(standard)
+            .or_default()
+            .add(ours, theirs);
         self.by_kind.entry(kind).or_default().add(ours, theirs);
         self.ran.push(id.to_owned());
     }

@@ -139,10 +139,8 @@ pub fn parse(stderr: &str, files: &[String]) -> Verdicts {
         };
         match rest {
             " validates" => *verdict = Verdict::Valid,
-            " fails to validate" => {
-                if *verdict != Verdict::InternalError {
-                    *verdict = Verdict::Invalid;
-                }
+            " fails to validate" if *verdict != Verdict::InternalError => {
+                *verdict = Verdict::Invalid;
             }
             " validation generated an internal error" => *verdict = Verdict::InternalError,
             _ if rest.starts_with(':') => {
