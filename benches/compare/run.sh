@@ -18,7 +18,8 @@ mkdir -p "$corpus"
 
 python3 benches/compare/make_din_corpus.py "$SHARED" "$corpus" 5000000 >&2
 XBAU="$SHARED/xbau-2.6/artifacts/xbau/2.6/xsd/xsd_dev/xbau-nachrichten-baugenehmigung.xsd"
-python3 benches/compare/make_xbau_corpus.py "$bin" "$XBAU" "$corpus" >&2
+cargo build --release -p xsd-validator --example make_corpus
+target/release/examples/make_corpus "$XBAU" "$corpus" >&2
 
 run() { # name schema file
   local name=$1 schema=$2 file=$3 bytes

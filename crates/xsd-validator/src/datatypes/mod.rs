@@ -1033,16 +1033,14 @@ pub fn normalize_whitespace(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
     match ws {
         WhiteSpace::Preserve => Cow::Borrowed(s),
         WhiteSpace::Replace => {
-            if s.contains(is_ws) {
+            if s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
                 Cow::Owned(s.replace(is_ws, " "))
             } else {
                 Cow::Borrowed(s)
             }
         }
         WhiteSpace::Collapse => {
-            let collapsed =
-                !s.contains(is_ws) && !s.starts_with(' ') && !s.ends_with(' ') && !s.contains("  ");
-            if collapsed {
+            if is_collapsed(s) {
                 return Cow::Borrowed(s);
             }
             let mut out = String::with_capacity(s.len());
@@ -1055,6 +1053,21 @@ pub fn normalize_whitespace(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
             Cow::Owned(out)
         }
     }
+}
+
+/// Whether `s` is already whitespace-collapsed: no tab, LF or CR, no leading, trailing or
+/// double space (one pass over the bytes; this runs for most values).
+fn is_collapsed(s: &str) -> bool {
+    let mut previous_space = true; // a leading space counts as a double one
+    for b in s.bytes() {
+        match b {
+            b'\t' | b'\n' | b'\r' => return false,
+            b' ' if previous_space => return false,
+            b' ' => previous_space = true,
+            _ => previous_space = false,
+        }
+    }
+    !previous_space || s.is_empty()
 }
 
 #[cfg(test)]

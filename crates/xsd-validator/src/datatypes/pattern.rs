@@ -36,6 +36,9 @@ const NFA_SIZE_LIMIT: usize = 32 << 20;
 pub struct Pattern {
     sources: Vec<Box<str>>,
     regex: meta::Regex,
+    /// Sufficient conditions checked before the regex: a value whose characters all lie in
+    /// one of these sets matches (see [`star_set`]).
+    fast: Vec<CharSet>,
 }
 
 impl Pattern {
@@ -50,6 +53,7 @@ impl Pattern {
         for x in xsds {
             branches.push(translate(x.as_ref())?);
         }
+        let fast = branches.iter().filter_map(star_set).collect();
         let hir = Hir::alternation(branches);
         let config = meta::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT));
         let regex = meta::Builder::new()
@@ -62,17 +66,111 @@ impl Pattern {
         Ok(Pattern {
             sources: xsds.iter().map(|s| s.as_ref().into()).collect(),
             regex,
+            fast,
         })
     }
 
     /// Whether the whole of `s` matches one of the patterns.
     pub fn is_match(&self, s: &str) -> bool {
-        self.regex.is_match(s)
+        self.fast.iter().any(|set| set.contains_all(s)) || self.regex.is_match(s)
     }
 
     /// The XSD source text of each pattern.
     pub fn sources(&self) -> &[Box<str>] {
         &self.sources
+    }
+}
+
+/// The characters `C` of a pattern of the form `(c1|c2|...|other)*` where each `ci` is a single
+/// character or a class: any string over `C` matches, since `C*` is contained in the pattern
+/// (DIN 91379 types are such stars over ~900 characters plus a few base + combining mark
+/// sequences, and a set lookup per character is far cheaper than a lazy DFA over UTF-8).
+/// Strings with other characters still go to the regex, so the set only needs to be sufficient.
+fn star_set(anchored: &Hir) -> Option<CharSet> {
+    let HirKind::Concat(parts) = anchored.kind() else {
+        return None;
+    };
+    let [start, body, end] = parts.as_slice() else {
+        return None;
+    };
+    if start.kind() != &HirKind::Look(Look::Start) || end.kind() != &HirKind::Look(Look::End) {
+        return None;
+    }
+    let repetition = match body.kind() {
+        HirKind::Repetition(r) if r.min == 0 && r.max.is_none() => r,
+        _ => return None,
+    };
+    let alternatives: &[Hir] = match repetition.sub.kind() {
+        HirKind::Alternation(alternatives) => alternatives,
+        _ => std::slice::from_ref(repetition.sub.as_ref()),
+    };
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    for alternative in alternatives {
+        match alternative.kind() {
+            HirKind::Class(Class::Unicode(class)) => ranges.extend(
+                class
+                    .iter()
+                    .map(|r| (u32::from(r.start()), u32::from(r.end()))),
+            ),
+            HirKind::Literal(literal) => {
+                let mut chars = std::str::from_utf8(&literal.0).ok()?.chars();
+                if let (Some(c), None) = (chars.next(), chars.next()) {
+                    ranges.push((u32::from(c), u32::from(c)));
+                }
+            }
+            _ => {}
+        }
+    }
+    (!ranges.is_empty()).then(|| CharSet::new(ranges))
+}
+
+/// Characters below this (ASCII and the two-byte UTF-8 range: Latin, Greek, Cyrillic,
+/// combining marks) are looked up in a bitmap.
+const BITMAP_LIMIT: u32 = 0x800;
+
+/// A set of characters: a bitmap below [`BITMAP_LIMIT`] and sorted, merged ranges.
+#[derive(Debug, Clone)]
+struct CharSet {
+    bitmap: Box<[u64; (BITMAP_LIMIT / 64) as usize]>,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl CharSet {
+    fn new(mut ranges: Vec<(u32, u32)>) -> CharSet {
+        ranges.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+        for (start, end) in ranges {
+            match merged.last_mut() {
+                Some(last) if start <= last.1.saturating_add(1) => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        let mut bitmap = Box::new([0u64; (BITMAP_LIMIT / 64) as usize]);
+        for &(start, end) in &merged {
+            for c in start..=end.min(BITMAP_LIMIT - 1) {
+                if let Some(word) = bitmap.get_mut((c / 64) as usize) {
+                    *word |= 1 << (c % 64);
+                }
+            }
+        }
+        CharSet {
+            bitmap,
+            ranges: merged,
+        }
+    }
+
+    fn contains(&self, c: char) -> bool {
+        let c = u32::from(c);
+        if let Some(word) = self.bitmap.get((c / 64) as usize) {
+            return word & (1 << (c % 64)) != 0;
+        }
+        // The last range starting at or before `c`.
+        let i = self.ranges.partition_point(|&(start, _)| start <= c);
+        i > 0 && self.ranges.get(i - 1).is_some_and(|&(_, end)| c <= end)
+    }
+
+    fn contains_all(&self, s: &str) -> bool {
+        s.chars().all(|c| self.contains(c))
     }
 }
 
@@ -541,6 +639,34 @@ fn word_class() -> ClassUnicode {
 mod tests {
     use super::*;
 
+    /// The character-set fast path decides only what the regex would decide the same way.
+    #[test]
+    fn star_set_agrees_with_regex() {
+        let cases: &[(&str, bool)] = &[
+            ("[a-c]*", true),
+            ("(a|b|xy)*", true),
+            ("(a|[0-9]|\\p{Lu})*", true),
+            ("(é|e\u{301})*", true),
+            ("[a-c]+", false),
+            ("a*b", false),
+            ("(ab)*", false),
+        ];
+        let inputs = [
+            "", "a", "abc", "abd", "xy", "axyb", "x", "09a", "AÄz", "é", "e\u{301}", "ab", "b",
+        ];
+        for &(xsd, has_fast) in cases {
+            let pattern = Pattern::new(xsd).unwrap();
+            assert_eq!(!pattern.fast.is_empty(), has_fast, "{xsd}");
+            for input in inputs {
+                assert_eq!(
+                    pattern.is_match(input),
+                    pattern.regex.is_match(input),
+                    "{xsd} on {input:?}"
+                );
+            }
+        }
+    }
+
     fn check(pattern: &str, matches: &[&str], non_matches: &[&str]) {
         let p = Pattern::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"));
         for m in matches {
@@ -744,6 +870,10 @@ mod tests {
             .find(|p| p.len() > 500 && p.contains('\u{1E9E}'))
             .expect("a DIN 91379 pattern");
         let din = Pattern::new(din).unwrap();
+        assert!(
+            !din.fast.is_empty(),
+            "DIN 91379 pattern takes the character-set path"
+        );
         assert!(din.is_match("Müller-Lüdenscheidt, Ḱaŝa"));
         assert!(!din.is_match("Müller 😀"));
     }

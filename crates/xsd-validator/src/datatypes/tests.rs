@@ -564,6 +564,29 @@ fn whitespace_normalisation() {
         normalize_whitespace("a\tb", WhiteSpace::Preserve),
         Cow::Borrowed(_)
     ));
+    // The one-pass collapsed check, against the definition.
+    for s in [
+        "", " ", "a", " a", "a ", "a  b", "a b c", "a\u{a0}b", "ä ö", "\ta", "  ",
+    ] {
+        let expected = s
+            .split([' ', '\t', '\n', '\r'])
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            normalize_whitespace(s, WhiteSpace::Collapse),
+            expected,
+            "{s:?}"
+        );
+        assert_eq!(
+            matches!(
+                normalize_whitespace(s, WhiteSpace::Collapse),
+                Cow::Borrowed(_)
+            ),
+            expected == s,
+            "{s:?}"
+        );
+    }
 }
 
 proptest! {

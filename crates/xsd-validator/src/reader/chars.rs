@@ -35,8 +35,51 @@ fn is_ncname_char(c: char) -> bool {
     is_ncname_start(c) || matches!(c, '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
+const NAME_NO: u8 = 0;
+const NAME_START: u8 = 1;
+const NAME_MORE: u8 = 2;
+const NAME_NON_ASCII: u8 = 3;
+
+/// Byte classes for NCNames: ASCII bytes that may start or only continue a name, and the
+/// bytes of non-ASCII characters (decided by the char-based path).
+const NAME_CLASS: [u8; 256] = {
+    let mut t = [NAME_NON_ASCII; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = if b.is_ascii_alphabetic() || b == b'_' {
+            NAME_START
+        } else if b.is_ascii_digit() || b == b'-' || b == b'.' {
+            NAME_MORE
+        } else {
+            NAME_NO
+        };
+        c += 1;
+    }
+    t
+};
+
 /// `NCName` production (a name without colons).
 pub(super) fn is_ncname(s: &str) -> bool {
+    // Names are nearly always ASCII: one table lookup per byte, no char decoding.
+    let b = s.as_bytes();
+    match b.first().map(|&c| NAME_CLASS[usize::from(c)]) {
+        None => return false,
+        Some(NAME_START) => {}
+        Some(NAME_NON_ASCII) => return is_ncname_chars(s),
+        Some(_) => return false,
+    }
+    for &c in b {
+        match NAME_CLASS[usize::from(c)] {
+            NAME_START | NAME_MORE => {}
+            NAME_NON_ASCII => return is_ncname_chars(s),
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn is_ncname_chars(s: &str) -> bool {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) if is_ncname_start(c) => chars.all(is_ncname_char),
@@ -64,7 +107,11 @@ pub(super) enum QNameProblem {
 
 /// Splits `prefix:local` and checks both parts are NCNames.
 pub(super) fn split_qname(s: &str) -> Result<(Option<&str>, &str), QNameProblem> {
-    match s.split_once(':') {
+    let split = s
+        .bytes()
+        .position(|b| b == b':')
+        .and_then(|i| Some((s.get(..i)?, s.get(i + 1..)?)));
+    match split {
         None if is_ncname(s) => Ok((None, s)),
         Some((prefix, local)) if is_ncname(prefix) && is_ncname(local) => Ok((Some(prefix), local)),
         _ if is_name(s) => Err(QNameProblem::NotAQName),
