@@ -1508,19 +1508,18 @@ impl Builder {
         })
     }
 
-    fn complex_type(
+    /// The arena slot of a type definition (reserved for a named type, else a new one holding
+    /// `placeholder`) and the name of a named type.
+    fn type_slot(
         &mut self,
-        doc: &Doc<'_>,
-        node: Node<'_, '_>,
         slot: Option<TypeId>,
-        original: Option<TypeId>,
-    ) -> TypeId {
-        let location = doc.location(node);
+        placeholder: impl FnOnce() -> TypeDef,
+    ) -> (TypeId, Option<QName>) {
         let id = match slot {
             Some(id) => id,
             None => {
                 let id = TypeId(self.model.types.len() as u32);
-                self.model.types.push(placeholder_complex(None, location));
+                self.model.types.push(placeholder());
                 id
             }
         };
@@ -1531,6 +1530,18 @@ impl Builder {
                 .and_then(TypeDef::name)
                 .cloned()
         });
+        (id, name)
+    }
+
+    fn complex_type(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        slot: Option<TypeId>,
+        original: Option<TypeId>,
+    ) -> TypeId {
+        let location = doc.location(node);
+        let (id, name) = self.type_slot(slot, || placeholder_complex(None, location));
         if name.is_some() {
             self.check_attributes(doc, node, &["abstract", "block", "final", "mixed", "name"]);
         } else {
@@ -1743,21 +1754,7 @@ impl Builder {
         original: Option<TypeId>,
     ) -> TypeId {
         let location = doc.location(node);
-        let id = match slot {
-            Some(id) => id,
-            None => {
-                let id = TypeId(self.model.types.len() as u32);
-                self.model.types.push(placeholder_simple(None, location));
-                id
-            }
-        };
-        let name = slot.and_then(|s| {
-            self.model
-                .types
-                .get(s.index())
-                .and_then(TypeDef::name)
-                .cloned()
-        });
+        let (id, name) = self.type_slot(slot, || placeholder_simple(None, location));
         if name.is_some() {
             self.check_attributes(doc, node, &["final", "name"]);
         } else {
