@@ -157,7 +157,7 @@ async fn submit(
         Err(_) => {
             return refuse(
                 &gateway,
-                RefusalReason::Malformed,
+                RefusalReason::BodyTimeout,
                 ProblemDetails::new(
                     StatusCode::REQUEST_TIMEOUT,
                     "body-timeout",
@@ -201,7 +201,7 @@ async fn submit(
             Err(_) => {
                 return refuse(
                     &gateway,
-                    RefusalReason::Malformed,
+                    RefusalReason::Internal,
                     ProblemDetails::new(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "internal",

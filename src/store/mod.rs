@@ -33,6 +33,8 @@ pub enum StoreError {
     Closed,
     #[error("store migration failed: {0}")]
     Migration(String),
+    #[error("store transaction failed: {0}")]
+    Transaction(String),
 }
 
 /// Milliseconds since the Unix epoch: the only time representation in the store (portable SQL).

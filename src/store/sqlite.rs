@@ -221,7 +221,7 @@ fn commit_batch(
             // Nothing of the batch is durable: every caller learns it failed.
             let message = e.to_string();
             for answer in answers {
-                let error = || StoreError::Migration(format!("commit failed: {message}"));
+                let error = || StoreError::Transaction(format!("commit failed: {message}"));
                 match answer {
                     Pending::Accept(reply, _) => drop(reply.send(Err(error()))),
                     Pending::Claim(reply, _) => drop(reply.send(Err(error()))),
@@ -234,7 +234,7 @@ fn commit_batch(
 }
 
 fn fail(op: WriteOp, message: &str) {
-    let error = || StoreError::Migration(format!("cannot begin transaction: {message}"));
+    let error = || StoreError::Transaction(format!("cannot begin: {message}"));
     match op {
         WriteOp::Accept(_, reply) => drop(reply.send(Err(error()))),
         WriteOp::Claim { reply, .. } => drop(reply.send(Err(error()))),

@@ -30,11 +30,13 @@ pub enum RefusalReason {
     MediaType,
     TooLarge,
     Malformed,
+    BodyTimeout,
     Invalid,
     NoRoute,
     Overloaded,
     Draining,
     Store,
+    Internal,
 }
 
 impl RefusalReason {
@@ -45,11 +47,13 @@ impl RefusalReason {
             RefusalReason::MediaType => "media_type",
             RefusalReason::TooLarge => "too_large",
             RefusalReason::Malformed => "malformed",
+            RefusalReason::BodyTimeout => "body_timeout",
             RefusalReason::Invalid => "invalid",
             RefusalReason::NoRoute => "no_route",
             RefusalReason::Overloaded => "overloaded",
             RefusalReason::Draining => "draining",
             RefusalReason::Store => "store_error",
+            RefusalReason::Internal => "internal",
         }
     }
 }
