@@ -7,6 +7,8 @@
 //! `^` and `$` are ordinary characters, no lazy quantifiers or back-references, `.` excludes only
 //! `\n` and `\r`, and `\i \c \w \d` have XML/XSD meanings.
 
+use std::sync::OnceLock;
+
 use regex_automata::meta;
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind, Look, Repetition};
 
@@ -35,10 +37,33 @@ const NFA_SIZE_LIMIT: usize = 32 << 20;
 #[derive(Debug, Clone)]
 pub struct Pattern {
     sources: Vec<Box<str>>,
-    regex: meta::Regex,
+    regex: Automaton,
     /// Sufficient conditions checked before the regex: a value whose characters all lie in
     /// one of these sets matches (see [`star_set`]).
     fast: Vec<CharSet>,
+}
+
+/// The regex of a pattern set, built at schema compile time, or on first need when a fast set
+/// decides the common values: building the automaton of a large character class is a good
+/// part of compiling a real schema set, and values inside the class never need it.
+#[derive(Debug, Clone)]
+enum Automaton {
+    Built(meta::Regex),
+    /// Such patterns are a star over characters, classes and short sequences, whose automaton
+    /// is far below the size limit; should building fail anyway, no value outside the fast sets
+    /// matches.
+    Deferred(Hir, OnceLock<Option<meta::Regex>>),
+}
+
+fn build_regex(hir: &Hir) -> Result<meta::Regex, PatternError> {
+    let config = meta::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT));
+    meta::Builder::new()
+        .configure(config)
+        .build_from_hir(hir)
+        .map_err(|e| PatternError {
+            position: 0,
+            message: format!("pattern cannot be compiled (too large?): {e}"),
+        })
 }
 
 impl Pattern {
@@ -53,16 +78,13 @@ impl Pattern {
         for x in xsds {
             branches.push(translate(x.as_ref())?);
         }
-        let fast = branches.iter().filter_map(star_set).collect();
+        let fast: Vec<CharSet> = branches.iter().filter_map(star_set).collect();
         let hir = Hir::alternation(branches);
-        let config = meta::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT));
-        let regex = meta::Builder::new()
-            .configure(config)
-            .build_from_hir(&hir)
-            .map_err(|e| PatternError {
-                position: 0,
-                message: format!("pattern cannot be compiled (too large?): {e}"),
-            })?;
+        let regex = if fast.is_empty() {
+            Automaton::Built(build_regex(&hir)?)
+        } else {
+            Automaton::Deferred(hir, OnceLock::new())
+        };
         Ok(Pattern {
             sources: xsds.iter().map(|s| s.as_ref().into()).collect(),
             regex,
@@ -72,7 +94,16 @@ impl Pattern {
 
     /// Whether the whole of `s` matches one of the patterns.
     pub fn is_match(&self, s: &str) -> bool {
-        self.fast.iter().any(|set| set.contains_all(s)) || self.regex.is_match(s)
+        if self.fast.iter().any(|set| set.contains_all(s)) {
+            return true;
+        }
+        match &self.regex {
+            Automaton::Built(regex) => regex.is_match(s),
+            Automaton::Deferred(hir, regex) => regex
+                .get_or_init(|| build_regex(hir).ok())
+                .as_ref()
+                .is_some_and(|regex| regex.is_match(s)),
+        }
     }
 
     /// The XSD source text of each pattern.
@@ -639,7 +670,8 @@ fn word_class() -> ClassUnicode {
 mod tests {
     use super::*;
 
-    /// The character-set fast path decides only what the regex would decide the same way.
+    /// The character-set fast path (with the regex built on first need behind it) decides only
+    /// what the regex alone decides the same way.
     #[test]
     fn star_set_agrees_with_regex() {
         let cases: &[(&str, bool)] = &[
@@ -657,10 +689,12 @@ mod tests {
         for &(xsd, has_fast) in cases {
             let pattern = Pattern::new(xsd).unwrap();
             assert_eq!(!pattern.fast.is_empty(), has_fast, "{xsd}");
+            let hir = Hir::alternation(vec![translate(xsd).unwrap()]);
+            let regex = build_regex(&hir).unwrap();
             for input in inputs {
                 assert_eq!(
                     pattern.is_match(input),
-                    pattern.regex.is_match(input),
+                    regex.is_match(input),
                     "{xsd} on {input:?}"
                 );
             }

@@ -75,7 +75,7 @@ impl Catalog {
         }
         let bytes = std::fs::read(&canonical)
             .map_err(|e| fail(format!("cannot read catalog '{}': {e}", path.display())))?;
-        let text = location::decode(&bytes)
+        let text = location::decode(bytes)
             .map_err(|e| fail(format!("catalog '{}': {e}", path.display())))?;
         self.parse(&text, &canonical, seen)
     }

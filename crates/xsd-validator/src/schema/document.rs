@@ -194,6 +194,64 @@ pub(crate) struct Builder {
     ids: std::collections::HashSet<(DocumentId, String)>,
 }
 
+/// Parses every loaded document into a tree, in `docs` order. Parsing is most of the load
+/// time of a real schema set (XBau: about 1 MB of schema text, mostly annotations), and the
+/// documents are independent, so they are parsed on up to as many threads as there are cores.
+fn parse_trees(docs: &[LoadedDocument]) -> Vec<Result<roxmltree::Document<'_>, roxmltree::Error>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    fn parse(d: &LoadedDocument) -> Result<roxmltree::Document<'_>, roxmltree::Error> {
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        };
+        roxmltree::Document::parse_with_options(&d.text, options)
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(docs.len());
+    let total_bytes: usize = docs.iter().map(|d| d.text.len()).sum();
+    // Below this a thread costs more than it saves.
+    const PARALLEL_BYTES: usize = 128 << 10;
+    if threads < 2 || total_bytes < PARALLEL_BYTES {
+        return docs.iter().map(parse).collect();
+    }
+    // Largest documents first, so one big document does not start last.
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(docs[i].text.len()));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<roxmltree::Document<'_>, roxmltree::Error>>> =
+        (0..docs.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        done.push((i, parse(&docs[i])));
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut done = Vec::new();
+        while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push((i, parse(&docs[i])));
+        }
+        for worker in workers {
+            // A worker only parses; if it panicked, its documents are parsed again below.
+            done.extend(worker.join().unwrap_or_default());
+        }
+        for (i, tree) in done {
+            results[i] = Some(tree);
+        }
+    });
+    results
+        .into_iter()
+        .zip(docs)
+        .map(|(tree, d)| tree.unwrap_or_else(|| parse(d)))
+        .collect()
+}
+
 /// Builds the components of all loaded documents.
 pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
     let mut b = Builder {
@@ -205,20 +263,16 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
         scope_cache: None,
         ids: std::collections::HashSet::new(),
     };
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        ..Default::default()
-    };
     // Indexed like `docs`; `None` for a document that does not parse.
     let mut parsed = Vec::with_capacity(docs.len());
-    for (i, d) in docs.iter().enumerate() {
+    for (i, (d, tree)) in docs.iter().zip(parse_trees(docs)).enumerate() {
         let target = b.model.namespaces.intern(d.target_namespace.as_deref());
         b.model.documents.push(DocumentInfo {
             path: d.path.clone(),
             target_namespace: target,
             chameleon: d.chameleon,
         });
-        match roxmltree::Document::parse_with_options(&d.text, options) {
+        match tree {
             Ok(x) => {
                 let doc = b.schema_settings(i, d, x.root_element(), target);
                 parsed.push(Some((x, doc)));

@@ -24,7 +24,7 @@ impl DocumentStore for FileStore {
     fn fetch(&self, path: &Path) -> Result<(PathBuf, String), String> {
         let canonical = std::fs::canonicalize(path).map_err(|e| format!("cannot open: {e}"))?;
         let bytes = std::fs::read(&canonical).map_err(|e| format!("cannot read: {e}"))?;
-        let text = location::decode(&bytes)?;
+        let text = location::decode(bytes)?;
         Ok((canonical, text))
     }
 }
