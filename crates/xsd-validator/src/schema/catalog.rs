@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::location;
-use super::SchemaError;
+use super::{SchemaError, UnqualifiedAttribute};
 
 const CATALOG_NS: &str = "urn:oasis:names:tc:entity:xmlns:xml:catalog";
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -215,7 +215,7 @@ fn collect(
             Some(b) => location::join_uri(inherited_base, b.trim()),
             None => inherited_base.to_owned(),
         };
-        let attr = |name: &str| child.attribute(name).map(str::trim);
+        let attr = |name: &str| child.unqualified(name).map(str::trim);
         let target = |name: &str| attr(name).map(|v| location::join_uri(&base, v));
         let entry = match tag.name() {
             "uri" => attr("name").zip(target("uri")).map(|(n, t)| Entry::Uri {

@@ -8,7 +8,7 @@ use roxmltree::{Node, NodeId};
 
 use super::components::*;
 use super::loader::LoadedDocument;
-use super::{SchemaError, XSD_NS};
+use super::{SchemaError, UnqualifiedAttribute, XSD_NS};
 
 const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
@@ -507,7 +507,7 @@ impl Builder {
     // ---- pass 1 ----
 
     fn top_name(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> Option<QName> {
-        let Some(name) = node.attribute("name") else {
+        let Some(name) = node.unqualified("name") else {
             self.error(
                 doc,
                 node,
@@ -652,7 +652,7 @@ impl Builder {
         node: Node<'_, '_>,
         kind: Kind,
     ) -> Option<(Slot2, Original)> {
-        let name_attr = node.attribute("name").map(collapse)?;
+        let name_attr = node.unqualified("name").map(collapse)?;
         let name = QName {
             namespace: doc.target,
             local: name_attr.into(),
@@ -763,8 +763,8 @@ impl Builder {
         self.check_attributes(doc, node, &["name", "public", "system"]);
         self.check_content(doc, node, ANNOTATION_ONLY);
         if let Some(n) = self.model.notations.get_mut(id.index()) {
-            n.public = node.attribute("public").map(str::to_owned);
-            n.system = node.attribute("system").map(str::to_owned);
+            n.public = node.unqualified("public").map(str::to_owned);
+            n.system = node.unqualified("system").map(str::to_owned);
         }
     }
 
@@ -827,7 +827,7 @@ impl Builder {
                 .get(id.index())
                 .map(|e| e.name.clone())?,
             None => {
-                let Some(local) = node.attribute("name").map(collapse) else {
+                let Some(local) = node.unqualified("name").map(collapse) else {
                     self.error(
                         doc,
                         node,
@@ -869,7 +869,7 @@ impl Builder {
             }
         };
         let value_constraint = self.value_constraint(doc, node, "src-element.1");
-        let type_attr = node.attribute("type");
+        let type_attr = node.unqualified("type");
         let anonymous = xsd_children(node)
             .find(|c| matches!(c.tag_name().name(), "simpleType" | "complexType"));
         if type_attr.is_some() && anonymous.is_some() {
@@ -881,7 +881,7 @@ impl Builder {
             );
         }
         let substitution_group = if global {
-            node.attribute("substitutionGroup")
+            node.unqualified("substitutionGroup")
                 .and_then(|v| self.qname(doc, node, v))
                 .and_then(|q| self.lookup_element(doc, node, &q))
         } else {
@@ -972,7 +972,7 @@ impl Builder {
         let xpath = |b: &mut Builder, n: Node<'_, '_>| -> Option<XPathExpr> {
             b.check_attributes(doc, n, &["xpath"]);
             b.check_content(doc, n, ANNOTATION_ONLY);
-            let Some(text) = n.attribute("xpath") else {
+            let Some(text) = n.unqualified("xpath") else {
                 b.error(
                     doc,
                     n,
@@ -998,11 +998,11 @@ impl Builder {
             "unique" => IdentityConstraintKind::Unique,
             _ => {
                 match node
-                    .attribute("refer")
+                    .unqualified("refer")
                     .and_then(|r| self.qname(doc, node, r))
                 {
                     Some(q) => self.pending_refers.push((id, q, location)),
-                    None if node.attribute("refer").is_none() => self.error(
+                    None if node.unqualified("refer").is_none() => self.error(
                         doc,
                         node,
                         "s4s-att-must-appear",
@@ -1071,7 +1071,7 @@ impl Builder {
 
     fn attribute_type(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> TypeRef {
         let anonymous = child(node, "simpleType");
-        match (node.attribute("type"), anonymous) {
+        match (node.unqualified("type"), anonymous) {
             (Some(_), Some(_)) => {
                 self.error(
                     doc,
@@ -1098,7 +1098,7 @@ impl Builder {
         );
         self.check_content(doc, node, &[ANNOTATION, opt(&["simpleType"])]);
         let location = doc.location(node);
-        let use_kind = match node.attribute("use").map(collapse) {
+        let use_kind = match node.unqualified("use").map(collapse) {
             None | Some("optional") => AttributeUseKind::Optional,
             Some("required") => AttributeUseKind::Required,
             Some("prohibited") => AttributeUseKind::Prohibited,
@@ -1121,7 +1121,7 @@ impl Builder {
                 "an attribute with a default must have use='optional'".to_owned(),
             );
         }
-        match (node.attribute("ref"), node.attribute("name")) {
+        match (node.unqualified("ref"), node.unqualified("name")) {
             (Some(_), Some(_)) | (None, None) => {
                 self.error(
                     doc,
@@ -1236,7 +1236,7 @@ impl Builder {
                     if c.has_attribute("name") {
                         continue;
                     }
-                    let Some(r) = c.attribute("ref") else {
+                    let Some(r) = c.unqualified("ref") else {
                         self.error(
                             doc,
                             c,
@@ -1311,7 +1311,7 @@ impl Builder {
 
     fn wildcard(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> Option<Wildcard> {
         let location = doc.location(node);
-        let process_contents = match node.attribute("processContents").map(collapse) {
+        let process_contents = match node.unqualified("processContents").map(collapse) {
             None | Some("strict") => ProcessContents::Strict,
             Some("lax") => ProcessContents::Lax,
             Some("skip") => ProcessContents::Skip,
@@ -1325,7 +1325,7 @@ impl Builder {
                 ProcessContents::Strict
             }
         };
-        let namespaces = match node.attribute("namespace").map(collapse) {
+        let namespaces = match node.unqualified("namespace").map(collapse) {
             None | Some("##any") => NamespaceConstraint::Any,
             Some("##other") => NamespaceConstraint::Not(doc.target),
             Some(list) => {
@@ -1422,7 +1422,7 @@ impl Builder {
         let local = node.tag_name().name();
         let term = match local {
             "element" => {
-                if let Some(r) = node.attribute("ref") {
+                if let Some(r) = node.unqualified("ref") {
                     self.check_attributes(
                         doc,
                         node,
@@ -1468,7 +1468,7 @@ impl Builder {
             "group" => {
                 self.check_attributes(doc, node, &["ref", "minOccurs", "maxOccurs"]);
                 self.check_content(doc, node, ANNOTATION_ONLY);
-                let Some(r) = node.attribute("ref") else {
+                let Some(r) = node.unqualified("ref") else {
                     self.error(
                         doc,
                         node,
@@ -1678,7 +1678,7 @@ impl Builder {
                 }
                 der_slots.extend(ATTRIBUTE_SLOTS);
                 self.check_content(doc, der, &der_slots);
-                let base = match der.attribute("base") {
+                let base = match der.unqualified("base") {
                     None => {
                         self.error(
                             doc,
@@ -1779,7 +1779,7 @@ impl Builder {
                 self.check_attributes(doc, c, &["value", "fixed"]);
             }
             self.check_content(doc, c, ANNOTATION_ONLY);
-            let Some(value) = c.attribute("value") else {
+            let Some(value) = c.unqualified("value") else {
                 self.error(
                     doc,
                     c,
@@ -1848,7 +1848,7 @@ impl Builder {
                 slots.push(any_number(FACETS));
                 self.check_content(doc, def, &slots);
                 let anonymous = child(def, "simpleType");
-                let base = match (def.attribute("base"), anonymous) {
+                let base = match (def.unqualified("base"), anonymous) {
                     (Some(_), Some(_)) | (None, None) => {
                         self.error(
                             doc,
@@ -1890,7 +1890,7 @@ impl Builder {
                 self.check_attributes(doc, def, &["itemType"]);
                 self.check_content(doc, def, &[ANNOTATION, opt(&["simpleType"])]);
                 let anonymous = child(def, "simpleType");
-                let item = match (def.attribute("itemType"), anonymous) {
+                let item = match (def.unqualified("itemType"), anonymous) {
                     (Some(t), None) => self.type_ref(doc, def, t, true).unwrap_or(any_simple),
                     (None, Some(a)) => TypeRef::Defined(self.simple_type(doc, a, None, None)),
                     (_, a) => {
@@ -1911,7 +1911,7 @@ impl Builder {
                 self.check_attributes(doc, def, &["memberTypes"]);
                 self.check_content(doc, def, &[ANNOTATION, any_number(&["simpleType"])]);
                 let mut members = Vec::new();
-                if let Some(list) = def.attribute("memberTypes") {
+                if let Some(list) = def.unqualified("memberTypes") {
                     for token in list.split_ascii_whitespace() {
                         if let Some(t) = self.type_ref(doc, def, token, true) {
                             members.push(t);
@@ -1926,7 +1926,7 @@ impl Builder {
                 }
                 if members.is_empty()
                     && def
-                        .attribute("memberTypes")
+                        .unqualified("memberTypes")
                         .is_none_or(|m| m.trim().is_empty())
                 {
                     self.error(
@@ -2103,7 +2103,7 @@ impl Builder {
     // ---- attribute values ----
 
     fn boolean(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, attr: &str) -> Option<bool> {
-        match collapse(node.attribute(attr)?) {
+        match collapse(node.unqualified(attr)?) {
             "true" | "1" => Some(true),
             "false" | "0" => Some(false),
             other => {
@@ -2119,7 +2119,7 @@ impl Builder {
     }
 
     fn form(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, attr: &str) -> Option<bool> {
-        match collapse(node.attribute(attr)?) {
+        match collapse(node.unqualified(attr)?) {
             "qualified" => Some(true),
             "unqualified" => Some(false),
             other => {
@@ -2141,7 +2141,7 @@ impl Builder {
         attr: &str,
         allowed: DerivationSet,
     ) -> Option<DerivationSet> {
-        let value = collapse(node.attribute(attr)?);
+        let value = collapse(node.unqualified(attr)?);
         if value == "#all" {
             return Some(allowed);
         }
@@ -2170,7 +2170,7 @@ impl Builder {
     }
 
     fn min_occurs(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> u64 {
-        let Some(v) = node.attribute("minOccurs") else {
+        let Some(v) = node.unqualified("minOccurs") else {
             return 1;
         };
         match parse_count(collapse(v)) {
@@ -2188,7 +2188,7 @@ impl Builder {
     }
 
     fn max_occurs(&mut self, doc: &Doc<'_>, node: Node<'_, '_>) -> MaxOccurs {
-        let Some(v) = node.attribute("maxOccurs") else {
+        let Some(v) = node.unqualified("maxOccurs") else {
             return MaxOccurs::Bounded(1);
         };
         let v = collapse(v);
@@ -2215,7 +2215,7 @@ impl Builder {
         node: Node<'_, '_>,
         both_rule: &'static str,
     ) -> Option<ValueConstraint> {
-        match (node.attribute("default"), node.attribute("fixed")) {
+        match (node.unqualified("default"), node.unqualified("fixed")) {
             (Some(_), Some(_)) => {
                 self.error(
                     doc,
@@ -2270,7 +2270,7 @@ impl Builder {
     /// Attributes: unqualified ones must be in `allowed` (or `id`); none may be in the XSD
     /// namespace; others (xml:lang, foreign) are allowed.
     fn check_attributes(&mut self, doc: &Doc<'_>, node: Node<'_, '_>, allowed: &[&str]) {
-        if let Some(id) = node.attribute("id") {
+        if let Some(id) = node.unqualified("id") {
             // The schema for schemas types `id` as xs:ID: an NCName, unique in the document.
             let id = id.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
             let ncname = crate::datatypes::SimpleType::builtin(crate::datatypes::Builtin::NcName)

@@ -7,7 +7,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::{NsReader, XmlVersion};
 
-use super::XSD_NS;
+use super::{UnqualifiedAttribute, XSD_NS};
 
 /// What kind of reference a directive is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +162,7 @@ fn read_tree(text: &str) -> Result<Header, (String, usize)> {
         root_namespace: root.tag_name().namespace().map(str::to_owned),
         root_name: root.tag_name().name().to_owned(),
         root_offset: root.range().start,
-        target_namespace: root.attribute("targetNamespace").map(str::to_owned),
+        target_namespace: root.unqualified("targetNamespace").map(str::to_owned),
         directives: Vec::new(),
     };
     if !header.is_schema() {
@@ -180,8 +180,8 @@ fn read_tree(text: &str) -> Result<Header, (String, usize)> {
         };
         header.directives.push(Directive {
             kind,
-            namespace: child.attribute("namespace").map(str::to_owned),
-            location: child.attribute("schemaLocation").map(str::to_owned),
+            namespace: child.unqualified("namespace").map(str::to_owned),
+            location: child.unqualified("schemaLocation").map(str::to_owned),
             offset: child.range().start,
         });
     }

@@ -61,6 +61,21 @@ impl SchemaError {
     }
 }
 
+/// An attribute of a schema element by its local name, in no namespace. roxmltree's own
+/// `attribute("x")` also matches a foreign `f:x`, which schema elements may carry beside the
+/// schema's own `x` (XSD 1.0 3.15.2: attributes from other namespaces are allowed everywhere).
+pub(crate) trait UnqualifiedAttribute<'a> {
+    fn unqualified(&self, local: &str) -> Option<&'a str>;
+}
+
+impl<'a> UnqualifiedAttribute<'a> for roxmltree::Node<'a, '_> {
+    fn unqualified(&self, local: &str) -> Option<&'a str> {
+        self.attributes()
+            .find(|a| a.namespace().is_none() && a.name() == local)
+            .map(|a| a.value())
+    }
+}
+
 /// Loads the schema set made of `entries` and everything they include, import and redefine.
 /// `catalog` is an OASIS XML catalog file used for schema locations.
 pub fn load(entries: &[PathBuf], catalog: Option<&Path>) -> Result<SchemaModel, Vec<SchemaError>> {

@@ -883,3 +883,25 @@ fn attribute_groups_are_expanded_into_types() {
     };
     assert_eq!(rules(&e), ["ct-props-correct.4"]);
 }
+
+/// Foreign attributes (allowed on every schema element) never stand in for the schema's own
+/// unqualified attributes of the same local name, wherever they come in the start tag.
+#[test]
+fn foreign_attributes_do_not_shadow_schema_attributes() {
+    let m = ok(
+        &["a.xsd"],
+        &[(
+            "a.xsd",
+            &format!(
+                r###"<xs:schema {XS} xmlns:f="urn:foreign" xmlns:t="urn:t" targetNamespace="urn:t">
+  <xs:element f:name="wrong" name="right" f:type="xs:int" type="t:R" f:nillable="true"/>
+  <xs:complexType f:mixed="true" name="R"/>
+</xs:schema>"###
+            ),
+        )],
+    );
+    let right = element(&m, Some("urn:t"), "right");
+    assert!(!right.nillable);
+    assert!(!complex(&m, right.type_def).mixed);
+    assert!(m.element(Some("urn:t"), "wrong").is_none());
+}
