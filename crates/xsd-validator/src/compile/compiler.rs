@@ -9,9 +9,9 @@ use std::sync::Arc;
 use crate::content_model::{self as cm, Automaton};
 use crate::datatypes::{self, Builtin, FacetSpec, NamespaceContext, SimpleType, Variety};
 use crate::schema::{
-    self, AttributeUseKind, BuiltinType, ComplexContent, Compositor, Derivation, DerivationSet,
-    ElementId, Location, NamespaceConstraint, NamespaceId, NamespaceScopeId, NamespaceTable,
-    SchemaError, SchemaModel, SimpleVariety, Term, TypeDef, TypeRef, ValueConstraint, XSD_NS,
+    self, AttributeUseKind, ComplexContent, Compositor, Derivation, DerivationSet, ElementId,
+    Location, NamespaceConstraint, NamespaceId, NamespaceScopeId, NamespaceTable, SchemaError,
+    SchemaModel, SimpleVariety, Term, TypeDef, TypeRef, ValueConstraint, XSD_NS,
 };
 
 use super::leaf::LeafName;
@@ -165,10 +165,6 @@ impl NamespaceContext for ScopeContext<'_> {
     }
 }
 
-fn builtin_of(b: BuiltinType) -> Option<Builtin> {
-    Builtin::from_local_name(b.local_name())
-}
-
 fn builtin_index(b: Builtin) -> TypeIndex {
     let i = Builtin::ALL.iter().position(|x| *x == b).unwrap_or(0);
     TypeIndex((i + 1) as u32)
@@ -272,8 +268,8 @@ impl Compiler {
 
     fn type_index(&self, r: TypeRef) -> TypeIndex {
         match r {
-            TypeRef::Builtin(BuiltinType::AnyType) => TypeIndex::ANY_TYPE,
-            TypeRef::Builtin(b) => builtin_of(b).map_or(TypeIndex::ANY_TYPE, builtin_index),
+            TypeRef::AnyType => TypeIndex::ANY_TYPE,
+            TypeRef::Builtin(b) => builtin_index(b),
             TypeRef::Defined(id) => TypeIndex((id.index() + BUILTIN_TYPES) as u32),
         }
     }
@@ -393,8 +389,8 @@ impl Compiler {
         for (i, e) in self.model.elements.iter().enumerate() {
             let name = self.names.intern(e.name.namespace, &e.name.local);
             let type_index = match e.type_def {
-                TypeRef::Builtin(BuiltinType::AnyType) => TypeIndex::ANY_TYPE,
-                TypeRef::Builtin(b) => builtin_of(b).map_or(TypeIndex::ANY_TYPE, builtin_index),
+                TypeRef::AnyType => TypeIndex::ANY_TYPE,
+                TypeRef::Builtin(b) => builtin_index(b),
                 TypeRef::Defined(id) => TypeIndex((id.index() + BUILTIN_TYPES) as u32),
             };
             self.elements.push(ElementRule {
@@ -414,10 +410,8 @@ impl Compiler {
         for a in &self.model.attributes {
             let name = self.names.intern(a.name.namespace, &a.name.local);
             let type_index = match a.type_def {
-                TypeRef::Builtin(BuiltinType::AnyType) => builtin_index(Builtin::AnySimpleType),
-                TypeRef::Builtin(b) => {
-                    builtin_of(b).map_or(builtin_index(Builtin::AnySimpleType), builtin_index)
-                }
+                TypeRef::AnyType => builtin_index(Builtin::AnySimpleType),
+                TypeRef::Builtin(b) => builtin_index(b),
                 TypeRef::Defined(id) => TypeIndex((id.index() + BUILTIN_TYPES) as u32),
             };
             self.attributes.push(AttributeRule {

@@ -5,7 +5,7 @@ use std::path::{Path as FsPath, PathBuf};
 
 use super::*;
 use crate::datatypes::{Builtin, SimpleType};
-use crate::schema::{self, BuiltinType, ComplexContent, SimpleVariety, TypeDef, TypeRef};
+use crate::schema::{self, ComplexContent, SimpleVariety, TypeDef, TypeRef};
 
 const XS: &str = r#"xmlns:xs="http://www.w3.org/2001/XMLSchema""#;
 
@@ -601,25 +601,10 @@ fn typing(m: &SchemaModel, t: TypeRef, budget: u32) -> Typing {
     if budget == 0 {
         return Typing::NotSimple;
     }
-    let atomic = |b: BuiltinType| {
-        Builtin::from_local_name(b.local_name()).map_or(Typing::NotSimple, Typing::Atomic)
-    };
     match t {
-        TypeRef::Builtin(BuiltinType::AnyType) => Typing::NotSimple,
-        TypeRef::Builtin(
-            b @ (BuiltinType::NmTokens | BuiltinType::IdRefs | BuiltinType::Entities),
-        ) => {
-            let item = match b {
-                BuiltinType::NmTokens => BuiltinType::NmToken,
-                BuiltinType::IdRefs => BuiltinType::IdRef,
-                _ => BuiltinType::Entity,
-            };
-            match atomic(item) {
-                Typing::Atomic(i) => Typing::List(i),
-                other => other,
-            }
-        }
-        TypeRef::Builtin(b) => atomic(b),
+        TypeRef::AnyType => Typing::NotSimple,
+        TypeRef::Builtin(b) if b.is_list() => b.list_item().map_or(Typing::NotSimple, Typing::List),
+        TypeRef::Builtin(b) => Typing::Atomic(b),
         TypeRef::Defined(id) => match m.type_def(id) {
             Some(TypeDef::Simple(s)) => match &s.variety {
                 SimpleVariety::Restriction { base, .. } => typing(m, *base, budget - 1),
@@ -739,8 +724,8 @@ fn drive(
             if node.lookup_namespace_uri(Some(prefix).filter(|p| !p.is_empty()))
                 == Some(schema::XSD_NS)
             {
-                if let Some(b) = BuiltinType::from_local(local) {
-                    t = typing(m, TypeRef::Builtin(b), 16);
+                if let Some(b) = TypeRef::builtin_named(local) {
+                    t = typing(m, b, 16);
                 }
             }
         }

@@ -4,16 +4,16 @@
 //! an extension's content is its base's followed by its own, a restriction's is its own;
 //! attribute uses are inherited down the chain, overridden by name, removed by `prohibited`.
 
+use crate::datatypes::Builtin;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::datatypes::NamespaceContext;
 use crate::schema::{
-    AttributeUse, AttributeUseKind, BuiltinType, ComplexContent, ComplexTypeDef, Compositor,
-    Derivation, DerivationSet, ElementDecl, ElementId, IdentityConstraintId,
-    IdentityConstraintKind, MaxOccurs, ModelGroup, NamespaceConstraint, NamespaceId, Particle,
-    ProcessContents, SchemaModel, SimpleVariety, Term, TypeDef, TypeId, TypeRef, ValueConstraint,
-    Wildcard,
+    AttributeUse, AttributeUseKind, ComplexContent, ComplexTypeDef, Compositor, Derivation,
+    DerivationSet, ElementDecl, ElementId, IdentityConstraintId, IdentityConstraintKind, MaxOccurs,
+    ModelGroup, NamespaceConstraint, NamespaceId, Particle, ProcessContents, SchemaModel,
+    SimpleVariety, Term, TypeDef, TypeId, TypeRef, ValueConstraint, Wildcard,
 };
 
 use super::document::{self, Attribute, Content, Node, Prefixes, XSI_NS};
@@ -244,7 +244,7 @@ impl<'m> Generator<'m> {
             _ => None,
         };
         let tid = match type_def {
-            TypeRef::Builtin(BuiltinType::AnyType) => {
+            TypeRef::AnyType => {
                 node.content = fixed.map_or(Content::Empty, Content::Text);
                 return Ok(());
             }
@@ -715,7 +715,7 @@ impl<'m> Generator<'m> {
     fn type_block(&self, t: TypeRef) -> DerivationSet {
         match t {
             TypeRef::Defined(id) => self.complex(id).map_or(DerivationSet::EMPTY, |c| c.block),
-            TypeRef::Builtin(_) => DerivationSet::EMPTY,
+            TypeRef::AnyType | TypeRef::Builtin(_) => DerivationSet::EMPTY,
         }
     }
 
@@ -725,14 +725,14 @@ impl<'m> Generator<'m> {
         let mut methods = DerivationSet::EMPTY;
         let mut cur = from;
         for _ in 0..256 {
-            if cur == to || to == TypeRef::Builtin(BuiltinType::AnyType) {
+            if cur == to || to == TypeRef::AnyType {
                 return Some(methods);
             }
             match cur {
-                TypeRef::Builtin(BuiltinType::AnyType) => return None,
+                TypeRef::AnyType => return None,
                 TypeRef::Builtin(_) => {
                     // Built-in chains end at anySimpleType.
-                    return (to == TypeRef::Builtin(BuiltinType::AnySimpleType))
+                    return (to == TypeRef::Builtin(Builtin::AnySimpleType))
                         .then_some(methods.union(DerivationSet::RESTRICTION));
                 }
                 TypeRef::Defined(id) => match self.model.type_def(id)? {
@@ -747,7 +747,7 @@ impl<'m> Generator<'m> {
                         methods = methods.union(DerivationSet::RESTRICTION);
                         cur = match &s.variety {
                             SimpleVariety::Restriction { base, .. } => *base,
-                            _ => TypeRef::Builtin(BuiltinType::AnySimpleType),
+                            _ => TypeRef::Builtin(Builtin::AnySimpleType),
                         };
                     }
                 },

@@ -111,10 +111,6 @@ pub(crate) struct SimpleTypes<'m> {
     building: Vec<TypeId>,
 }
 
-fn to_builtin(b: crate::schema::BuiltinType) -> Builtin {
-    Builtin::from_local_name(b.local_name()).unwrap_or(Builtin::AnySimpleType)
-}
-
 fn facet_kind(k: FacetKind) -> datatypes::FacetKind {
     use datatypes::FacetKind as D;
     match k {
@@ -193,7 +189,9 @@ impl<'m> SimpleTypes<'m> {
     /// The simple type behind `r`; an error for complex types.
     pub(crate) fn get(&mut self, r: TypeRef) -> Result<Arc<SimpleInfo>, SampleError> {
         let id = match r {
-            TypeRef::Builtin(b) => return Ok(self.builtin(to_builtin(b))),
+            TypeRef::Builtin(b) => return Ok(self.builtin(b)),
+            // Text allowed by anyType is any anySimpleType text.
+            TypeRef::AnyType => return Ok(self.builtin(Builtin::AnySimpleType)),
             TypeRef::Defined(id) => id,
         };
         if let Some(i) = self.defined.get(&id) {
@@ -353,9 +351,7 @@ impl<'m> SimpleTypes<'m> {
             TypeRef::Defined(b) if matches!(self.model.type_def(b), Some(TypeDef::Complex(_))) => {
                 self.content_type(b)
             }
-            TypeRef::Builtin(crate::schema::BuiltinType::AnyType) => {
-                Ok(self.builtin(Builtin::AnySimpleType))
-            }
+            TypeRef::AnyType => Ok(self.builtin(Builtin::AnySimpleType)),
             other => self.get(other),
         }
     }

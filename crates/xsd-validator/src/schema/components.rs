@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::datatypes::Builtin;
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -216,132 +218,24 @@ pub struct DocumentInfo {
     pub chameleon: bool,
 }
 
-/// The built-in datatypes plus the two ur-types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum BuiltinType {
-    AnyType,
-    AnySimpleType,
-    String,
-    Boolean,
-    Decimal,
-    Float,
-    Double,
-    Duration,
-    DateTime,
-    Time,
-    Date,
-    GYearMonth,
-    GYear,
-    GMonthDay,
-    GDay,
-    GMonth,
-    HexBinary,
-    Base64Binary,
-    AnyUri,
-    QName,
-    Notation,
-    NormalizedString,
-    Token,
-    Language,
-    NmToken,
-    NmTokens,
-    Name,
-    NcName,
-    Id,
-    IdRef,
-    IdRefs,
-    Entity,
-    Entities,
-    Integer,
-    NonPositiveInteger,
-    NegativeInteger,
-    Long,
-    Int,
-    Short,
-    Byte,
-    NonNegativeInteger,
-    UnsignedLong,
-    UnsignedInt,
-    UnsignedShort,
-    UnsignedByte,
-    PositiveInteger,
-}
-
-impl BuiltinType {
-    const ALL: [(BuiltinType, &'static str); 46] = [
-        (BuiltinType::AnyType, "anyType"),
-        (BuiltinType::AnySimpleType, "anySimpleType"),
-        (BuiltinType::String, "string"),
-        (BuiltinType::Boolean, "boolean"),
-        (BuiltinType::Decimal, "decimal"),
-        (BuiltinType::Float, "float"),
-        (BuiltinType::Double, "double"),
-        (BuiltinType::Duration, "duration"),
-        (BuiltinType::DateTime, "dateTime"),
-        (BuiltinType::Time, "time"),
-        (BuiltinType::Date, "date"),
-        (BuiltinType::GYearMonth, "gYearMonth"),
-        (BuiltinType::GYear, "gYear"),
-        (BuiltinType::GMonthDay, "gMonthDay"),
-        (BuiltinType::GDay, "gDay"),
-        (BuiltinType::GMonth, "gMonth"),
-        (BuiltinType::HexBinary, "hexBinary"),
-        (BuiltinType::Base64Binary, "base64Binary"),
-        (BuiltinType::AnyUri, "anyURI"),
-        (BuiltinType::QName, "QName"),
-        (BuiltinType::Notation, "NOTATION"),
-        (BuiltinType::NormalizedString, "normalizedString"),
-        (BuiltinType::Token, "token"),
-        (BuiltinType::Language, "language"),
-        (BuiltinType::NmToken, "NMTOKEN"),
-        (BuiltinType::NmTokens, "NMTOKENS"),
-        (BuiltinType::Name, "Name"),
-        (BuiltinType::NcName, "NCName"),
-        (BuiltinType::Id, "ID"),
-        (BuiltinType::IdRef, "IDREF"),
-        (BuiltinType::IdRefs, "IDREFS"),
-        (BuiltinType::Entity, "ENTITY"),
-        (BuiltinType::Entities, "ENTITIES"),
-        (BuiltinType::Integer, "integer"),
-        (BuiltinType::NonPositiveInteger, "nonPositiveInteger"),
-        (BuiltinType::NegativeInteger, "negativeInteger"),
-        (BuiltinType::Long, "long"),
-        (BuiltinType::Int, "int"),
-        (BuiltinType::Short, "short"),
-        (BuiltinType::Byte, "byte"),
-        (BuiltinType::NonNegativeInteger, "nonNegativeInteger"),
-        (BuiltinType::UnsignedLong, "unsignedLong"),
-        (BuiltinType::UnsignedInt, "unsignedInt"),
-        (BuiltinType::UnsignedShort, "unsignedShort"),
-        (BuiltinType::UnsignedByte, "unsignedByte"),
-        (BuiltinType::PositiveInteger, "positiveInteger"),
-    ];
-
-    /// The built-in named `local` in the XSD namespace.
-    pub fn from_local(local: &str) -> Option<BuiltinType> {
-        Self::ALL.iter().find(|(_, n)| *n == local).map(|&(t, _)| t)
-    }
-
-    /// The local name in the XSD namespace.
-    pub fn local_name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(t, _)| *t == self)
-            .map_or("anyType", |&(_, n)| n)
-    }
-
-    /// True for every built-in except `anyType` (which is complex).
-    pub fn is_simple(self) -> bool {
-        self != BuiltinType::AnyType
-    }
-}
-
 /// A reference to a type definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TypeRef {
-    Builtin(BuiltinType),
+    /// `xs:anyType`, the one complex built-in (the ur-type).
+    AnyType,
+    /// A built-in simple type, `xs:anySimpleType` included.
+    Builtin(Builtin),
     Defined(TypeId),
+}
+
+impl TypeRef {
+    /// The built-in type named `local` in the XSD namespace.
+    pub fn builtin_named(local: &str) -> Option<TypeRef> {
+        if local == "anyType" {
+            return Some(TypeRef::AnyType);
+        }
+        Builtin::from_local_name(local).map(TypeRef::Builtin)
+    }
 }
 
 /// `block`/`final` values: a set of derivation methods.

@@ -2,6 +2,7 @@
 //! builds every component with its QName references resolved to ids (pass 2), checking the
 //! representation constraints of the schema for schemas on the way.
 
+use crate::datatypes::Builtin;
 use std::path::Path;
 
 use roxmltree::{Node, NodeId};
@@ -588,7 +589,7 @@ impl Builder {
                 m.attributes.push(AttributeDecl {
                     name: name.clone(),
                     global: true,
-                    type_def: TypeRef::Builtin(BuiltinType::AnySimpleType),
+                    type_def: TypeRef::Builtin(Builtin::AnySimpleType),
                     value_constraint: None,
                     namespaces: NamespaceScopeId(0),
                     location,
@@ -889,7 +890,7 @@ impl Builder {
         };
         let type_def = if let Some(t) = type_attr {
             self.type_ref(doc, node, t, false)
-                .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType))
+                .unwrap_or(TypeRef::AnyType)
         } else if let Some(a) = anonymous {
             let t = if a.tag_name().name() == "simpleType" {
                 self.simple_type(doc, a, None, None)
@@ -901,7 +902,7 @@ impl Builder {
             if substitution_group.is_some() {
                 self.untyped_members.push(id);
             }
-            TypeRef::Builtin(BuiltinType::AnyType)
+            TypeRef::AnyType
         };
         let all_block = DerivationSet::EXTENSION
             .union(DerivationSet::RESTRICTION)
@@ -1079,13 +1080,13 @@ impl Builder {
                     "src-attribute.4",
                     "xs:attribute has both a 'type' attribute and an anonymous type".to_owned(),
                 );
-                TypeRef::Builtin(BuiltinType::AnySimpleType)
+                TypeRef::Builtin(Builtin::AnySimpleType)
             }
             (Some(t), None) => self
                 .type_ref(doc, node, t, true)
-                .unwrap_or(TypeRef::Builtin(BuiltinType::AnySimpleType)),
+                .unwrap_or(TypeRef::Builtin(Builtin::AnySimpleType)),
             (None, Some(a)) => TypeRef::Defined(self.simple_type(doc, a, None, None)),
-            (None, None) => TypeRef::Builtin(BuiltinType::AnySimpleType),
+            (None, None) => TypeRef::Builtin(Builtin::AnySimpleType),
         }
     }
 
@@ -1686,7 +1687,7 @@ impl Builder {
                             "s4s-att-must-appear",
                             format!("xs:{} requires the attribute 'base'", der.tag_name().name()),
                         );
-                        TypeRef::Builtin(BuiltinType::AnyType)
+                        TypeRef::AnyType
                     }
                     Some(b) => {
                         let q = self.qname(doc, der, b);
@@ -1701,12 +1702,12 @@ impl Builder {
                                     "src-redefine.5",
                                     format!("a redefined type must derive from itself ('{shown}')"),
                                 );
-                                TypeRef::Builtin(BuiltinType::AnyType)
+                                TypeRef::AnyType
                             }
                             (Some(q), _, _) => self
                                 .resolve_type(doc, der, &q, false)
-                                .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType)),
-                            (None, _, _) => TypeRef::Builtin(BuiltinType::AnyType),
+                                .unwrap_or(TypeRef::AnyType),
+                            (None, _, _) => TypeRef::AnyType,
                         }
                     }
                 };
@@ -1740,7 +1741,7 @@ impl Builder {
                     .find(|c| MODEL_GROUPS.contains(&c.tag_name().name()))
                     .and_then(|p| self.particle(doc, p, &ctx));
                 (
-                    TypeRef::Builtin(BuiltinType::AnyType),
+                    TypeRef::AnyType,
                     Derivation::Restriction,
                     ComplexContent::Complex { particle },
                     node,
@@ -1827,7 +1828,7 @@ impl Builder {
             .unwrap_or(DerivationSet::from_bits(
                 doc.final_default.bits() & st_final.bits(),
             ));
-        let any_simple = TypeRef::Builtin(BuiltinType::AnySimpleType);
+        let any_simple = TypeRef::Builtin(Builtin::AnySimpleType);
         let Some(def) = xsd_children(node)
             .find(|c| matches!(c.tag_name().name(), "restriction" | "list" | "union"))
         else {
@@ -2015,8 +2016,8 @@ impl Builder {
         simple: bool,
     ) -> Option<TypeRef> {
         if self.model.namespaces.uri(q.namespace) == Some(XSD_NS) {
-            if let Some(b) = BuiltinType::from_local(&q.local) {
-                if simple && !b.is_simple() {
+            if let Some(b) = TypeRef::builtin_named(&q.local) {
+                if simple && b == TypeRef::AnyType {
                     self.error(
                         doc,
                         node,
@@ -2025,7 +2026,7 @@ impl Builder {
                     );
                     return None;
                 }
-                return Some(TypeRef::Builtin(b));
+                return Some(b);
             }
         }
         let id = match self.lookup(doc, node, q, Kind::SimpleType)? {
@@ -2449,7 +2450,7 @@ fn placeholder_element(name: QName, location: Location) -> ElementDecl {
     ElementDecl {
         name,
         global: true,
-        type_def: TypeRef::Builtin(BuiltinType::AnyType),
+        type_def: TypeRef::AnyType,
         nillable: false,
         is_abstract: false,
         value_constraint: None,
@@ -2467,7 +2468,7 @@ fn placeholder_simple(name: Option<QName>, location: Location) -> TypeDef {
         name,
         final_set: DerivationSet::EMPTY,
         variety: SimpleVariety::Restriction {
-            base: TypeRef::Builtin(BuiltinType::AnySimpleType),
+            base: TypeRef::Builtin(Builtin::AnySimpleType),
             facets: Vec::new(),
         },
         location,
@@ -2477,7 +2478,7 @@ fn placeholder_simple(name: Option<QName>, location: Location) -> TypeDef {
 fn placeholder_complex(name: Option<QName>, location: Location) -> TypeDef {
     TypeDef::Complex(ComplexTypeDef {
         name,
-        base: TypeRef::Builtin(BuiltinType::AnyType),
+        base: TypeRef::AnyType,
         derivation: Derivation::Restriction,
         is_abstract: false,
         mixed: false,

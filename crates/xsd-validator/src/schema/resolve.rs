@@ -5,6 +5,7 @@
 use super::components::*;
 use super::document::Builder;
 use super::SchemaError;
+use crate::datatypes::Builtin;
 
 /// Runs all finishing passes; errors are appended to `b.errors`.
 pub(crate) fn finish(b: &mut Builder) {
@@ -174,7 +175,7 @@ fn substitution_groups(b: &mut Builder) {
         }
         let inherited = head
             .and_then(|h| b.model.elements.get(h.index()))
-            .map_or(TypeRef::Builtin(BuiltinType::AnyType), |d| d.type_def);
+            .map_or(TypeRef::AnyType, |d| d.type_def);
         if let Some(d) = b.model.elements.get_mut(e.index()) {
             d.type_def = inherited;
         }
@@ -196,7 +197,7 @@ fn derivation_cycles(b: &mut Builder) {
         refs.into_iter()
             .filter_map(|r| match r {
                 TypeRef::Defined(t) => Some(t.index()),
-                TypeRef::Builtin(_) => None,
+                TypeRef::AnyType | TypeRef::Builtin(_) => None,
             })
             .collect()
     });
@@ -206,12 +207,12 @@ fn derivation_cycles(b: &mut Builder) {
         };
         let (rule, location, name) = match t {
             TypeDef::Complex(c) => {
-                c.base = TypeRef::Builtin(BuiltinType::AnyType);
+                c.base = TypeRef::AnyType;
                 ("ct-props-correct.3", c.location, c.name.clone())
             }
             TypeDef::Simple(s) => {
                 s.variety = SimpleVariety::Restriction {
-                    base: TypeRef::Builtin(BuiltinType::AnySimpleType),
+                    base: TypeRef::Builtin(Builtin::AnySimpleType),
                     facets: Vec::new(),
                 };
                 ("st-props-correct.2", s.location, s.name.clone())
@@ -230,7 +231,8 @@ fn derivation_cycles(b: &mut Builder) {
 fn complex_content_bases(b: &mut Builder) {
     for (_, base, location) in std::mem::take(&mut b.complex_content_bases) {
         let simple = match base {
-            TypeRef::Builtin(t) => t.is_simple(),
+            TypeRef::AnyType => false,
+            TypeRef::Builtin(_) => true,
             TypeRef::Defined(t) => matches!(b.model.types.get(t.index()), Some(TypeDef::Simple(_))),
         };
         if simple {

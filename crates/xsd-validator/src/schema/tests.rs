@@ -1,5 +1,6 @@
 //! Tests of the whole loading pipeline: in-memory constructs and the real XÖV corpus.
 
+use crate::datatypes::Builtin;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -199,7 +200,7 @@ fn complex(m: &SchemaModel, t: TypeRef) -> &ComplexTypeDef {
             Some(TypeDef::Complex(c)) => c,
             other => panic!("not complex: {other:?}"),
         },
-        TypeRef::Builtin(b) => panic!("builtin {b:?}"),
+        builtin => panic!("builtin {builtin:?}"),
     }
 }
 
@@ -209,7 +210,7 @@ fn simple(m: &SchemaModel, t: TypeRef) -> &SimpleTypeDef {
             Some(TypeDef::Simple(s)) => s,
             other => panic!("not simple: {other:?}"),
         },
-        TypeRef::Builtin(b) => panic!("builtin {b:?}"),
+        builtin => panic!("builtin {builtin:?}"),
     }
 }
 
@@ -275,7 +276,7 @@ fn elements_types_and_forms() {
     };
     let a = &m.elements[a.index()];
     assert_eq!(m.namespaces.uri(a.name.namespace), Some("urn:t"));
-    assert_eq!(a.type_def, TypeRef::Builtin(BuiltinType::String));
+    assert_eq!(a.type_def, TypeRef::Builtin(Builtin::String));
     assert_eq!(
         a.value_constraint,
         Some(ValueConstraint::Default("x".into()))
@@ -289,7 +290,7 @@ fn elements_types_and_forms() {
     let SimpleVariety::Restriction { base, facets } = &simple(&m, b.type_def).variety else {
         panic!("restriction")
     };
-    assert_eq!(*base, TypeRef::Builtin(BuiltinType::Int));
+    assert_eq!(*base, TypeRef::Builtin(Builtin::Int));
     assert_eq!(
         (facets[0].kind, facets[0].value.as_str(), facets[0].fixed),
         (FacetKind::MaxInclusive, "5", true)
@@ -343,11 +344,11 @@ fn simple_types_list_union_and_facet_namespaces() {
     let l = m
         .type_named(Some("urn:t"), "L")
         .map(TypeRef::Defined)
-        .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType));
+        .unwrap_or(TypeRef::AnyType);
     let e = m
         .type_named(Some("urn:t"), "E")
         .map(TypeRef::Defined)
-        .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType));
+        .unwrap_or(TypeRef::AnyType);
     assert!(matches!(simple(&m, l).variety, SimpleVariety::List { item } if item == e));
     let e_def = simple(&m, e);
     assert_eq!(e_def.final_set, DerivationSet::LIST);
@@ -365,17 +366,17 @@ fn simple_types_list_union_and_facet_namespaces() {
     let u = m
         .type_named(Some("urn:t"), "U")
         .map(TypeRef::Defined)
-        .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType));
+        .unwrap_or(TypeRef::AnyType);
     let SimpleVariety::Union { members } = &simple(&m, u).variety else {
         panic!()
     };
     assert_eq!(members.len(), 3);
     assert_eq!(members[0], l);
-    assert_eq!(members[1], TypeRef::Builtin(BuiltinType::Int));
+    assert_eq!(members[1], TypeRef::Builtin(Builtin::Int));
     assert!(matches!(
         simple(&m, members[2]).variety,
         SimpleVariety::List {
-            item: TypeRef::Builtin(BuiltinType::Date)
+            item: TypeRef::Builtin(Builtin::Date)
         }
     ));
 }
@@ -650,14 +651,14 @@ fn redefine_refers_to_the_original() {
     let s = m
         .type_named(Some("urn:t"), "S")
         .map(TypeRef::Defined)
-        .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType));
+        .unwrap_or(TypeRef::AnyType);
     let SimpleVariety::Restriction { base, .. } = simple(&m, s).variety else {
         panic!()
     };
     assert!(matches!(
         simple(&m, base).variety,
         SimpleVariety::Restriction {
-            base: TypeRef::Builtin(BuiltinType::String),
+            base: TypeRef::Builtin(Builtin::String),
             ..
         }
     ));
@@ -784,11 +785,11 @@ fn identity_constraints_and_substitution_groups() {
     );
     assert_eq!(
         element(&m, Some("urn:t"), "member").type_def,
-        TypeRef::Builtin(BuiltinType::Int)
+        TypeRef::Builtin(Builtin::Int)
     );
     assert_eq!(
         element(&m, Some("urn:t"), "sub").type_def,
-        TypeRef::Builtin(BuiltinType::Int)
+        TypeRef::Builtin(Builtin::Int)
     );
     assert_eq!(
         element(&m, Some("urn:t"), "sub").final_set,
@@ -839,7 +840,7 @@ fn attribute_groups_are_expanded_into_types() {
         &m,
         m.type_named(Some("urn:t"), "T")
             .map(TypeRef::Defined)
-            .unwrap_or(TypeRef::Builtin(BuiltinType::AnyType)),
+            .unwrap_or(TypeRef::AnyType),
     );
     let names: Vec<(String, AttributeUseKind)> = t
         .attribute_uses
@@ -862,7 +863,7 @@ fn attribute_groups_are_expanded_into_types() {
     );
     assert_eq!(t.attribute_wildcards.len(), 1);
     assert_eq!(t.attribute_groups.len(), 2);
-    assert_eq!(t.base, TypeRef::Builtin(BuiltinType::String));
+    assert_eq!(t.base, TypeRef::Builtin(Builtin::String));
     assert_eq!(t.derivation, Derivation::Extension);
     let e = match load_from_memory(
         &["a.xsd"],
