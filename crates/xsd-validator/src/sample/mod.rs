@@ -118,5 +118,3 @@ pub fn generate(
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod xoev_tests;
