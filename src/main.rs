@@ -122,6 +122,12 @@ enum DeadLetterAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Offline tools run without starting the runtime and its worker threads: `validate` and
+    // `map` are used in scripts, one process per file, where start-up is part of the cost.
+    let command = match offline(cli.command) {
+        Ok(code) => return code,
+        Err(command) => command,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -132,7 +138,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(command)) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -141,12 +147,21 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+/// The commands that need the runtime (servers, HTTP clients).
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Serve { config } => serve(config).await,
-        Command::Check { config } => Ok(check(&config)),
         Command::Submit { url, token, files } => submit(&url, token.as_deref(), &files).await,
         Command::DeadLetters { action } => dead_letters(action).await,
+        // `offline` ran every other command before the runtime started.
+        _ => anyhow::bail!("internal error: an offline command reached the runtime"),
+    }
+}
+
+/// Runs the commands that need no runtime; hands every other command back.
+fn offline(command: Command) -> Result<ExitCode, Command> {
+    match command {
+        Command::Check { config } => Ok(check(&config)),
         Command::Validate {
             catalog,
             schemas,
@@ -196,6 +211,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", ingress::sha256_hex(&token));
             Ok(ExitCode::SUCCESS)
         }
+        online => Err(online),
     }
 }
 
