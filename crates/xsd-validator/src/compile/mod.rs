@@ -19,7 +19,7 @@
 mod compiler;
 mod handle;
 mod leaf;
-mod names;
+pub(crate) mod names;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

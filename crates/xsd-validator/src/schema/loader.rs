@@ -419,9 +419,11 @@ impl Loader<'_> {
     }
 }
 
+/// Only a bucket key: a hit is confirmed by comparing the texts, so a fast hash will do (SipHash
+/// over a megabyte of XBau schema text was a visible part of loading it).
 fn hash_text(text: &str) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = crate::compile::names::FxHasher::default();
     text.hash(&mut h);
     h.finish()
 }
