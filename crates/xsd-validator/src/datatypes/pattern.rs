@@ -43,16 +43,35 @@ pub struct Pattern {
     fast: Vec<CharSet>,
 }
 
-/// The regex of a pattern set, built at schema compile time, or on first need when a fast set
-/// decides the common values: building the automaton of a large character class is a good
-/// part of compiling a real schema set, and values inside the class never need it.
+/// The regex of a pattern set, built at schema compile time or on first need. Building the
+/// automaton of a large character class (`.`, `\w`, DIN 91379 sets) is a good part of
+/// compiling a real schema set, and most pattern types of a set are never used by a given
+/// message, or are decided by a fast set. Only patterns that could exceed the size limit
+/// (large counted repetitions) are built at once, so that the error is a compile error.
 #[derive(Debug, Clone)]
 enum Automaton {
     Built(meta::Regex),
-    /// Such patterns are a star over characters, classes and short sequences, whose automaton
-    /// is far below the size limit; should building fail anyway, no value outside the fast sets
-    /// matches.
+    /// Far below the size limit; should building fail anyway, no value outside the fast
+    /// sets matches.
     Deferred(Hir, OnceLock<Option<meta::Regex>>),
+}
+
+/// Repetition counts up to this keep any translated pattern well inside the NFA size limit.
+const DEFERRABLE_REPEAT: u32 = 64;
+
+/// Whether `hir` repeats something more than [`DEFERRABLE_REPEAT`] times by count: the only
+/// way an XSD pattern's automaton grows large enough to hit the size limit.
+fn has_large_count(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Repetition(r) => {
+            r.min > DEFERRABLE_REPEAT
+                || r.max.is_some_and(|max| max > DEFERRABLE_REPEAT)
+                || has_large_count(&r.sub)
+        }
+        HirKind::Capture(c) => has_large_count(&c.sub),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts.iter().any(has_large_count),
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => false,
+    }
 }
 
 fn build_regex(hir: &Hir) -> Result<meta::Regex, PatternError> {
@@ -80,7 +99,7 @@ impl Pattern {
         }
         let fast: Vec<CharSet> = branches.iter().filter_map(star_set).collect();
         let hir = Hir::alternation(branches);
-        let regex = if fast.is_empty() {
+        let regex = if has_large_count(&hir) {
             Automaton::Built(build_regex(&hir)?)
         } else {
             Automaton::Deferred(hir, OnceLock::new())
@@ -841,6 +860,16 @@ mod tests {
         let deep = "(".repeat(10_000) + &")".repeat(10_000);
         assert!(Pattern::new(&deep).is_err());
         assert!(Pattern::new("a{1000000}").is_err());
+        // Only large counts are built at once; everything else on first need, with the same
+        // verdicts.
+        assert!(matches!(
+            Pattern::new("a{65}").unwrap().regex,
+            Automaton::Built(_)
+        ));
+        let deferred = Pattern::new("other:\\w{2,}").unwrap();
+        assert!(matches!(&deferred.regex, Automaton::Deferred(_, built) if built.get().is_none()));
+        assert!(deferred.is_match("other:ab") && !deferred.is_match("other:a"));
+        assert!(matches!(&deferred.regex, Automaton::Deferred(_, built) if built.get().is_some()));
         assert!(Pattern::new("(\\p{L}{1000}){1000}").is_err());
     }
 
