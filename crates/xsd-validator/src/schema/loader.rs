@@ -1,7 +1,9 @@
 //! Finds every schema document reachable from the entry documents through `xs:include`,
 //! `xs:import` and `xs:redefine`, reading each (canonical path, effective target namespace)
 //! once. Never touches the network: a location that is neither a local file nor mapped to
-//! one by the catalog is an error naming it and the referencing document and line.
+//! one by the catalog is an error naming it and the referencing document and line; except
+//! for an import of the XML namespace, which falls back to the built-in document of
+//! [`super::xml_namespace`] when nothing local provides that namespace.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 use super::catalog::Catalog;
 use super::header::{self, DirectiveKind, Header};
 use super::location::{self, file_uri, join_uri, uri_to_path};
+use super::xml_namespace::{self, XML_NS};
 use super::{SchemaError, XSD_NS};
 
 /// Where document bytes come from: the file system, or a map (tests, embedded schemas).
@@ -119,6 +122,7 @@ pub(crate) fn load_documents(
         seen: HashMap::new(),
         by_content: HashMap::new(),
         unresolved_imports: Vec::new(),
+        xml_namespace_wanted: false,
         queue: VecDeque::new(),
     };
     for entry in entries {
@@ -133,6 +137,18 @@ pub(crate) fn load_documents(
     }
     while let Some(p) = loader.queue.pop_front() {
         loader.load(p);
+    }
+    let xml_namespace_wanted = loader.xml_namespace_wanted
+        || loader
+            .unresolved_imports
+            .iter()
+            .any(|(ns, _)| ns.as_deref() == Some(XML_NS));
+    let xml_namespace_loaded = loader
+        .docs
+        .iter()
+        .any(|d| d.target_namespace.as_deref() == Some(XML_NS));
+    if xml_namespace_wanted && !xml_namespace_loaded {
+        loader.docs.push(xml_namespace::document());
     }
     let provided: HashSet<Option<&str>> = loader
         .docs
@@ -159,6 +175,8 @@ struct Loader<'a> {
     /// Imports whose location could not be resolved: an error only when nothing else
     /// provides the namespace (like libxml2, which skips imports of known namespaces).
     unresolved_imports: Vec<(Option<String>, SchemaError)>,
+    /// An import of the XML namespace without a schemaLocation was seen.
+    xml_namespace_wanted: bool,
     queue: VecDeque<Pending>,
 }
 
@@ -364,6 +382,9 @@ impl Loader<'_> {
                 namespace.map(str::to_owned)
             };
             let Some(loc) = d.location.as_deref() else {
+                if reach == Reach::Import && target_ns.as_deref() == Some(XML_NS) {
+                    self.xml_namespace_wanted = true;
+                }
                 if reach != Reach::Import {
                     self.errors.push(referrer().error(
                         "s4s-att-must-appear",

@@ -6,12 +6,15 @@
 //! - `loader`: finds every document reachable through include/import/redefine, each once.
 //! - `document`: builds components from each document and checks the schema for schemas.
 //! - `resolve`: finishing passes (cycles, substitution group types, attribute groups).
+//! - `xml_namespace`: the built-in schema for `xml:lang`, `xml:space`, `xml:base`, `xml:id`,
+//!   used when an import of the XML namespace cannot be resolved locally.
 //! - [`components`]: the model.
 //!
 //! **API boundary:** [`load`] (files) and [`load_from_memory`] return either a complete
 //! [`SchemaModel`] whose ids are all valid, or every problem found, each a [`SchemaError`]
 //! with its spec rule, document, line and column. No schema input makes this panic, and
-//! nothing here touches the network.
+//! nothing here touches the network (an import of the XML namespace that no catalog entry or
+//! local file satisfies gets the built-in declarations of `xml_namespace`).
 
 pub mod catalog;
 pub mod components;
@@ -20,6 +23,7 @@ mod header;
 mod loader;
 mod location;
 mod resolve;
+mod xml_namespace;
 
 use std::path::{Path, PathBuf};
 
