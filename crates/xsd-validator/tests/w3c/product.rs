@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use xsd_validator::schema::{self, Catalog};
-use xsd_validator::{SchemaSet, SchemaError, ValidationOptions};
+use xsd_validator::{SchemaError, SchemaSet, ValidationOptions};
 
 use super::engine::Engine;
 
