@@ -14,6 +14,9 @@ pub struct Product {
     /// The catalog every compile without an explicit one uses (the W3C runner's, which maps
     /// the suite's one network import, xlink.xsd, to a local copy).
     pub catalog: Option<Catalog>,
+    /// Follow xsi:schemaLocation hints of instances to local documents for namespaces the
+    /// given schema lacks (the W3C suite relies on it; xmllint with --schema never does).
+    pub follow_hints: bool,
 }
 
 /// tests/w3c/catalog.xml: maps http://www.w3.org/XML/2008/06/xlink.xsd (imported by the
@@ -30,6 +33,7 @@ impl Product {
             .unwrap_or_else(|e| panic!("the runner's own catalog does not load: {e}"));
         Product {
             catalog: Some(catalog),
+            follow_hints: true,
             options: ValidationOptions {
                 full_id_checks: true,
                 // Some suite documents carry hundreds of attributes (attgD003).
@@ -48,14 +52,18 @@ impl Product {
         Product {
             options: ValidationOptions::default(),
             catalog: None,
+            follow_hints: false,
         }
     }
 }
 
-/// A compiled set, or "take the schema from the instance's xsi hints" (groups without a
-/// schema test).
+/// A compiled set (with the documents it was compiled from, for hints that add to it), or
+/// "take the schema from the instance's xsi hints" (groups without a schema test).
 pub enum ProductSchema {
-    Set(Box<SchemaSet>),
+    Set {
+        set: Box<SchemaSet>,
+        files: Vec<PathBuf>,
+    },
     FromHints,
 }
 
@@ -72,6 +80,10 @@ impl Product {
     fn compile_set(&self, files: &[PathBuf]) -> Result<SchemaSet, Vec<SchemaError>> {
         SchemaSet::from_model(schema::load_with_catalog(files, self.catalog.as_ref())?)
     }
+
+    fn verdict(&self, set: &SchemaSet, bytes: &[u8]) -> bool {
+        set.validate(bytes, &self.options).is_valid()
+    }
 }
 
 impl Engine for Product {
@@ -82,7 +94,10 @@ impl Engine for Product {
             return Ok(ProductSchema::FromHints);
         }
         self.compile_set(schema_files)
-            .map(|s| ProductSchema::Set(Box::new(s)))
+            .map(|set| ProductSchema::Set {
+                set: Box::new(set),
+                files: schema_files.to_vec(),
+            })
             .map_err(errors)
     }
 
@@ -92,22 +107,50 @@ impl Engine for Product {
         catalog: &Path,
     ) -> Result<ProductSchema, String> {
         SchemaSet::compile(schema_files, Some(catalog))
-            .map(|s| ProductSchema::Set(Box::new(s)))
+            .map(|set| ProductSchema::Set {
+                set: Box::new(set),
+                files: schema_files.to_vec(),
+            })
             .map_err(errors)
     }
 
     fn validate(&self, schema: &ProductSchema, instance: &Path) -> Result<bool, String> {
         let bytes = std::fs::read(instance).map_err(|e| format!("{}: {e}", instance.display()))?;
         match schema {
-            ProductSchema::Set(set) => Ok(set.validate(&bytes, &self.options).is_valid()),
+            ProductSchema::Set { set, .. } if !self.follow_hints => Ok(self.verdict(set, &bytes)),
+            ProductSchema::Set { set, files } => {
+                // XSD 1.0 4.3.2: a processor may follow schemaLocation hints to components it
+                // lacks. Like Xerces, the runner follows a hint only for a namespace the
+                // group's schema has no document for (never to replace given components),
+                // and only to local files.
+                let mut extra: Vec<PathBuf> = schema_hints(&bytes, instance)
+                    .into_iter()
+                    .filter(|h| !covers(set, h.namespace.as_deref()) && h.location.is_file())
+                    .map(|h| h.location)
+                    .collect();
+                extra.retain(|f| !files.contains(f));
+                if extra.is_empty() {
+                    return Ok(self.verdict(set, &bytes));
+                }
+                let all: Vec<PathBuf> = files.iter().cloned().chain(extra).collect();
+                match self.compile_set(&all) {
+                    Ok(with_hints) => Ok(self.verdict(&with_hints, &bytes)),
+                    // As for groups without a schema test: a hinted document that does not
+                    // compile with the schema makes the instance invalid (no case does so now).
+                    Err(_) => Ok(false),
+                }
+            }
             ProductSchema::FromHints => {
-                let files = schema_hints(&bytes, instance);
+                let files: Vec<PathBuf> = schema_hints(&bytes, instance)
+                    .into_iter()
+                    .map(|h| h.location)
+                    .collect();
                 if files.is_empty() {
                     // No schema at all: the root has no declaration (cvc-elt.1).
                     return Ok(false);
                 }
                 match self.compile_set(&files) {
-                    Ok(set) => Ok(set.validate(&bytes, &self.options).is_valid()),
+                    Ok(set) => Ok(self.verdict(&set, &bytes)),
                     // A schema named by hints that is not valid makes the instance invalid.
                     Err(_) => Ok(false),
                 }
@@ -116,9 +159,24 @@ impl Engine for Product {
     }
 }
 
-/// The documents named by xsi:schemaLocation / xsi:noNamespaceSchemaLocation on the root,
-/// relative to the instance (test support: the library itself ignores hints).
-fn schema_hints(bytes: &[u8], instance: &Path) -> Vec<PathBuf> {
+/// Whether a document of `set` has the target namespace `namespace`.
+fn covers(set: &SchemaSet, namespace: Option<&str>) -> bool {
+    let model = set.model();
+    model
+        .namespaces
+        .get(namespace)
+        .is_some_and(|id| model.documents.iter().any(|d| d.target_namespace == id))
+}
+
+/// One xsi:schemaLocation pair or xsi:noNamespaceSchemaLocation value.
+struct Hint {
+    namespace: Option<String>,
+    location: PathBuf,
+}
+
+/// The hints of every element, in document order without repeats, locations relative to the
+/// instance (test support: the library itself ignores hints).
+fn schema_hints(bytes: &[u8], instance: &Path) -> Vec<Hint> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Vec::new();
     };
@@ -127,21 +185,28 @@ fn schema_hints(bytes: &[u8], instance: &Path) -> Vec<PathBuf> {
     };
     const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
     let base = instance.parent().unwrap_or(Path::new("."));
-    let mut files = Vec::new();
+    let mut hints: Vec<Hint> = Vec::new();
+    let mut add = |namespace: Option<&str>, location: &str| {
+        let location = base.join(location);
+        if !hints.iter().any(|h| h.location == location) {
+            hints.push(Hint {
+                namespace: namespace.map(str::to_owned),
+                location,
+            });
+        }
+    };
     for node in doc.descendants().filter(roxmltree::Node::is_element) {
         if let Some(v) = node.attribute((XSI, "schemaLocation")) {
             let tokens: Vec<&str> = v.split_whitespace().collect();
             for pair in tokens.chunks(2) {
-                if let [_, location] = pair {
-                    files.push(base.join(location));
+                if let [namespace, location] = pair {
+                    add(Some(namespace), location);
                 }
             }
         }
         if let Some(v) = node.attribute((XSI, "noNamespaceSchemaLocation")) {
-            files.push(base.join(v.trim()));
+            add(None, v.trim());
         }
     }
-    files.sort();
-    files.dedup();
-    files
+    hints
 }
