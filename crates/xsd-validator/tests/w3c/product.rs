@@ -1,5 +1,6 @@
 //! The product engine ([`xsd_validator::SchemaSet`]) behind the harness's [`Engine`] seam.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use xsd_validator::schema::{self, Catalog};
@@ -123,7 +124,12 @@ impl Engine for Product {
                 // lacks. Like Xerces, the runner follows a hint only for a namespace the
                 // group's schema has no document for (never to replace given components),
                 // and only to local files.
-                let mut extra: Vec<PathBuf> = schema_hints(&bytes, instance)
+                let hints = schema_hints(&bytes, instance);
+                if hints.late {
+                    return Ok(false);
+                }
+                let mut extra: Vec<PathBuf> = hints
+                    .hints
                     .into_iter()
                     .filter(|h| !covers(set, h.namespace.as_deref()) && h.location.is_file())
                     .map(|h| h.location)
@@ -141,10 +147,11 @@ impl Engine for Product {
                 }
             }
             ProductSchema::FromHints => {
-                let files: Vec<PathBuf> = schema_hints(&bytes, instance)
-                    .into_iter()
-                    .map(|h| h.location)
-                    .collect();
+                let hints = schema_hints(&bytes, instance);
+                if hints.late {
+                    return Ok(false);
+                }
+                let files: Vec<PathBuf> = hints.hints.into_iter().map(|h| h.location).collect();
                 if files.is_empty() {
                     // No schema at all: the root has no declaration (cvc-elt.1).
                     return Ok(false);
@@ -174,39 +181,125 @@ struct Hint {
     location: PathBuf,
 }
 
-/// The hints of every element, in document order without repeats, locations relative to the
-/// instance (test support: the library itself ignores hints).
-fn schema_hints(bytes: &[u8], instance: &Path) -> Vec<Hint> {
+/// The hints of a document.
+#[derive(Default)]
+struct Hints {
+    /// In document order without repeats, locations relative to the instance.
+    hints: Vec<Hint>,
+    /// A hint to a new document for a namespace came after an element or attribute of that
+    /// namespace (XSD 1.0 4.3.2: "it is an error if such an attribute occurs after the first
+    /// appearance of an element or attribute information item ... whose [namespace name] it
+    /// addresses"; the schema is "otherwise stable throughout assessment").
+    late: bool,
+}
+
+/// The hints of every element (test support: the library itself ignores hints).
+fn schema_hints(bytes: &[u8], instance: &Path) -> Hints {
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return Vec::new();
+        return Hints::default();
     };
     let Ok(doc) = roxmltree::Document::parse(text) else {
-        return Vec::new();
+        return Hints::default();
     };
     const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
     let base = instance.parent().unwrap_or(Path::new("."));
-    let mut hints: Vec<Hint> = Vec::new();
-    let mut add = |namespace: Option<&str>, location: &str| {
-        let location = base.join(location);
-        if !hints.iter().any(|h| h.location == location) {
-            hints.push(Hint {
-                namespace: namespace.map(str::to_owned),
-                location,
-            });
-        }
-    };
+    let mut out = Hints::default();
+    // Namespaces of the elements and attributes before the current element.
+    let mut seen: HashSet<Option<&str>> = HashSet::new();
     for node in doc.descendants().filter(roxmltree::Node::is_element) {
+        let mut here: Vec<(Option<&str>, &str)> = Vec::new();
         if let Some(v) = node.attribute((XSI, "schemaLocation")) {
             let tokens: Vec<&str> = v.split_whitespace().collect();
             for pair in tokens.chunks(2) {
                 if let [namespace, location] = pair {
-                    add(Some(namespace), location);
+                    here.push((Some(namespace), location));
                 }
             }
         }
         if let Some(v) = node.attribute((XSI, "noNamespaceSchemaLocation")) {
-            add(None, v.trim());
+            here.push((None, v.trim()));
+        }
+        for (namespace, location) in here {
+            let location = base.join(location);
+            // Repeating a hint already followed adds no components, so it is no error (addB163).
+            if !out.hints.iter().any(|h| h.location == location) {
+                out.late |= seen.contains(&namespace);
+                out.hints.push(Hint {
+                    namespace: namespace.map(str::to_owned),
+                    location,
+                });
+            }
+        }
+        seen.insert(node.tag_name().namespace());
+        for attribute in node.attributes() {
+            if attribute.namespace() != Some(XSI) {
+                seen.insert(attribute.namespace());
+            }
         }
     }
-    hints
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hints(xml: &str) -> Hints {
+        schema_hints(xml.as_bytes(), Path::new("/d/i.xml"))
+    }
+
+    const XSI: &str = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
+
+    #[test]
+    fn hints_in_document_order_relative_to_the_instance() {
+        let h = hints(&format!(
+            r#"<r {XSI} xsi:noNamespaceSchemaLocation=" a.xsd ">
+                 <f:x xmlns:f="urn:f" xsi:schemaLocation="urn:f ../f.xsd urn:g g.xsd"/>
+               </r>"#
+        ));
+        let found: Vec<_> = h
+            .hints
+            .iter()
+            .map(|h| (h.namespace.as_deref(), h.location.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (None, PathBuf::from("/d/a.xsd")),
+                (Some("urn:f"), PathBuf::from("/d/../f.xsd")),
+                (Some("urn:g"), PathBuf::from("/d/g.xsd")),
+            ]
+        );
+        assert!(!h.late);
+    }
+
+    #[test]
+    fn a_new_hint_after_its_namespace_was_used_is_late() {
+        // The element that carries the hint may be in the namespace it addresses.
+        let first = hints(&format!(
+            r#"<f:r xmlns:f="urn:f" {XSI} xsi:schemaLocation="urn:f a.xsd"/>"#
+        ));
+        assert!(!first.late);
+        // A sibling of an element in urn:f brings a second document for urn:f.
+        let late = hints(&format!(
+            r#"<r {XSI} xmlns:f="urn:f"><f:a/><b xsi:schemaLocation="urn:f b.xsd"/></r>"#
+        ));
+        assert!(late.late);
+        // Attributes count as appearances too.
+        let by_attribute = hints(&format!(
+            r#"<r {XSI} xmlns:f="urn:f" f:x="1"><b xsi:schemaLocation="urn:f b.xsd"/></r>"#
+        ));
+        assert!(by_attribute.late);
+        // Repeating a hint already followed is not.
+        let repeated = hints(&format!(
+            r#"<r {XSI} xmlns:f="urn:f" xsi:schemaLocation="urn:f a.xsd">
+                 <f:a/><b xsi:schemaLocation="urn:f a.xsd"/></r>"#
+        ));
+        assert!(!repeated.late);
+        // No-namespace hints after no-namespace elements.
+        let no_namespace = hints(&format!(
+            r#"<r {XSI}><c xsi:noNamespaceSchemaLocation="c.xsd"/></r>"#
+        ));
+        assert!(no_namespace.late);
+    }
 }
