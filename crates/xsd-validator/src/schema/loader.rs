@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use super::catalog::Catalog;
+use super::conditional;
 use super::header::{self, DirectiveKind, Header};
 use super::location::{self, file_uri, join_uri, uri_to_path};
 use super::xml_namespace::{self, XML_NS};
@@ -206,6 +207,8 @@ impl Loader<'_> {
                 return;
             }
         };
+        // Version-control attributes act before anything else reads the document.
+        let text = conditional::filter(&text).unwrap_or(text);
         let position = |offset: usize| text_position(&text, offset);
         let header = match header::read(&text) {
             Ok(h) => h,

@@ -4,6 +4,8 @@
 //! - [`catalog`]: OASIS XML catalogs (maps `http:` schema locations to local files).
 //! - `header`: the root and directives of a document, read without building a tree.
 //! - `loader`: finds every document reachable through include/import/redefine, each once.
+//! - `conditional`: drops elements that version-control attributes (`vc:minVersion`, ...)
+//!   exclude for an XSD 1.0 processor, before a document is read.
 //! - `document`: builds components from each document and checks the schema for schemas.
 //! - `resolve`: finishing passes (cycles, substitution group types, attribute groups).
 //! - `xml_namespace`: the built-in schema for `xml:lang`, `xml:space`, `xml:base`, `xml:id`,
@@ -18,6 +20,7 @@
 
 pub mod catalog;
 pub mod components;
+mod conditional;
 mod document;
 mod header;
 mod loader;
