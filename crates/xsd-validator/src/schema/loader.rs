@@ -4,6 +4,13 @@
 //! one by the catalog is an error naming it and the referencing document and line; except
 //! for an import of the XML namespace, which falls back to the built-in document of
 //! [`super::xml_namespace`] when nothing local provides that namespace.
+//!
+//! An import or include whose location cannot be resolved is not an error by itself (XSD 1.0
+//! 4.2.1: "It is not an error for the actual value of the schemaLocation to fail to resolve it
+//! at all, in which case no corresponding inclusion is performed"; 4.2.3 likewise for
+//! imports): references into what is missing fail on their own (`src-resolve`). So an
+//! unresolved include, or import of a namespace no other document provides, is reported only
+//! alongside other errors of the schema, whose likely cause it is.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -109,12 +116,21 @@ impl Referrer {
     }
 }
 
+/// What [`load_documents`] found.
+pub(crate) struct Loaded {
+    pub documents: Vec<LoadedDocument>,
+    pub errors: Vec<SchemaError>,
+    /// Includes, and imports of namespaces no loaded document provides, whose location did
+    /// not resolve: errors only if the schema has others.
+    pub unresolved: Vec<SchemaError>,
+}
+
 /// Loads the closure of `entries`. Errors are collected; documents that failed are left out.
 pub(crate) fn load_documents(
     store: &dyn DocumentStore,
     entries: &[PathBuf],
     catalog: Option<&Catalog>,
-) -> (Vec<LoadedDocument>, Vec<SchemaError>) {
+) -> Loaded {
     let mut loader = Loader {
         store,
         catalog,
@@ -123,6 +139,7 @@ pub(crate) fn load_documents(
         seen: HashMap::new(),
         by_content: HashMap::new(),
         unresolved_imports: Vec::new(),
+        unresolved_includes: Vec::new(),
         xml_namespace_wanted: false,
         queue: VecDeque::new(),
     };
@@ -156,12 +173,17 @@ pub(crate) fn load_documents(
         .iter()
         .map(|d| d.target_namespace.as_deref())
         .collect();
-    for (namespace, error) in std::mem::take(&mut loader.unresolved_imports) {
+    let mut unresolved = loader.unresolved_includes;
+    for (namespace, error) in loader.unresolved_imports {
         if !provided.contains(&namespace.as_deref()) {
-            loader.errors.push(error);
+            unresolved.push(error);
         }
     }
-    (loader.docs, loader.errors)
+    Loaded {
+        documents: loader.docs,
+        errors: loader.errors,
+        unresolved,
+    }
 }
 
 struct Loader<'a> {
@@ -173,9 +195,11 @@ struct Loader<'a> {
     seen: HashMap<(PathBuf, Option<String>), usize>,
     /// (hash of the text, effective namespace) -> document index.
     by_content: HashMap<(u64, Option<String>), usize>,
-    /// Imports whose location could not be resolved: an error only when nothing else
-    /// provides the namespace (like libxml2, which skips imports of known namespaces).
+    /// Imports whose location could not be resolved: dropped when something else provides
+    /// the namespace (like libxml2, which skips imports of known namespaces).
     unresolved_imports: Vec<(Option<String>, SchemaError)>,
+    /// Includes whose location could not be resolved (not an error by itself).
+    unresolved_includes: Vec<SchemaError>,
     /// An import of the XML namespace without a schemaLocation was seen.
     xml_namespace_wanted: bool,
     queue: VecDeque<Pending>,
@@ -199,10 +223,10 @@ impl Loader<'_> {
                     "schema_reference.4",
                     format!("schema document '{what}': {e}"),
                 );
-                if p.reach == Reach::Import {
-                    self.unresolved_imports.push((p.namespace.clone(), error));
-                } else {
-                    self.errors.push(error);
+                match p.reach {
+                    Reach::Import => self.unresolved_imports.push((p.namespace.clone(), error)),
+                    Reach::Include => self.unresolved_includes.push(error),
+                    Reach::Entry | Reach::Redefine => self.errors.push(error),
                 }
                 return;
             }
@@ -408,6 +432,10 @@ impl Loader<'_> {
                 Err(message) if reach == Reach::Import => {
                     self.unresolved_imports
                         .push((target_ns, referrer().error("schema_reference.4", message)));
+                }
+                Err(message) if reach == Reach::Include => {
+                    self.unresolved_includes
+                        .push(referrer().error("schema_reference.4", message));
                 }
                 Err(message) => self
                     .errors

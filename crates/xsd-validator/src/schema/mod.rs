@@ -103,10 +103,18 @@ fn run(
     entries: &[PathBuf],
     catalog: Option<&Catalog>,
 ) -> Result<SchemaModel, Vec<SchemaError>> {
-    let (docs, mut errors) = loader::load_documents(store, entries, catalog);
-    let mut builder = document::build(&docs);
+    let loader::Loaded {
+        documents,
+        mut errors,
+        unresolved,
+    } = loader::load_documents(store, entries, catalog);
+    let mut builder = document::build(&documents);
     resolve::finish(&mut builder);
     errors.append(&mut builder.errors);
+    // Not errors by themselves (see `loader`), but the likely cause of any others.
+    if !errors.is_empty() {
+        errors.extend(unresolved);
+    }
     // Report in document order, whichever pass found a problem.
     errors.sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
     if errors.is_empty() {
