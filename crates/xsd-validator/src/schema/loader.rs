@@ -8,9 +8,10 @@
 //! An import or include whose location cannot be resolved is not an error by itself (XSD 1.0
 //! 4.2.1: "It is not an error for the actual value of the schemaLocation to fail to resolve it
 //! at all, in which case no corresponding inclusion is performed"; 4.2.3 likewise for
-//! imports): references into what is missing fail on their own (`src-resolve`). So an
-//! unresolved include, or import of a namespace no other document provides, is reported only
-//! alongside other errors of the schema, whose likely cause it is.
+//! imports; a redefine must resolve only when it redefines something, src-redefine.1):
+//! references into what is missing fail on their own (`src-resolve`). So an unresolved
+//! include, empty redefine, or import of a namespace no other document provides, is reported
+//! only alongside other errors of the schema, whose likely cause it is.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -101,6 +102,9 @@ struct Pending {
     referrer: Option<Referrer>,
     /// Index of the redefining document, for `Reach::Redefine`.
     redefined_by: Option<usize>,
+    /// A failure to resolve is an error by itself: entries, and redefines that redefine
+    /// something (src-redefine.1); not includes, imports or redefines with only annotations.
+    must_resolve: bool,
 }
 
 #[derive(Clone)]
@@ -139,7 +143,7 @@ pub(crate) fn load_documents(
         seen: HashMap::new(),
         by_content: HashMap::new(),
         unresolved_imports: Vec::new(),
-        unresolved_includes: Vec::new(),
+        unresolved_inclusions: Vec::new(),
         xml_namespace_wanted: false,
         queue: VecDeque::new(),
     };
@@ -151,6 +155,7 @@ pub(crate) fn load_documents(
             namespace: None,
             referrer: None,
             redefined_by: None,
+            must_resolve: true,
         });
     }
     while let Some(p) = loader.queue.pop_front() {
@@ -173,7 +178,7 @@ pub(crate) fn load_documents(
         .iter()
         .map(|d| d.target_namespace.as_deref())
         .collect();
-    let mut unresolved = loader.unresolved_includes;
+    let mut unresolved = loader.unresolved_inclusions;
     for (namespace, error) in loader.unresolved_imports {
         if !provided.contains(&namespace.as_deref()) {
             unresolved.push(error);
@@ -198,8 +203,9 @@ struct Loader<'a> {
     /// Imports whose location could not be resolved: dropped when something else provides
     /// the namespace (like libxml2, which skips imports of known namespaces).
     unresolved_imports: Vec<(Option<String>, SchemaError)>,
-    /// Includes whose location could not be resolved (not an error by itself).
-    unresolved_includes: Vec<SchemaError>,
+    /// Includes and empty redefines whose location could not be resolved (not an error by
+    /// itself).
+    unresolved_inclusions: Vec<SchemaError>,
     /// An import of the XML namespace without a schemaLocation was seen.
     xml_namespace_wanted: bool,
     queue: VecDeque<Pending>,
@@ -225,8 +231,8 @@ impl Loader<'_> {
                 );
                 match p.reach {
                     Reach::Import => self.unresolved_imports.push((p.namespace.clone(), error)),
-                    Reach::Include => self.unresolved_includes.push(error),
-                    Reach::Entry | Reach::Redefine => self.errors.push(error),
+                    _ if !p.must_resolve => self.unresolved_inclusions.push(error),
+                    _ => self.errors.push(error),
                 }
                 return;
             }
@@ -420,6 +426,7 @@ impl Loader<'_> {
                 }
                 continue;
             };
+            let must_resolve = reach == Reach::Redefine && redefine_has_components(text, d.offset);
             match self.locate(base_uri, path, loc) {
                 Ok((p, uri)) => self.queue.push_back(Pending {
                     path: p,
@@ -428,13 +435,14 @@ impl Loader<'_> {
                     namespace: target_ns,
                     referrer: Some(referrer()),
                     redefined_by: (reach == Reach::Redefine).then_some(index),
+                    must_resolve,
                 }),
                 Err(message) if reach == Reach::Import => {
                     self.unresolved_imports
                         .push((target_ns, referrer().error("schema_reference.4", message)));
                 }
-                Err(message) if reach == Reach::Include => {
-                    self.unresolved_includes
+                Err(message) if !must_resolve => {
+                    self.unresolved_inclusions
                         .push(referrer().error("schema_reference.4", message));
                 }
                 Err(message) => self
@@ -469,6 +477,26 @@ impl Loader<'_> {
             )),
         }
     }
+}
+
+/// Whether the `xs:redefine` starting at byte `offset` has children other than annotations,
+/// which make resolving its location a requirement (src-redefine.1). Redefines are rare; the
+/// parse happens only for documents that have one.
+fn redefine_has_components(text: &str, offset: usize) -> bool {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let Ok(doc) = roxmltree::Document::parse_with_options(text, options) else {
+        return true;
+    };
+    let is_annotation = |n: &roxmltree::Node| {
+        n.tag_name().namespace() == Some(XSD_NS) && n.tag_name().name() == "annotation"
+    };
+    doc.root_element()
+        .children()
+        .find(|c| c.is_element() && c.range().start == offset)
+        .is_none_or(|r| r.children().any(|c| c.is_element() && !is_annotation(&c)))
 }
 
 fn hash_text(text: &str) -> u64 {

@@ -554,6 +554,33 @@ fn unresolvable_locations_name_the_location_and_the_reference() {
 }
 
 #[test]
+fn an_unresolvable_redefine_is_an_error_only_when_it_redefines_something() {
+    let doc = |content: &str| {
+        format!("<xs:schema {XS}>\n  <xs:redefine schemaLocation=\"missing.xsd\">{content}</xs:redefine>\n</xs:schema>")
+    };
+    ok(&["a.xsd"], &[("a.xsd", &doc("<xs:annotation/>"))]);
+    let e = errors(
+        &["a.xsd"],
+        &[(
+            "a.xsd",
+            &doc("<xs:simpleType name=\"t\"><xs:restriction base=\"t\"/></xs:simpleType>"),
+        )],
+    );
+    assert_eq!(e[0].rule, "schema_reference.4", "{e:?}");
+    assert!(e[0].message.contains("missing.xsd"), "{}", e[0]);
+}
+
+#[test]
+fn annotation_sources_are_any_uris() {
+    let doc = |source: &str| {
+        format!("<xs:schema {XS}><xs:annotation><xs:documentation source=\"{source}\"/></xs:annotation></xs:schema>")
+    };
+    ok(&["a.xsd"], &[("a.xsd", &doc("http://example.org/doc#x"))]);
+    let e = errors(&["a.xsd"], &[("a.xsd", &doc("1111http://foo/bar"))]);
+    assert_eq!(rules(&e), ["s4s-att-invalid-value"], "{e:?}");
+}
+
+#[test]
 fn catalog_maps_http_locations() {
     let catalog = match Catalog::from_text(
         r#"<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">
