@@ -621,6 +621,14 @@ fn category(name: &str) -> Option<ClassUnicode> {
         .ok()?;
     match hir.into_kind() {
         HirKind::Class(Class::Unicode(c)) => Some(c),
+        // A one-character category (Zl is U+2028, Zp U+2029) comes back as a literal.
+        HirKind::Literal(literal) => {
+            let mut chars = std::str::from_utf8(&literal.0).ok()?.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => Some(ClassUnicode::new([ClassUnicodeRange::new(c, c)])),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -731,6 +739,14 @@ mod tests {
     }
 
     #[test]
+    fn every_xsd_category_is_available() {
+        for name in XSD_CATEGORIES {
+            let class = category(name).unwrap_or_else(|| panic!("{name}"));
+            assert!(class.iter().next().is_some(), "{name} is empty");
+        }
+    }
+
+    #[test]
     fn translation_table() {
         let table: &[(&str, &[&str], &[&str])] = &[
             ("abc", &["abc"], &["ab", "abcd", "xabc", ""]),
@@ -776,6 +792,28 @@ mod tests {
             ("\\P{IsBasicLatin}", &["ä"], &["a"]),
             ("\\p{IsGreek}", &["α"], &["a"]),
             ("\\p{IsPrivateUse}", &["\u{E000}", "\u{10FFFD}"], &["a"]),
+            // One-character categories (regex-syntax hands them back as literals).
+            ("\\p{Zl}*", &["", "\u{2028}"], &["\u{2029}", " "]),
+            ("\\p{Zp}", &["\u{2029}"], &["\u{2028}"]),
+            ("\\P{Zl}*", &["\u{2029}a"], &["\u{2028}"]),
+            // A character above U+FFFF is one character with its own properties (XSD 1.0
+            // 2nd ed. Part 2, 3.2.1 and F.1.1: strings are sequences of code points), not a
+            // surrogate pair as in UTF-16 based engines.
+            ("\\d", &["\u{1D7CE}"], &["\u{1D7CD}"]),
+            ("\\D", &["\u{1D7CD}", "\u{1D800}"], &["\u{1D7CE}"]),
+            ("\\p{Lu}*", &["A\u{1D7A8}"], &["\u{1D7C9}"]),
+            (
+                "\\p{Co}*",
+                &["\u{E000}\u{100000}\u{F0000}\u{FFFFD}\u{10FFFD}"],
+                &["a"],
+            ),
+            (
+                "\\p{IsPrivateUse}?",
+                &["\u{100000}", ""],
+                &["\u{100000}\u{100000}"],
+            ),
+            (".", &["\u{1F600}"], &["\u{1F600}\u{1F600}"]),
+            ("[\u{10000}-\u{10FFFF}]", &["\u{1F600}"], &["\u{FFFD}"]),
             ("[a-z-[aeiou]]+", &["bcd"], &["a", "bca"]),
             ("[a-z-[aeiou-[e]]]", &["e", "b"], &["a"]),
             ("[^a-z-[aeiou]]", &["1", "B"], &["a", "b"]),

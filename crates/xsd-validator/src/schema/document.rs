@@ -2418,8 +2418,22 @@ impl Builder {
                 continue;
             }
             for a in c.attributes() {
-                if a.namespace().is_none() && a.name() != "source" || a.namespace() == Some(XSD_NS)
-                {
+                if a.namespace().is_none() && a.name() == "source" {
+                    // The schema for schemas types `source` as xs:anyURI.
+                    let uri =
+                        crate::datatypes::SimpleType::builtin(crate::datatypes::Builtin::AnyUri)
+                            .validate(a.value(), &crate::datatypes::NoNamespaces);
+                    if uri.is_err() {
+                        self.error(
+                            doc,
+                            c,
+                            "s4s-att-invalid-value",
+                            format!("source '{}' is not a valid xs:anyURI", a.value()),
+                        );
+                    }
+                    continue;
+                }
+                if a.namespace().is_none() || a.namespace() == Some(XSD_NS) {
                     self.error(
                         doc,
                         c,

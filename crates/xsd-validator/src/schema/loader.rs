@@ -1,14 +1,26 @@
 //! Finds every schema document reachable from the entry documents through `xs:include`,
 //! `xs:import` and `xs:redefine`, reading each (canonical path, effective target namespace)
 //! once. Never touches the network: a location that is neither a local file nor mapped to
-//! one by the catalog is an error naming it and the referencing document and line.
+//! one by the catalog is an error naming it and the referencing document and line; except
+//! for an import of the XML namespace, which falls back to the built-in document of
+//! [`super::xml_namespace`] when nothing local provides that namespace.
+//!
+//! An import or include whose location cannot be resolved is not an error by itself (XSD 1.0
+//! 4.2.1: "It is not an error for the actual value of the schemaLocation to fail to resolve it
+//! at all, in which case no corresponding inclusion is performed"; 4.2.3 likewise for
+//! imports; a redefine must resolve only when it redefines something, src-redefine.1):
+//! references into what is missing fail on their own (`src-resolve`). So an unresolved
+//! include, empty redefine, or import of a namespace no other document provides, is reported
+//! only alongside other errors of the schema, whose likely cause it is.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use super::catalog::Catalog;
+use super::conditional;
 use super::header::{self, DirectiveKind, Header};
 use super::location::{self, file_uri, join_uri, uri_to_path};
+use super::xml_namespace::{self, XML_NS};
 use super::{SchemaError, XSD_NS};
 
 /// Where document bytes come from: the file system, or a map (tests, embedded schemas).
@@ -90,6 +102,9 @@ struct Pending {
     referrer: Option<Referrer>,
     /// Index of the redefining document, for `Reach::Redefine`.
     redefined_by: Option<usize>,
+    /// A failure to resolve is an error by itself: entries, and redefines that redefine
+    /// something (src-redefine.1); not includes, imports or redefines with only annotations.
+    must_resolve: bool,
 }
 
 #[derive(Clone)]
@@ -105,12 +120,21 @@ impl Referrer {
     }
 }
 
+/// What [`load_documents`] found.
+pub(crate) struct Loaded {
+    pub documents: Vec<LoadedDocument>,
+    pub errors: Vec<SchemaError>,
+    /// Includes, and imports of namespaces no loaded document provides, whose location did
+    /// not resolve: errors only if the schema has others.
+    pub unresolved: Vec<SchemaError>,
+}
+
 /// Loads the closure of `entries`. Errors are collected; documents that failed are left out.
 pub(crate) fn load_documents(
     store: &dyn DocumentStore,
     entries: &[PathBuf],
     catalog: Option<&Catalog>,
-) -> (Vec<LoadedDocument>, Vec<SchemaError>) {
+) -> Loaded {
     let mut loader = Loader {
         store,
         catalog,
@@ -119,6 +143,8 @@ pub(crate) fn load_documents(
         seen: HashMap::new(),
         by_content: HashMap::new(),
         unresolved_imports: Vec::new(),
+        unresolved_inclusions: Vec::new(),
+        xml_namespace_wanted: false,
         queue: VecDeque::new(),
     };
     for entry in entries {
@@ -129,22 +155,40 @@ pub(crate) fn load_documents(
             namespace: None,
             referrer: None,
             redefined_by: None,
+            must_resolve: true,
         });
     }
     while let Some(p) = loader.queue.pop_front() {
         loader.load(p);
+    }
+    let xml_namespace_wanted = loader.xml_namespace_wanted
+        || loader
+            .unresolved_imports
+            .iter()
+            .any(|(ns, _)| ns.as_deref() == Some(XML_NS));
+    let xml_namespace_loaded = loader
+        .docs
+        .iter()
+        .any(|d| d.target_namespace.as_deref() == Some(XML_NS));
+    if xml_namespace_wanted && !xml_namespace_loaded {
+        loader.docs.push(xml_namespace::document());
     }
     let provided: HashSet<Option<&str>> = loader
         .docs
         .iter()
         .map(|d| d.target_namespace.as_deref())
         .collect();
-    for (namespace, error) in std::mem::take(&mut loader.unresolved_imports) {
+    let mut unresolved = loader.unresolved_inclusions;
+    for (namespace, error) in loader.unresolved_imports {
         if !provided.contains(&namespace.as_deref()) {
-            loader.errors.push(error);
+            unresolved.push(error);
         }
     }
-    (loader.docs, loader.errors)
+    Loaded {
+        documents: loader.docs,
+        errors: loader.errors,
+        unresolved,
+    }
 }
 
 struct Loader<'a> {
@@ -156,9 +200,14 @@ struct Loader<'a> {
     seen: HashMap<(PathBuf, Option<String>), usize>,
     /// (hash of the text, effective namespace) -> document index.
     by_content: HashMap<(u64, Option<String>), usize>,
-    /// Imports whose location could not be resolved: an error only when nothing else
-    /// provides the namespace (like libxml2, which skips imports of known namespaces).
+    /// Imports whose location could not be resolved: dropped when something else provides
+    /// the namespace (like libxml2, which skips imports of known namespaces).
     unresolved_imports: Vec<(Option<String>, SchemaError)>,
+    /// Includes and empty redefines whose location could not be resolved (not an error by
+    /// itself).
+    unresolved_inclusions: Vec<SchemaError>,
+    /// An import of the XML namespace without a schemaLocation was seen.
+    xml_namespace_wanted: bool,
     queue: VecDeque<Pending>,
 }
 
@@ -180,14 +229,16 @@ impl Loader<'_> {
                     "schema_reference.4",
                     format!("schema document '{what}': {e}"),
                 );
-                if p.reach == Reach::Import {
-                    self.unresolved_imports.push((p.namespace.clone(), error));
-                } else {
-                    self.errors.push(error);
+                match p.reach {
+                    Reach::Import => self.unresolved_imports.push((p.namespace.clone(), error)),
+                    _ if !p.must_resolve => self.unresolved_inclusions.push(error),
+                    _ => self.errors.push(error),
                 }
                 return;
             }
         };
+        // Version-control attributes act before anything else reads the document.
+        let text = conditional::filter(&text).unwrap_or(text);
         let position = |offset: usize| text_position(&text, offset);
         let header = match header::read(&text) {
             Ok(h) => h,
@@ -364,6 +415,9 @@ impl Loader<'_> {
                 namespace.map(str::to_owned)
             };
             let Some(loc) = d.location.as_deref() else {
+                if reach == Reach::Import && target_ns.as_deref() == Some(XML_NS) {
+                    self.xml_namespace_wanted = true;
+                }
                 if reach != Reach::Import {
                     self.errors.push(referrer().error(
                         "s4s-att-must-appear",
@@ -372,6 +426,7 @@ impl Loader<'_> {
                 }
                 continue;
             };
+            let must_resolve = reach == Reach::Redefine && redefine_has_components(text, d.offset);
             match self.locate(base_uri, path, loc) {
                 Ok((p, uri)) => self.queue.push_back(Pending {
                     path: p,
@@ -380,10 +435,15 @@ impl Loader<'_> {
                     namespace: target_ns,
                     referrer: Some(referrer()),
                     redefined_by: (reach == Reach::Redefine).then_some(index),
+                    must_resolve,
                 }),
                 Err(message) if reach == Reach::Import => {
                     self.unresolved_imports
                         .push((target_ns, referrer().error("schema_reference.4", message)));
+                }
+                Err(message) if !must_resolve => {
+                    self.unresolved_inclusions
+                        .push(referrer().error("schema_reference.4", message));
                 }
                 Err(message) => self
                     .errors
@@ -417,6 +477,26 @@ impl Loader<'_> {
             )),
         }
     }
+}
+
+/// Whether the `xs:redefine` starting at byte `offset` has children other than annotations,
+/// which make resolving its location a requirement (src-redefine.1). Redefines are rare; the
+/// parse happens only for documents that have one.
+fn redefine_has_components(text: &str, offset: usize) -> bool {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let Ok(doc) = roxmltree::Document::parse_with_options(text, options) else {
+        return true;
+    };
+    let is_annotation = |n: &roxmltree::Node| {
+        n.tag_name().namespace() == Some(XSD_NS) && n.tag_name().name() == "annotation"
+    };
+    doc.root_element()
+        .children()
+        .find(|c| c.is_element() && c.range().start == offset)
+        .is_none_or(|r| r.children().any(|c| c.is_element() && !is_annotation(&c)))
 }
 
 /// Only a bucket key: a hit is confirmed by comparing the texts, so a fast hash will do (SipHash

@@ -4,22 +4,29 @@
 //! - [`catalog`]: OASIS XML catalogs (maps `http:` schema locations to local files).
 //! - `header`: the root and directives of a document, read without building a tree.
 //! - `loader`: finds every document reachable through include/import/redefine, each once.
+//! - `conditional`: drops elements that version-control attributes (`vc:minVersion`, ...)
+//!   exclude for an XSD 1.0 processor, before a document is read.
 //! - `document`: builds components from each document and checks the schema for schemas.
 //! - `resolve`: finishing passes (cycles, substitution group types, attribute groups).
+//! - `xml_namespace`: the built-in schema for `xml:lang`, `xml:space`, `xml:base`, `xml:id`,
+//!   used when an import of the XML namespace cannot be resolved locally.
 //! - [`components`]: the model.
 //!
 //! **API boundary:** [`load`] (files) and [`load_from_memory`] return either a complete
 //! [`SchemaModel`] whose ids are all valid, or every problem found, each a [`SchemaError`]
 //! with its spec rule, document, line and column. No schema input makes this panic, and
-//! nothing here touches the network.
+//! nothing here touches the network (an import of the XML namespace that no catalog entry or
+//! local file satisfies gets the built-in declarations of `xml_namespace`).
 
 pub mod catalog;
 pub mod components;
+mod conditional;
 mod document;
 mod header;
 mod loader;
 mod location;
 mod resolve;
+mod xml_namespace;
 
 use std::path::{Path, PathBuf};
 
@@ -111,10 +118,18 @@ fn run(
     entries: &[PathBuf],
     catalog: Option<&Catalog>,
 ) -> Result<SchemaModel, Vec<SchemaError>> {
-    let (docs, mut errors) = loader::load_documents(store, entries, catalog);
-    let mut builder = document::build(&docs);
+    let loader::Loaded {
+        documents,
+        mut errors,
+        unresolved,
+    } = loader::load_documents(store, entries, catalog);
+    let mut builder = document::build(&documents);
     resolve::finish(&mut builder);
     errors.append(&mut builder.errors);
+    // Not errors by themselves (see `loader`), but the likely cause of any others.
+    if !errors.is_empty() {
+        errors.extend(unresolved);
+    }
     // Report in document order, whichever pass found a problem.
     errors.sort_by(|a, b| (&a.document, a.line, a.column).cmp(&(&b.document, b.line, b.column)));
     if errors.is_empty() {

@@ -510,16 +510,30 @@ fn imports_with_and_without_location() {
 
 #[test]
 fn unresolvable_locations_name_the_location_and_the_reference() {
+    let directives = "<xs:import namespace=\"urn:b\" schemaLocation=\"https://example.org/b.xsd\"/>\n  <xs:include schemaLocation=\"missing.xsd\"/>";
+    // Not errors by themselves (XSD 1.0 4.2.1, 4.2.3): nothing refers to what is missing.
+    ok(
+        &["a.xsd"],
+        &[(
+            "a.xsd",
+            &format!("<xs:schema {XS} targetNamespace=\"urn:a\">\n  {directives}\n</xs:schema>"),
+        )],
+    );
+    // Reported with the errors they cause.
     let e = errors(
         &["a.xsd"],
         &[(
             "a.xsd",
             &format!(
-                "<xs:schema {XS} targetNamespace=\"urn:a\">\n  <xs:import namespace=\"urn:b\" schemaLocation=\"https://example.org/b.xsd\"/>\n  <xs:include schemaLocation=\"missing.xsd\"/>\n</xs:schema>"
+                "<xs:schema {XS} xmlns:b=\"urn:b\" targetNamespace=\"urn:a\">\n  {directives}\n  <xs:element name=\"e\" type=\"b:T\"/>\n</xs:schema>"
             ),
         )],
     );
-    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!(
+        rules(&e),
+        ["schema_reference.4", "schema_reference.4", "src-resolve"],
+        "{e:?}"
+    );
     assert_eq!(e[0].rule, "schema_reference.4");
     assert!(
         e[0].message.contains("https://example.org/b.xsd"),
@@ -538,6 +552,33 @@ fn unresolvable_locations_name_the_location_and_the_reference() {
         Err(e) => e,
     };
     assert!(missing[0].message.contains("/nonexistent/x.xsd"));
+}
+
+#[test]
+fn an_unresolvable_redefine_is_an_error_only_when_it_redefines_something() {
+    let doc = |content: &str| {
+        format!("<xs:schema {XS}>\n  <xs:redefine schemaLocation=\"missing.xsd\">{content}</xs:redefine>\n</xs:schema>")
+    };
+    ok(&["a.xsd"], &[("a.xsd", &doc("<xs:annotation/>"))]);
+    let e = errors(
+        &["a.xsd"],
+        &[(
+            "a.xsd",
+            &doc("<xs:simpleType name=\"t\"><xs:restriction base=\"t\"/></xs:simpleType>"),
+        )],
+    );
+    assert_eq!(e[0].rule, "schema_reference.4", "{e:?}");
+    assert!(e[0].message.contains("missing.xsd"), "{}", e[0]);
+}
+
+#[test]
+fn annotation_sources_are_any_uris() {
+    let doc = |source: &str| {
+        format!("<xs:schema {XS}><xs:annotation><xs:documentation source=\"{source}\"/></xs:annotation></xs:schema>")
+    };
+    ok(&["a.xsd"], &[("a.xsd", &doc("http://example.org/doc#x"))]);
+    let e = errors(&["a.xsd"], &[("a.xsd", &doc("1111http://foo/bar"))]);
+    assert_eq!(rules(&e), ["s4s-att-invalid-value"], "{e:?}");
 }
 
 #[test]
