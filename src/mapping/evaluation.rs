@@ -127,10 +127,16 @@ impl Evaluation<'_> {
         if let Some(failure) = self.failure {
             return Err(failure);
         }
-        match self.result {
-            Some(item) => Ok(output::write(self.plan, &item)),
-            None => Err(MappingError::Incomplete),
+        let Some(item) = self.result else {
+            return Err(MappingError::Incomplete);
+        };
+        let bytes = output::write(self.plan, &item);
+        if let Some(schema) = &self.plan.output_schema {
+            schema
+                .validate(&bytes)
+                .map_err(|violations| MappingError::InvalidOutput { violations })?;
         }
+        Ok(bytes)
     }
 
     fn fail(&mut self, error: MappingError) {

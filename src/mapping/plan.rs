@@ -8,8 +8,9 @@ use std::path::{Path as FsPath, PathBuf};
 
 use super::codelist::{CodeList, OnUnknown};
 use super::expression::{self, Expr, ExprContext};
-use super::file::{CodeListReference, CodeListSection, FieldSection, MappingDocument};
+use super::file::{CodeListReference, CodeListSection, FieldSection, MappingDocument, OneOrMany};
 use super::genericode;
+use super::output_schema::{self, OutputSchema};
 use super::path::{self, ExpandedName, NameTest, Namespaces, Path, Terminal};
 
 /// One thing wrong with a mapping file. `field` is the field's location (`records[].id`) or a
@@ -160,6 +161,8 @@ pub struct Plan {
     pub(crate) scopes: Vec<ScopeSpec>,
     pub(crate) fields: Vec<FieldSpec>,
     pub(crate) selectors: Vec<Selector>,
+    /// XML only: the receiver's schema every output is validated against.
+    pub(crate) output_schema: Option<OutputSchema>,
 }
 
 impl Plan {
@@ -190,11 +193,18 @@ impl Plan {
         let base = file.parent().unwrap_or(FsPath::new("."));
         let mut compiler = Compiler::new(&document, base);
         compiler.run(&document);
-        if compiler.problems.is_empty() {
-            Ok(compiler.finish(file, &document))
-        } else {
-            Err(fail(compiler.problems))
+        if !compiler.problems.is_empty() {
+            return Err(fail(compiler.problems));
         }
+        let plan = compiler.finish(file, &document);
+        // Needs the complete plan: only checked when everything else compiled.
+        if let Some(schema) = &plan.output_schema {
+            let problems = output_schema::check_structure(&plan, schema);
+            if !problems.is_empty() {
+                return Err(fail(problems));
+            }
+        }
+        Ok(plan)
     }
 
     /// The media type of what [`Plan::evaluation`] produces.
@@ -222,6 +232,11 @@ impl Plan {
     pub fn output_format(&self) -> &OutputFormat {
         &self.output
     }
+
+    /// The receiver's schema the output is validated against, when `[output] schema` names one.
+    pub fn output_schema(&self) -> Option<&OutputSchema> {
+        self.output_schema.as_ref()
+    }
 }
 
 struct Compiler<'a> {
@@ -237,6 +252,7 @@ struct Compiler<'a> {
     selectors: Vec<Selector>,
     problems: Vec<CompileProblem>,
     output: OutputFormat,
+    output_schema: Option<OutputSchema>,
 }
 
 /// Registers expression paths for one field in one scope.
@@ -343,6 +359,7 @@ impl<'a> Compiler<'a> {
                 (OutputFormat::Json, false)
             }
         };
+        let output_schema = compile_output_schema(document, base, output_xml, &mut problems);
         Compiler {
             base,
             namespaces: document.namespaces.clone(),
@@ -356,6 +373,7 @@ impl<'a> Compiler<'a> {
             selectors: Vec::new(),
             problems,
             output,
+            output_schema,
         }
     }
 
@@ -396,6 +414,7 @@ impl<'a> Compiler<'a> {
             scopes: self.scopes,
             fields: self.fields,
             selectors: self.selectors,
+            output_schema: self.output_schema,
         }
     }
 
@@ -686,6 +705,51 @@ impl<'a> Compiler<'a> {
             field.source = source;
         }
         Some(id)
+    }
+}
+
+/// The receiver's schema named in `[output]`, compiled; XML output only.
+fn compile_output_schema(
+    document: &MappingDocument,
+    base: &FsPath,
+    output_xml: bool,
+    problems: &mut Vec<CompileProblem>,
+) -> Option<OutputSchema> {
+    let mut problem = |message: String| {
+        problems.push(CompileProblem {
+            field: "[output]".into(),
+            message,
+        })
+    };
+    let files = document.output.schema.clone().map(OneOrMany::into_vec);
+    let catalog = document.output.catalog.as_ref().map(|c| base.join(c));
+    if !output_xml {
+        if files.is_some() || catalog.is_some() {
+            problem(
+                "`schema` and `catalog` apply to XML output only (JSON output cannot be validated against a JSON Schema)".into(),
+            );
+        }
+        return None;
+    }
+    let Some(files) = files else {
+        if catalog.is_some() {
+            problem("`catalog` needs `schema`".into());
+        }
+        return None;
+    };
+    if files.is_empty() {
+        problem("`schema` names no file".into());
+        return None;
+    }
+    let files = files.iter().map(|f| base.join(f)).collect();
+    match OutputSchema::compile(files, catalog.as_deref()) {
+        Ok(schema) => Some(schema),
+        Err(errors) => {
+            for error in errors {
+                problem(format!("output schema: {error}"));
+            }
+            None
+        }
     }
 }
 

@@ -772,7 +772,7 @@ fn golden_cases_pass() {
             _ => panic!("{report}"),
         }
     }
-    assert_eq!(report.cases.len(), 7, "{report}");
+    assert_eq!(report.cases.len(), 8, "{report}");
     // The expectations themselves are well-formed XML / valid JSON.
     for case in &report.cases {
         let dir = dir.join(&case.name);

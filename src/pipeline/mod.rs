@@ -242,14 +242,10 @@ impl Pipeline {
         let problems: Vec<Problem> = outcomes
             .into_iter()
             .filter_map(|(destination, mapping, result)| {
-                let error = result.err()?;
-                Some(Problem {
-                    rule: format!("mapping.{mapping}"),
-                    line: None,
-                    column: None,
-                    element_path: None,
-                    message: format!("destination {destination}: {error}"),
-                })
+                Some((destination, mapping, result.err()?))
+            })
+            .flat_map(|(destination, mapping, error)| {
+                mapping_problems(destination, mapping, &error)
             })
             .collect();
         if !problems.is_empty() {
@@ -405,6 +401,36 @@ fn check_mappings(
         }
     }
     problems
+}
+
+/// Why `mapping` cannot map the message for `destination`. An output the receiver's schema
+/// refuses gives one problem per violation, with the rule, line, column and element path in
+/// the *output* (the message says so).
+fn mapping_problems(destination: &str, mapping: &str, error: &MappingError) -> Vec<Problem> {
+    let violations = error.output_violations();
+    if violations.is_empty() {
+        return vec![Problem {
+            rule: format!("mapping.{mapping}"),
+            line: None,
+            column: None,
+            element_path: None,
+            message: format!("destination {destination}: {error}"),
+        }];
+    }
+    violations
+        .iter()
+        .map(|violation| Problem {
+            rule: violation.rule.to_owned(),
+            line: Some(violation.line),
+            column: Some(violation.column),
+            element_path: (!violation.element_path.is_empty())
+                .then(|| violation.element_path.clone()),
+            message: format!(
+                "destination {destination}: the output of mapping {mapping} is not valid against the receiver's schema (position and path are in the output): {}",
+                violation.message
+            ),
+        })
+        .collect()
 }
 
 fn xml_problem(error: &xsd_validator::reader::XmlError) -> Problem {
