@@ -222,7 +222,7 @@ fn test_mappings_runs_the_golden_cases() {
         .expect("run");
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{report}");
-    assert!(report.contains("8 of 8 cases passed"), "{report}");
+    assert!(report.contains("9 of 9 cases passed"), "{report}");
 }
 
 #[test]

@@ -15,18 +15,50 @@ use super::output::{self, Item};
 use super::path::{Axis, Terminal};
 use super::plan::{FieldContent, Plan, Target};
 use super::MappingError;
+use xsd_validator::reader::Attribute;
 
 /// What a source of element events calls; a validator `Sink` adapter maps 1:1 onto it.
-/// Attributes are `(namespace, local name, value)`, namespace declarations excluded.
 pub trait MappingEvents {
-    fn start_element(
-        &mut self,
-        namespace: Option<&str>,
-        local: &str,
-        attributes: &[(Option<&str>, &str, &str)],
-    );
+    /// `attributes` are looked up by name only when a step's predicate or an `@attr` terminal
+    /// needs them, so a source passes its own attribute list as it is (no copy per element).
+    fn start_element(&mut self, namespace: Option<&str>, local: &str, attributes: &dyn Attributes);
     fn text(&mut self, text: &str);
     fn end_element(&mut self);
+}
+
+/// A start tag's attributes (namespace declarations excluded), by expanded name.
+pub trait Attributes {
+    fn value(&self, namespace: Option<&str>, local: &str) -> Option<&str>;
+}
+
+/// The workspace reader's (and validator's) attributes, as they come.
+pub struct ReaderAttributes<'s, 'a>(pub &'s [Attribute<'a>]);
+
+impl Attributes for ReaderAttributes<'_, '_> {
+    fn value(&self, namespace: Option<&str>, local: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|a| a.name.local == local && a.name.namespace == namespace)
+            .map(|a| a.value.as_ref())
+    }
+}
+
+/// `(namespace, local name, value)` triples.
+impl<const N: usize> Attributes for [(Option<&str>, &str, &str); N] {
+    fn value(&self, namespace: Option<&str>, local: &str) -> Option<&str> {
+        self.iter()
+            .find(|(ns, l, _)| *l == local && *ns == namespace)
+            .map(|(_, _, value)| *value)
+    }
+}
+
+/// A start tag without attributes.
+pub struct NoAttributes;
+
+impl Attributes for NoAttributes {
+    fn value(&self, _namespace: Option<&str>, _local: &str) -> Option<&str> {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,19 +195,26 @@ impl Evaluation<'_> {
     }
 
     fn push_entry(&mut self, level_start: usize, entry: Entry) {
-        // Descendant steps can reach one element twice; a node set has each node once.
-        let exists = self.entries.get(level_start..).is_some_and(|live| {
-            live.iter().any(|e| {
-                e.selector == entry.selector && e.step == entry.step && e.frame == entry.frame
-            })
-        });
+        // Descendant steps can reach one element twice; a node set has each node once. With
+        // child steps only, each entry has one origin: no search.
+        let descendant = self
+            .plan
+            .selectors
+            .get(entry.selector as usize)
+            .is_some_and(|s| s.descendant);
+        let exists = descendant
+            && self.entries.get(level_start..).is_some_and(|live| {
+                live.iter().any(|e| {
+                    e.selector == entry.selector && e.step == entry.step && e.frame == entry.frame
+                })
+            });
         if !exists {
             self.entries.push(entry);
         }
     }
 
     /// Starts the selectors of `scope` at the element just opened (its level is the last).
-    fn activate(&mut self, scope: usize, frame: usize, attributes: &[(Option<&str>, &str, &str)]) {
+    fn activate(&mut self, scope: usize, frame: usize, attributes: &dyn Attributes) {
         let plan = self.plan;
         let Some(spec) = plan.scopes.get(scope) else {
             return;
@@ -209,7 +248,7 @@ impl Evaluation<'_> {
         selector: usize,
         frame: usize,
         depth: usize,
-        attributes: &[(Option<&str>, &str, &str)],
+        attributes: &dyn Attributes,
     ) {
         let plan = self.plan;
         let Some(sel) = plan.selectors.get(selector) else {
@@ -222,11 +261,8 @@ impl Evaluation<'_> {
                 }
                 let value = match &sel.path.terminal {
                     Terminal::Attribute(name) => {
-                        match attributes
-                            .iter()
-                            .find(|(ns, local, _)| name.matches(*ns, local))
-                        {
-                            Some((_, _, value)) => (*value).to_owned(),
+                        match attributes.value(name.namespace.as_deref(), &name.local) {
+                            Some(value) => value.to_owned(),
                             // XPath's `a/@x` is the first `a` that has one: keep looking.
                             None => return,
                         }
@@ -278,12 +314,7 @@ impl Evaluation<'_> {
         }
     }
 
-    fn start_root(
-        &mut self,
-        namespace: Option<&str>,
-        local: &str,
-        attributes: &[(Option<&str>, &str, &str)],
-    ) {
+    fn start_root(&mut self, namespace: Option<&str>, local: &str, attributes: &dyn Attributes) {
         let plan = self.plan;
         if !plan.root.matches(namespace, local) {
             let found = match namespace {
@@ -333,7 +364,11 @@ impl Evaluation<'_> {
             }
         };
         self.buffered_bytes = self.buffered_bytes.saturating_sub(slot_bytes + group_bytes);
-        self.grow(record.byte_size());
+        self.grow(record.as_ref().map_or(0, Item::byte_size));
+        // Only an item of a group of values can be missing: its place stays empty.
+        let Some(record) = record else {
+            return;
+        };
         match frame.parent {
             Some((parent, group, index)) => {
                 if let Some(place) = self
@@ -352,14 +387,18 @@ impl Evaluation<'_> {
         }
     }
 
-    fn record(&self, frame: &mut Frame) -> Result<Item, MappingError> {
-        let fields = self
-            .plan
-            .scopes
-            .get(frame.scope)
-            .map(|s| s.fields.clone())
-            .unwrap_or_default();
-        self.record_of(&fields, frame)
+    /// What a closing frame contributes: a record, or for an item of a group of values its
+    /// value (`None` when it has none).
+    fn record(&self, frame: &mut Frame) -> Result<Option<Item>, MappingError> {
+        // The plan outlives the evaluation: its field list is borrowed, not copied.
+        let plan = self.plan;
+        let Some(scope) = plan.scopes.get(frame.scope) else {
+            return Ok(Some(Item::Record(Vec::new())));
+        };
+        match scope.value {
+            Some(value) => self.field(value, frame),
+            None => self.record_of(&scope.fields, frame).map(Some),
+        }
     }
 
     fn record_of(&self, fields: &[usize], frame: &mut Frame) -> Result<Item, MappingError> {
@@ -445,12 +484,7 @@ impl Evaluation<'_> {
 }
 
 impl MappingEvents for Evaluation<'_> {
-    fn start_element(
-        &mut self,
-        namespace: Option<&str>,
-        local: &str,
-        attributes: &[(Option<&str>, &str, &str)],
-    ) {
+    fn start_element(&mut self, namespace: Option<&str>, local: &str, attributes: &dyn Attributes) {
         match self.phase {
             Phase::Done => return,
             Phase::BeforeRoot => return self.start_root(namespace, local, attributes),

@@ -42,7 +42,7 @@ use xsd_validator::Violation;
 
 use crate::config::{ConfigProblem, MappingConfig, MappingKind};
 
-pub use evaluation::{Evaluation, MappingEvents};
+pub use evaluation::{Attributes, Evaluation, MappingEvents, NoAttributes, ReaderAttributes};
 pub use golden::{run_golden_cases, CaseOutcome, CaseResult, Report};
 pub use plan::{CompileError, CompileProblem, OutputFormat, Plan};
 pub use schema_check::{Children, ContentKind, SchemaNode, SchemaPaths};

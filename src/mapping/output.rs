@@ -86,9 +86,7 @@ struct JsonWriter<'a> {
 impl JsonWriter<'_> {
     fn newline(&mut self, depth: usize) {
         if self.indent > 0 {
-            self.out.push('\n');
-            self.out
-                .extend(std::iter::repeat_n(' ', self.indent * depth));
+            newline(self.out, self.indent * depth);
         }
     }
 
@@ -143,55 +141,92 @@ impl JsonWriter<'_> {
     }
 }
 
-/// Writes `text` as a JSON string (RFC 8259: quote, backslash and controls escaped).
+/// Writes `text` as a JSON string (RFC 8259: quote, backslash and controls escaped). Runs
+/// that need no escaping are copied whole: mapped values are mostly plain text.
 pub(crate) fn json_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c => out.push(c),
+    let mut plain = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // Escaped bytes are ASCII, so `plain..i` and `i + 1..` are on char boundaries.
+        out.push_str(text.get(plain..i).unwrap_or_default());
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        } else {
+            out.push_str(escape);
+        }
+        plain = i + 1;
+    }
+    out.push_str(text.get(plain..).unwrap_or_default());
+    out.push('"');
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Copies `text` to `out`, replacing the ASCII characters `escape` names; runs without any are
+/// copied whole.
+fn escaped(out: &mut String, text: &str, escape: impl Fn(u8) -> Option<&'static str>) {
+    let mut plain = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        if let Some(replacement) = escape(byte) {
+            // Escaped bytes are ASCII, so these are char boundaries.
+            out.push_str(text.get(plain..i).unwrap_or_default());
+            out.push_str(replacement);
+            plain = i + 1;
         }
     }
-    out.push('"');
+    out.push_str(text.get(plain..).unwrap_or_default());
 }
 
 /// Escapes character data; `>` too, so `]]>` can never appear, and CR as a reference so a
 /// parser's line-end normalization does not turn it into LF.
 pub(crate) fn xml_text(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
+    escaped(out, text, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
 
 /// Escapes an attribute value in double quotes; whitespace controls as references so that
 /// attribute-value normalization keeps them.
 pub(crate) fn xml_attribute(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
+    escaped(out, text, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\t' => Some("&#9;"),
+        b'\n' => Some("&#10;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
+}
+
+/// A line break and `width` spaces, without a push per space.
+fn newline(out: &mut String, width: usize) {
+    const SPACES: &str = "                                                                ";
+    out.push('\n');
+    let mut left = width;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(SPACES.get(..n).unwrap_or_default());
+        left -= n;
     }
 }
 
@@ -204,9 +239,7 @@ struct XmlWriter<'a> {
 impl XmlWriter<'_> {
     fn newline(&mut self, depth: usize) {
         if self.indent > 0 {
-            self.out.push('\n');
-            self.out
-                .extend(std::iter::repeat_n(' ', self.indent * depth));
+            newline(self.out, self.indent * depth);
         }
     }
 
@@ -307,6 +340,20 @@ mod tests {
         assert_eq!(out, r#""a\"b\\c\nd\te\u0001f\b\f\rü€😀""#);
         let back: String = serde_json::from_str(&out).expect("valid JSON");
         assert_eq!(back, "a\"b\\c\nd\te\u{1}f\u{8}\u{c}\rü€😀");
+        // Escapes at both ends, next to multi-byte characters, and the highest control.
+        for text in ["\u{1f}ä\"", "\"é\u{0}", "\u{7f}plain", "", "\\\\"] {
+            let mut out = String::new();
+            json_string(&mut out, text);
+            let back: String = serde_json::from_str(&out).expect("valid JSON");
+            assert_eq!(back, text, "{out}");
+        }
+    }
+
+    #[test]
+    fn indentation_is_spaces_of_any_width() {
+        let mut out = String::new();
+        newline(&mut out, 70);
+        assert_eq!(out, format!("\n{}", " ".repeat(70)));
     }
 
     #[test]

@@ -191,34 +191,48 @@ impl StructureCheck<'_> {
             }
             let kinds: Vec<ContentKind> = nodes.iter().map(|n| self.paths.content(*n)).collect();
             match &field.content {
-                FieldContent::Value(expr) => {
-                    // A constant empty value writes `<x/>`, which element-only content takes.
-                    let always_empty = matches!(expr, Expr::Literal(text) if text.is_empty());
-                    if !always_empty && kinds.iter().all(|k| *k == ContentKind::ElementOnly) {
-                        self.problem(
-                            &field.location,
-                            format!(
-                                "{name} has element-only content in the output schema, but the field writes text into it"
-                            ),
-                        );
-                    }
-                }
+                FieldContent::Value(expr) => self.text(expr, &kinds, &name, &field.location),
                 FieldContent::Object(children) => {
                     self.nested(children, &nodes, &kinds, &field.name, &field.location);
                 }
                 FieldContent::Group { .. } => {
-                    let item_fields = plan
-                        .selectors
-                        .iter()
-                        .find_map(|s| match s.target {
-                            Target::Item { scope, .. } if s.field == id => plan.scopes.get(scope),
-                            _ => None,
-                        })
-                        .map(|scope| scope.fields.clone())
-                        .unwrap_or_default();
-                    self.nested(&item_fields, &nodes, &kinds, &field.name, &field.location);
+                    let item_scope = plan.selectors.iter().find_map(|s| match s.target {
+                        Target::Item { scope, .. } if s.field == id => plan.scopes.get(scope),
+                        _ => None,
+                    });
+                    let Some(item_scope) = item_scope else {
+                        continue;
+                    };
+                    // A group of values writes one element with text per item.
+                    let value = item_scope.value.and_then(|v| plan.fields.get(v));
+                    match value.map(|v| &v.content) {
+                        Some(FieldContent::Value(expr)) => {
+                            self.text(expr, &kinds, &name, &field.location);
+                        }
+                        _ => self.nested(
+                            &item_scope.fields,
+                            &nodes,
+                            &kinds,
+                            &field.name,
+                            &field.location,
+                        ),
+                    }
                 }
             }
+        }
+    }
+
+    /// A value written as the text of an element whose content is one of `kinds`.
+    fn text(&mut self, expr: &Expr, kinds: &[ContentKind], name: &ExpandedName, location: &str) {
+        // A constant empty value writes `<x/>`, which element-only content takes.
+        let always_empty = matches!(expr, Expr::Literal(text) if text.is_empty());
+        if !always_empty && kinds.iter().all(|k| *k == ContentKind::ElementOnly) {
+            self.problem(
+                location,
+                format!(
+                    "{name} has element-only content in the output schema, but the field writes text into it"
+                ),
+            );
         }
     }
 

@@ -11,7 +11,7 @@ use super::expression::{self, Expr, ExprContext};
 use super::file::{CodeListReference, CodeListSection, FieldSection, MappingDocument, OneOrMany};
 use super::genericode;
 use super::output_schema::{self, OutputSchema};
-use super::path::{self, ExpandedName, NameTest, Namespaces, Path, Terminal};
+use super::path::{self, Axis, ExpandedName, NameTest, Namespaces, Path, Terminal};
 
 /// One thing wrong with a mapping file. `field` is the field's location (`records[].id`) or a
 /// section name (`[output]`) for problems outside fields.
@@ -127,6 +127,9 @@ pub(crate) struct ScopeSpec {
     pub groups: usize,
     /// Selectors relative to this scope's context element.
     pub selectors: Vec<usize>,
+    /// For the items of a group of values: the field whose value each item is (the scope
+    /// then has no `fields`).
+    pub value: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +148,20 @@ pub(crate) struct Selector {
     pub target: Target,
     /// The field the path belongs to, for schema checks.
     pub field: usize,
+    /// The path has a `//` step, so the evaluator can reach one element twice through it.
+    pub descendant: bool,
+}
+
+impl Selector {
+    fn new(path: Path, target: Target, field: usize) -> Selector {
+        let descendant = path.steps.iter().any(|s| s.axis == Axis::Descendant);
+        Selector {
+            path,
+            target,
+            field,
+            descendant,
+        }
+    }
 }
 
 /// A compiled mapping: immutable, shareable between threads, evaluated by
@@ -273,11 +290,9 @@ impl ExprContext for FieldPaths<'_, '_> {
         let slot = scope.slots;
         scope.slots += 1;
         scope.selectors.push(self.compiler.selectors.len());
-        self.compiler.selectors.push(Selector {
-            path,
-            target: Target::Slot(slot),
-            field: self.field,
-        });
+        self.compiler
+            .selectors
+            .push(Selector::new(path, Target::Slot(slot), self.field));
         Ok(slot)
     }
 
@@ -550,21 +565,17 @@ impl<'a> Compiler<'a> {
                 ValueType::String
             }),
         };
-        let sources = [
+        let values = [
             section.path.is_some(),
             section.value.is_some(),
             section.expr.is_some(),
             section.choose.is_some(),
-            section.for_each.is_some(),
         ]
         .iter()
         .filter(|&&set| set)
         .count();
-        if sources > 1 {
-            self.problem(
-                location,
-                "give only one of path, value, expr, choose and for_each",
-            );
+        if values > 1 {
+            self.problem(location, "give only one of path, value, expr and choose");
             return None;
         }
         let id = self.fields.len();
@@ -598,9 +609,27 @@ impl<'a> Compiler<'a> {
             }
         };
         let (content, source) = if let Some(for_each) = &section.for_each {
-            structural(self, "a group");
-            if !nested {
-                self.problem(location, "a group (for_each) needs nested fields");
+            let scalar = values == 1;
+            if scalar {
+                // A group of values: one array item / element per match, each the value of
+                // path/expr/choose relative to the matched element.
+                if nested {
+                    self.problem(
+                        location,
+                        "a group of values (for_each with path, value, expr or choose) cannot have nested fields",
+                    );
+                }
+                if xml_attribute {
+                    self.problem(location, "an attribute (`@name`) cannot be a group");
+                }
+            } else {
+                structural(self, "a group");
+                if !nested {
+                    self.problem(
+                        location,
+                        "a group (for_each) needs nested fields, or path, value, expr or choose for a group of values",
+                    );
+                }
             }
             let path = match self.parse_path(for_each, scope) {
                 Ok(path) if path.steps.is_empty() || path.terminal != Terminal::StringValue => {
@@ -622,20 +651,46 @@ impl<'a> Compiler<'a> {
             let group = parent.groups;
             parent.groups += 1;
             parent.selectors.push(self.selectors.len());
-            self.selectors.push(Selector {
+            self.selectors.push(Selector::new(
                 path,
-                target: Target::Item {
+                Target::Item {
                     scope: item_scope,
                     group,
                 },
-                field: id,
-            });
-            let fields = self.fields_of(&section.fields, item_scope, &format!("{location}[]"));
-            if let Some(s) = self.scopes.get_mut(item_scope) {
-                s.fields = fields;
+                id,
+            ));
+            if scalar {
+                // The item's value is a field of the item scope, named like the group (for
+                // XML elements) and typed like it; `required` stays on the group (≥ 1 item).
+                let item_location = format!("{location}[]");
+                let item = self.fields.len();
+                self.fields.push(FieldSpec {
+                    name: section.name.clone(),
+                    location: item_location.clone(),
+                    source: String::new(),
+                    content: FieldContent::Object(Vec::new()),
+                    value_type,
+                    required: false,
+                    default: section.default.clone(),
+                    xml_attribute: false,
+                });
+                let (expr, item_source) =
+                    self.value_expr(section, item_scope, item, &item_location)?;
+                if let Some(field) = self.fields.get_mut(item) {
+                    field.content = FieldContent::Value(expr);
+                    field.source = item_source;
+                }
+                if let Some(s) = self.scopes.get_mut(item_scope) {
+                    s.value = Some(item);
+                }
+            } else {
+                let fields = self.fields_of(&section.fields, item_scope, &format!("{location}[]"));
+                if let Some(s) = self.scopes.get_mut(item_scope) {
+                    s.fields = fields;
+                }
             }
             (FieldContent::Group { group }, for_each.clone())
-        } else if sources == 0 {
+        } else if values == 0 {
             if !nested {
                 self.problem(
                     location,
@@ -653,51 +708,7 @@ impl<'a> Compiler<'a> {
                     "a value field cannot have nested fields (use for_each for a group)",
                 );
             }
-            let mut paths = FieldPaths {
-                compiler: self,
-                scope,
-                field: id,
-            };
-            let (parsed, source) = if let Some(path) = &section.path {
-                (paths.path(path).map(Expr::Path), path.clone())
-            } else if let Some(value) = &section.value {
-                (Ok(Expr::Literal(value.clone())), format!("{value:?}"))
-            } else if let Some(text) = &section.expr {
-                (expression::parse_expr(text, &mut paths), text.clone())
-            } else if let Some(choices) = &section.choose {
-                (choose(choices, &mut paths), "choose".to_owned())
-            } else {
-                (Err("no value".to_owned()), String::new())
-            };
-            let mut expr = match parsed {
-                Ok(expr) => expr,
-                Err(message) => {
-                    self.problem(location, message);
-                    return None;
-                }
-            };
-            if let Some(reference) = &section.codelist {
-                let list = match reference {
-                    CodeListReference::Named(name) => {
-                        self.codelist_names.get(name).copied().or_else(|| {
-                            self.problem(
-                                location,
-                                format!("codelist {name:?} is not defined in [codelists]"),
-                            );
-                            None
-                        })
-                    }
-                    CodeListReference::Inline(inline) => {
-                        self.codelist(location, inline, location).map(|list| {
-                            self.codelists.push(list);
-                            self.codelists.len() - 1
-                        })
-                    }
-                };
-                if let Some(list) = list {
-                    expr = Expr::Lookup(list, Box::new(expr));
-                }
-            }
+            let (expr, source) = self.value_expr(section, scope, id, location)?;
             (FieldContent::Value(expr), source)
         };
         if let Some(field) = self.fields.get_mut(id) {
@@ -705,6 +716,64 @@ impl<'a> Compiler<'a> {
             field.source = source;
         }
         Some(id)
+    }
+
+    /// The value of a value field (or of each item of a group of values): its path,
+    /// constant, expression or choice, with its code list applied; paths are relative to
+    /// `scope` and registered for field `field`.
+    fn value_expr(
+        &mut self,
+        section: &FieldSection,
+        scope: usize,
+        field: usize,
+        location: &str,
+    ) -> Option<(Expr, String)> {
+        let mut paths = FieldPaths {
+            compiler: self,
+            scope,
+            field,
+        };
+        let (parsed, source) = if let Some(path) = &section.path {
+            (paths.path(path).map(Expr::Path), path.clone())
+        } else if let Some(value) = &section.value {
+            (Ok(Expr::Literal(value.clone())), format!("{value:?}"))
+        } else if let Some(text) = &section.expr {
+            (expression::parse_expr(text, &mut paths), text.clone())
+        } else if let Some(choices) = &section.choose {
+            (choose(choices, &mut paths), "choose".to_owned())
+        } else {
+            (Err("no value".to_owned()), String::new())
+        };
+        let mut expr = match parsed {
+            Ok(expr) => expr,
+            Err(message) => {
+                self.problem(location, message);
+                return None;
+            }
+        };
+        if let Some(reference) = &section.codelist {
+            let list = match reference {
+                CodeListReference::Named(name) => {
+                    self.codelist_names.get(name).copied().or_else(|| {
+                        self.problem(
+                            location,
+                            format!("codelist {name:?} is not defined in [codelists]"),
+                        );
+                        None
+                    })
+                }
+                CodeListReference::Inline(inline) => {
+                    self.codelist(location, inline, location).map(|list| {
+                        self.codelists.push(list);
+                        self.codelists.len() - 1
+                    })
+                }
+            };
+            if let Some(list) = list {
+                expr = Expr::Lookup(list, Box::new(expr));
+            }
+        }
+        Some((expr, source))
     }
 }
 

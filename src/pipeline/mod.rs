@@ -16,6 +16,7 @@ use xsd_validator::reader::{Attribute, Event, Limits as ReaderLimits, Reader};
 use xsd_validator::{ElementEvent, EndEvent, SchemaSet, Sink, ValidationOptions, Violation};
 
 use crate::config::{Config, ConfigProblem, Limits, Sender};
+use crate::mapping::evaluation::ReaderAttributes;
 use crate::mapping::{Evaluation, MappingError, MappingEvents, Mappings, Plan, SchemaSetPaths};
 use crate::routing::{Envelope, Route, Router};
 
@@ -90,16 +91,10 @@ impl<'p> PassSink<'p> {
 
     fn start(&mut self, namespace: Option<&str>, local: &str, attributes: &[Attribute<'_>]) {
         self.envelope.start(namespace, local);
-        if self.mappings.is_empty() {
-            return;
-        }
-        // Only while a mapping listens: the mapper's view of the attributes.
-        let borrowed: Vec<(Option<&str>, &str, &str)> = attributes
-            .iter()
-            .map(|a| (a.name.namespace, a.name.local, a.value.as_ref()))
-            .collect();
+        // The mapper looks attributes up by name when a path needs one: nothing is copied.
+        let attributes = ReaderAttributes(attributes);
         for evaluation in &mut self.mappings {
-            evaluation.start_element(namespace, local, &borrowed);
+            evaluation.start_element(namespace, local, &attributes);
         }
     }
 
