@@ -10,10 +10,11 @@
 //! element closes and the finished record goes into a slot reserved in the parent frame when
 //! the element opened, which keeps document order even when items of one group nest.
 
+use super::expression::Expr;
 use super::expression::Values;
 use super::output::{self, Item};
 use super::path::{Axis, Terminal};
-use super::plan::{FieldContent, Plan, Target};
+use super::plan::{FieldContent, FieldSpec, Plan, StepNode, Target};
 use super::MappingError;
 use xsd_validator::reader::Attribute;
 
@@ -63,9 +64,9 @@ impl Attributes for NoAttributes {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    selector: u32,
-    /// Index of the step to match against children of the element this entry belongs to.
-    step: u32,
+    /// The step ([`super::plan::StepNode`]) to match against children of the element this
+    /// entry belongs to.
+    node: u32,
     frame: u32,
     /// Children that passed the step's name and attribute tests (for `[n]`).
     count: u32,
@@ -125,10 +126,11 @@ impl Plan {
         Evaluation {
             plan: self,
             phase: Phase::BeforeRoot,
-            levels: Vec::new(),
-            entries: Vec::new(),
-            frames: Vec::new(),
-            captures: Vec::new(),
+            // Sized once for a typical document, not grown step by step per message.
+            levels: Vec::with_capacity(16),
+            entries: Vec::with_capacity(self.selectors.len() * 2),
+            frames: Vec::with_capacity(4),
+            captures: Vec::with_capacity(4),
             failure: None,
             result: None,
             buffered_bytes: 0,
@@ -152,6 +154,22 @@ impl Evaluation<'_> {
     /// The most live path steps held at once (bounded by plan size times nesting depth).
     pub fn peak_live_entries(&self) -> usize {
         self.peak_live_entries
+    }
+
+    /// Whether the document maps, without keeping the payload: every value is computed and
+    /// checked, but the output is only written when the receiver's schema must see it. What
+    /// the accept path needs (delivery writes the payload from the stored original).
+    pub fn check(self) -> Result<(), MappingError> {
+        if self.plan.output_schema.is_some() {
+            return self.finish().map(drop);
+        }
+        if let Some(failure) = self.failure {
+            return Err(failure);
+        }
+        match self.result {
+            Some(_) => Ok(()),
+            None => Err(MappingError::Incomplete),
+        }
     }
 
     /// The mapped payload, or the first problem met.
@@ -185,31 +203,48 @@ impl Evaluation<'_> {
 
     fn slot_filled(&self, frame: u32, target: Target) -> bool {
         match target {
-            Target::Slot(slot) => self
-                .frames
-                .get(frame as usize)
-                .and_then(|f| f.slots.get(slot))
-                .is_some_and(Option::is_some),
+            Target::Slot(slot) => self.filled(frame, slot),
             Target::Item { .. } => false,
         }
     }
 
-    fn push_entry(&mut self, level_start: usize, entry: Entry) {
+    fn filled(&self, frame: u32, slot: usize) -> bool {
+        self.frames
+            .get(frame as usize)
+            .and_then(|f| f.slots.get(slot))
+            .is_some_and(Option::is_some)
+    }
+
+    /// Whether every path through `node` has filled its slot in `frame`: first match wins,
+    /// so nothing below needs matching any more.
+    fn settled(&self, node: &StepNode, frame: u32) -> bool {
+        node.slots
+            .as_ref()
+            .is_some_and(|slots| slots.iter().all(|&slot| self.filled(frame, slot)))
+    }
+
+    /// Makes `node` live below the element whose entries start at `level_start`.
+    fn push_entry(&mut self, level_start: usize, node: u32, frame: u32) {
+        let plan = self.plan;
+        let Some(spec) = plan.nodes.get(node as usize) else {
+            return;
+        };
+        if self.settled(spec, frame) {
+            return;
+        }
         // Descendant steps can reach one element twice; a node set has each node once. With
         // child steps only, each entry has one origin: no search.
-        let descendant = self
-            .plan
-            .selectors
-            .get(entry.selector as usize)
-            .is_some_and(|s| s.descendant);
-        let exists = descendant
-            && self.entries.get(level_start..).is_some_and(|live| {
-                live.iter().any(|e| {
-                    e.selector == entry.selector && e.step == entry.step && e.frame == entry.frame
-                })
-            });
+        let exists = plan.has_descendant
+            && self
+                .entries
+                .get(level_start..)
+                .is_some_and(|live| live.iter().any(|e| e.node == node && e.frame == frame));
         if !exists {
-            self.entries.push(entry);
+            self.entries.push(Entry {
+                node,
+                frame,
+                count: 0,
+            });
         }
     }
 
@@ -221,24 +256,12 @@ impl Evaluation<'_> {
         };
         let depth = self.levels.len();
         let level_start = self.levels.last().map_or(0, |l| l.start);
-        for &selector in &spec.selectors {
-            let Some(sel) = plan.selectors.get(selector) else {
-                continue;
-            };
-            if sel.path.steps.is_empty() {
-                // `.`, `text()` or `@attr` of the context element itself.
-                self.matched(selector, frame, depth, attributes);
-            } else {
-                self.push_entry(
-                    level_start,
-                    Entry {
-                        selector: selector as u32,
-                        step: 0,
-                        frame: frame as u32,
-                        count: 0,
-                    },
-                );
-            }
+        // `.`, `text()` or `@attr` of the context element itself.
+        for &selector in &spec.immediate {
+            self.matched(selector, frame, depth, attributes);
+        }
+        for &root in &spec.roots {
+            self.push_entry(level_start, root, frame as u32);
         }
     }
 
@@ -435,6 +458,12 @@ impl Evaluation<'_> {
                 }
                 Ok(Some(Item::List(items)))
             }
+            // A bare path (the common case) hands over its captured text: each path has a slot
+            // of its own and is read once per record, so nothing needs to be copied.
+            FieldContent::Value(Expr::Path(slot)) => {
+                let value = frame.slots.get_mut(*slot).and_then(Option::take);
+                self.finish_value(field, value)
+            }
             FieldContent::Value(expr) => {
                 let values = Values {
                     slots: &frame.slots,
@@ -455,30 +484,37 @@ impl Evaluation<'_> {
                         }
                     }
                 })?;
-                let value = match value {
-                    Some(text) if !text.is_empty() => Some(text),
-                    other => field.default.clone().or(other),
-                };
-                let typed = match value {
-                    Some(text) => output::typed(text, field.value_type).map_err(|expected| {
-                        MappingError::InvalidValue {
-                            field: field.location.clone(),
-                            expected: expected.to_owned(),
-                        }
-                    })?,
-                    None => None,
-                };
-                match typed {
-                    Some(text) if !(field.required && text.is_empty()) => {
-                        Ok(Some(Item::Scalar(text)))
-                    }
-                    _ if field.required => Err(MappingError::MissingRequired {
-                        field: field.location.clone(),
-                        path: field.source.clone(),
-                    }),
-                    _ => Ok(None),
-                }
+                self.finish_value(field, value)
             }
+        }
+    }
+
+    /// `default`, `type` and `required` applied to a field's value.
+    fn finish_value(
+        &self,
+        field: &FieldSpec,
+        value: Option<String>,
+    ) -> Result<Option<Item>, MappingError> {
+        let value = match value {
+            Some(text) if !text.is_empty() => Some(text),
+            other => field.default.clone().or(other),
+        };
+        let typed = match value {
+            Some(text) => output::typed(text, field.value_type).map_err(|expected| {
+                MappingError::InvalidValue {
+                    field: field.location.clone(),
+                    expected: expected.to_owned(),
+                }
+            })?,
+            None => None,
+        };
+        match typed {
+            Some(text) if !(field.required && text.is_empty()) => Ok(Some(Item::Scalar(text))),
+            _ if field.required => Err(MappingError::MissingRequired {
+                field: field.location.clone(),
+                path: field.source.clone(),
+            }),
+            _ => Ok(None),
         }
     }
 }
@@ -503,25 +539,19 @@ impl MappingEvents for Evaluation<'_> {
             let Some(entry) = self.entries.get(index).copied() else {
                 break;
             };
-            let Some(sel) = plan.selectors.get(entry.selector as usize) else {
+            let Some(node) = plan.nodes.get(entry.node as usize) else {
                 continue;
             };
-            if self.slot_filled(entry.frame, sel.target) {
-                // First match wins: a filled slot needs no more matching below.
-                continue;
-            }
-            let Some(step) = sel.path.steps.get(entry.step as usize) else {
-                continue;
-            };
-            if step.axis == Axis::Descendant {
-                self.push_entry(level_start, Entry { count: 0, ..entry });
+            let step = &node.step;
+            if step.axis == Axis::Descendant && !self.settled(node, entry.frame) {
+                self.push_entry(level_start, entry.node, entry.frame);
             }
             if !step.test.matches(namespace, local)
                 || !step.predicates.iter().all(|p| p.accepts(attributes))
             {
                 continue;
             }
-            if let Some(position) = step.position() {
+            if let Some(position) = node.position {
                 let Some(live) = self.entries.get_mut(index) else {
                     continue;
                 };
@@ -530,24 +560,11 @@ impl MappingEvents for Evaluation<'_> {
                     continue;
                 }
             }
-            let next = entry.step as usize + 1;
-            if next < sel.path.steps.len() {
-                self.push_entry(
-                    level_start,
-                    Entry {
-                        selector: entry.selector,
-                        step: next as u32,
-                        frame: entry.frame,
-                        count: 0,
-                    },
-                );
-            } else {
-                self.matched(
-                    entry.selector as usize,
-                    entry.frame as usize,
-                    depth,
-                    attributes,
-                );
+            for &child in &node.children {
+                self.push_entry(level_start, child, entry.frame);
+            }
+            for &selector in &node.ends {
+                self.matched(selector, entry.frame as usize, depth, attributes);
             }
         }
         self.peak_live_entries = self.peak_live_entries.max(self.entries.len());

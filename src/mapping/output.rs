@@ -142,36 +142,67 @@ impl JsonWriter<'_> {
 }
 
 /// Writes `text` as a JSON string (RFC 8259: quote, backslash and controls escaped). Runs
-/// that need no escaping are copied whole: mapped values are mostly plain text.
+/// that need no escaping are copied whole, and found eight bytes at a time: mapped values are
+/// mostly plain text (names, codes, base64).
 pub(crate) fn json_string(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     out.push('"');
+    let bytes = text.as_bytes();
     let mut plain = 0;
-    for (i, byte) in text.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = match bytes
+            .get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        {
+            Some(word) if !needs_json_escape(u64::from_le_bytes(word)) => {
+                i += 8;
+                continue;
+            }
+            Some(_) => i + 8,
+            None => i + 1,
         };
-        // Escaped bytes are ASCII, so `plain..i` and `i + 1..` are on char boundaries.
-        out.push_str(text.get(plain..i).unwrap_or_default());
-        if escape.is_empty() {
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xf)]));
-        } else {
-            out.push_str(escape);
+        for (offset, &byte) in bytes.get(i..end).unwrap_or_default().iter().enumerate() {
+            let escape = match byte {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0x00..=0x1f => "",
+                _ => continue,
+            };
+            let at = i + offset;
+            // Escaped bytes are ASCII, so `plain..at` and `at + 1..` are on char boundaries.
+            out.push_str(text.get(plain..at).unwrap_or_default());
+            if escape.is_empty() {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xf)]));
+            } else {
+                out.push_str(escape);
+            }
+            plain = at + 1;
         }
-        plain = i + 1;
+        i = end;
     }
     out.push_str(text.get(plain..).unwrap_or_default());
     out.push('"');
+}
+
+/// Whether any byte of `word` needs escaping in a JSON string: a control character (below
+/// 0x20), `"` or `\`. The "has less than" and "has zero byte" tests of Bit Twiddling Hacks,
+/// exact for whether any byte matches.
+fn needs_json_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+    (control | quote | backslash) != 0
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -347,6 +378,28 @@ mod tests {
             let back: String = serde_json::from_str(&out).expect("valid JSON");
             assert_eq!(back, text, "{out}");
         }
+    }
+
+    #[test]
+    fn the_word_test_finds_exactly_the_bytes_json_escapes() {
+        for byte in 0..=255u8 {
+            let wanted = byte < 0x20 || byte == b'"' || byte == b'\\';
+            for position in 0..8 {
+                let mut word = [b'a'; 8];
+                word[position] = byte;
+                assert_eq!(
+                    needs_json_escape(u64::from_le_bytes(word)),
+                    wanted,
+                    "byte {byte:#x} at {position}"
+                );
+            }
+        }
+        // Long runs with escapes in every position of a word, and multi-byte characters.
+        let text = "0123456789abcdef\"ü\n€\\😀\u{1}xyz".repeat(5);
+        let mut out = String::new();
+        json_string(&mut out, &text);
+        let back: String = serde_json::from_str(&out).expect("valid JSON");
+        assert_eq!(back, text);
     }
 
     #[test]

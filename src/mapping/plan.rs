@@ -11,7 +11,7 @@ use super::expression::{self, Expr, ExprContext};
 use super::file::{CodeListReference, CodeListSection, FieldSection, MappingDocument, OneOrMany};
 use super::genericode;
 use super::output_schema::{self, OutputSchema};
-use super::path::{self, Axis, ExpandedName, NameTest, Namespaces, Path, Terminal};
+use super::path::{self, Axis, ExpandedName, NameTest, Namespaces, Path, Step, Terminal};
 
 /// One thing wrong with a mapping file. `field` is the field's location (`records[].id`) or a
 /// section name (`[output]`) for problems outside fields.
@@ -130,6 +130,83 @@ pub(crate) struct ScopeSpec {
     /// For the items of a group of values: the field whose value each item is (the scope
     /// then has no `fields`).
     pub value: Option<usize>,
+    /// The first steps of the scope's paths ([`StepNode`]s), matched against the context
+    /// element's children.
+    pub roots: Vec<u32>,
+    /// Selectors without steps (`.`, `text()`, `@attr`): they select the context element.
+    pub immediate: Vec<usize>,
+}
+
+/// One step of a scope's paths, shared by every path that begins with the same steps: the
+/// evaluator tests `nachrichtenkopf.g2g` once per element, not once per path under it.
+#[derive(Debug, Clone)]
+pub(crate) struct StepNode {
+    pub step: Step,
+    pub position: Option<u32>,
+    pub children: Vec<u32>,
+    /// Selectors whose last step this is.
+    pub ends: Vec<usize>,
+    /// The slots of all paths through this step when they all fill slots (none opens a
+    /// group item): once those are filled, nothing below needs matching (first match wins).
+    pub slots: Option<Vec<usize>>,
+}
+
+/// Merges the paths of every scope into trees of [`StepNode`]s.
+fn step_tree(scopes: &mut [ScopeSpec], selectors: &[Selector]) -> Vec<StepNode> {
+    let mut nodes: Vec<StepNode> = Vec::new();
+    for scope in scopes.iter_mut() {
+        for &id in &scope.selectors {
+            let Some(selector) = selectors.get(id) else {
+                continue;
+            };
+            if selector.path.steps.is_empty() {
+                scope.immediate.push(id);
+                continue;
+            }
+            let mut parent: Option<usize> = None;
+            for step in &selector.path.steps {
+                let siblings = match parent {
+                    None => Some(&scope.roots),
+                    Some(p) => nodes.get(p).map(|n| &n.children),
+                };
+                let existing = siblings.and_then(|list| {
+                    list.iter()
+                        .map(|&n| n as usize)
+                        .find(|&n| nodes.get(n).is_some_and(|node| node.step == *step))
+                });
+                let node = match existing {
+                    Some(node) => node,
+                    None => {
+                        let node = nodes.len();
+                        nodes.push(StepNode {
+                            step: step.clone(),
+                            position: step.position(),
+                            children: Vec::new(),
+                            ends: Vec::new(),
+                            slots: Some(Vec::new()),
+                        });
+                        match parent.and_then(|p| nodes.get_mut(p)) {
+                            None => scope.roots.push(node as u32),
+                            Some(p) => p.children.push(node as u32),
+                        }
+                        node
+                    }
+                };
+                if let Some(entry) = nodes.get_mut(node) {
+                    match (selector.target, &mut entry.slots) {
+                        (Target::Slot(slot), Some(slots)) => slots.push(slot),
+                        (Target::Slot(_), None) => {}
+                        (Target::Item { .. }, slots) => *slots = None,
+                    }
+                }
+                parent = Some(node);
+            }
+            if let Some(last) = parent.and_then(|p| nodes.get_mut(p)) {
+                last.ends.push(id);
+            }
+        }
+    }
+    nodes
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +257,10 @@ pub struct Plan {
     pub(crate) selectors: Vec<Selector>,
     /// XML only: the receiver's schema every output is validated against.
     pub(crate) output_schema: Option<OutputSchema>,
+    /// The scopes' paths as step trees (`ScopeSpec::roots`), what the evaluator walks.
+    pub(crate) nodes: Vec<StepNode>,
+    /// Some path has a `//` step: one element can then be reached twice.
+    pub(crate) has_descendant: bool,
 }
 
 impl Plan {
@@ -417,8 +498,12 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn finish(self, file: &FsPath, document: &MappingDocument) -> Plan {
+    fn finish(mut self, file: &FsPath, document: &MappingDocument) -> Plan {
+        let nodes = step_tree(&mut self.scopes, &self.selectors);
+        let has_descendant = self.selectors.iter().any(|s| s.descendant);
         Plan {
+            nodes,
+            has_descendant,
             file: file.to_owned(),
             root: self.root,
             standard: document.source.standard.clone(),

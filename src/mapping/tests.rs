@@ -1023,3 +1023,46 @@ fn a_group_of_values_takes_no_nested_fields_and_is_no_attribute() {
         ["field `a`: a group (for_each) needs nested fields, or path, value, expr or choose for a group of values"]
     );
 }
+
+/// Paths that begin alike share their steps in the evaluator; each keeps its own position,
+/// predicate and first-match semantics, and groups under a shared step still see every match.
+#[test]
+fn paths_sharing_steps_keep_their_own_meaning() {
+    let p = plan(&format!(
+        r#"{HEADER}
+[[field]]
+name = "first"
+path = "a/b"
+[[field]]
+name = "second"
+path = "a[2]/b"
+[[field]]
+name = "flagged"
+path = "a[@k='1']/b[2]"
+[[field]]
+name = "all"
+for_each = "a/b"
+path = "."
+[[field]]
+name = "deep"
+path = ".//b"
+[[field]]
+name = "count"
+expr = "concat(a/@k, '|', a/b)"
+"#
+    ));
+    assert_eq!(
+        json(
+            &p,
+            "<r><a><b>1</b></a><a k='1'><b>2</b><b>3</b></a><c><b>4</b></c></r>"
+        ),
+        serde_json::json!({
+            "first": "1",
+            "second": "2",
+            "flagged": "3",
+            "all": ["1", "2", "3"],
+            "deep": "1",
+            "count": "1|1",
+        })
+    );
+}

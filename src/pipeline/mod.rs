@@ -133,10 +133,11 @@ impl Sink for PassSink<'_> {
 }
 
 /// What one pass over a submission found.
-struct PassResult {
+struct PassResult<'p> {
     envelope: Envelope,
-    /// Per mapping fed during the pass, in the order asked for: the mapped output or why not.
-    mapped: Vec<Result<Vec<u8>, MappingError>>,
+    /// Per mapping fed during the pass, in the order asked for: the fed evaluation, to be
+    /// checked (accept path) or finished (tests).
+    mapped: Vec<Evaluation<'p>>,
 }
 
 impl Pipeline {
@@ -221,8 +222,8 @@ impl Pipeline {
             mapped_targets
                 .iter()
                 .zip(pass.mapped)
-                .map(|((destination, mapping, _), result)| {
-                    (*destination, *mapping, result.map(drop))
+                .map(|((destination, mapping, _), evaluation)| {
+                    (*destination, *mapping, evaluation.check())
                 })
                 .collect()
         } else {
@@ -296,12 +297,12 @@ impl Pipeline {
     }
 
     /// The one pass: check, envelope, and the given mappings, over the same events.
-    fn pass(
+    fn pass<'p>(
         &self,
         body: &[u8],
         schema_set: Option<&str>,
-        plans: &[&Plan],
-    ) -> Result<PassResult, Refusal> {
+        plans: &[&'p Plan],
+    ) -> Result<PassResult<'p>, Refusal> {
         let mut sink = PassSink::new(plans);
         match schema_set.and_then(|name| self.schema_sets.get(name)) {
             Some(set) => {
@@ -351,7 +352,7 @@ impl Pipeline {
         }
         Ok(PassResult {
             envelope: sink.envelope.finish(),
-            mapped: sink.mappings.into_iter().map(Evaluation::finish).collect(),
+            mapped: sink.mappings,
         })
     }
 
@@ -515,7 +516,7 @@ mod tests {
                 .expect("valid fixture");
             let in_pass = pass.mapped.into_iter().next().expect("one mapping");
             assert_eq!(
-                in_pass.expect("maps"),
+                in_pass.finish().expect("maps"),
                 plan.map_document(&body).expect("maps")
             );
         }
