@@ -1,17 +1,19 @@
 //! Streaming evaluation of a [`Plan`] over one pass of element events.
 //!
 //! **Architecture Invariant:** no DOM of the source. For each open element the evaluator keeps
-//! the path steps still live below it (`Entry`: selector, next step, frame, sibling count);
-//! an element that no live step names adds nothing. Text is kept only while a selected node
-//! is open (`Capture`), and only for slots not yet filled: memory is bounded by the selected
-//! data and the nesting depth, not by the document. [`Evaluation::buffered_bytes`] measures it.
+//! the path steps still live below it (`Entry`: step node, frame, sibling count). The paths of
+//! a scope are merged into trees of steps (`StepNode`, built when the plan compiles), so a
+//! prefix several paths share is matched once; a step whose paths have all filled their slots
+//! is not entered again (first match wins). An element that no live step names costs a level
+//! push and pop and nothing else. Text is kept only while a selected node is open (`Capture`),
+//! and only for slots not yet filled: memory is bounded by the selected data and the nesting
+//! depth, not by the document. [`Evaluation::buffered_bytes`] measures it.
 //!
 //! Repeated groups open a frame per matched element; its fields are evaluated when the
 //! element closes and the finished record goes into a slot reserved in the parent frame when
 //! the element opened, which keeps document order even when items of one group nest.
 
-use super::expression::Expr;
-use super::expression::Values;
+use super::expression::{Expr, Values};
 use super::output::{self, Item};
 use super::path::{Axis, Terminal};
 use super::plan::{FieldContent, FieldSpec, Plan, StepNode, Target};
