@@ -55,6 +55,14 @@ impl<const N: usize> Attributes for [(Option<&str>, &str, &str); N] {
     }
 }
 
+impl Attributes for Vec<(Option<&str>, &str, &str)> {
+    fn value(&self, namespace: Option<&str>, local: &str) -> Option<&str> {
+        self.iter()
+            .find(|(ns, l, _)| *l == local && *ns == namespace)
+            .map(|(_, _, value)| *value)
+    }
+}
+
 /// A start tag without attributes.
 pub struct NoAttributes;
 

@@ -1066,3 +1066,25 @@ expr = "concat(a/@k, '|', a/b)"
         })
     );
 }
+
+#[test]
+fn attributes_are_looked_up_by_expanded_name_from_any_source() {
+    let p = plan(&format!(
+        "{HEADER}[[field]]\nname = \"v\"\npath = \"a[@k='1']/@x\"\n"
+    ));
+    let mut evaluation = p.evaluation();
+    evaluation.start_element(None, "r", &NoAttributes);
+    // Same local name in a namespace: not the unqualified attribute the predicate names.
+    let wrong: Vec<(Option<&str>, &str, &str)> = vec![(Some("urn:n"), "k", "1"), (None, "x", "no")];
+    evaluation.start_element(None, "a", &wrong);
+    evaluation.end_element();
+    let right: Vec<(Option<&str>, &str, &str)> = vec![(None, "k", "1"), (None, "x", "yes")];
+    evaluation.start_element(None, "a", &right);
+    evaluation.end_element();
+    evaluation.end_element();
+    let out = evaluation.finish().expect("maps");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out).expect("json"),
+        serde_json::json!({ "v": "yes" })
+    );
+}
