@@ -242,9 +242,10 @@ impl Evaluation<'_> {
         if self.settled(spec, frame) {
             return;
         }
-        // Descendant steps can reach one element twice; a node set has each node once. With
-        // child steps only, each entry has one origin: no search.
-        let exists = plan.has_descendant
+        // A `//` step reaches an element both by carrying itself down and as its parent's
+        // child; a node set has each node once. A child step has one origin (its parent's
+        // entry, itself unique): no search.
+        let exists = spec.step.axis == Axis::Descendant
             && self
                 .entries
                 .get(level_start..)

@@ -11,7 +11,7 @@ use super::expression::{self, Expr, ExprContext};
 use super::file::{CodeListReference, CodeListSection, FieldSection, MappingDocument, OneOrMany};
 use super::genericode;
 use super::output_schema::{self, OutputSchema};
-use super::path::{self, Axis, ExpandedName, NameTest, Namespaces, Path, Step, Terminal};
+use super::path::{self, ExpandedName, NameTest, Namespaces, Path, Step, Terminal};
 
 /// One thing wrong with a mapping file. `field` is the field's location (`records[].id`) or a
 /// section name (`[output]`) for problems outside fields.
@@ -225,18 +225,14 @@ pub(crate) struct Selector {
     pub target: Target,
     /// The field the path belongs to, for schema checks.
     pub field: usize,
-    /// The path has a `//` step, so the evaluator can reach one element twice through it.
-    pub descendant: bool,
 }
 
 impl Selector {
     fn new(path: Path, target: Target, field: usize) -> Selector {
-        let descendant = path.steps.iter().any(|s| s.axis == Axis::Descendant);
         Selector {
             path,
             target,
             field,
-            descendant,
         }
     }
 }
@@ -259,8 +255,6 @@ pub struct Plan {
     pub(crate) output_schema: Option<OutputSchema>,
     /// The scopes' paths as step trees (`ScopeSpec::roots`), what the evaluator walks.
     pub(crate) nodes: Vec<StepNode>,
-    /// Some path has a `//` step: one element can then be reached twice.
-    pub(crate) has_descendant: bool,
 }
 
 impl Plan {
@@ -500,10 +494,8 @@ impl<'a> Compiler<'a> {
 
     fn finish(mut self, file: &FsPath, document: &MappingDocument) -> Plan {
         let nodes = step_tree(&mut self.scopes, &self.selectors);
-        let has_descendant = self.selectors.iter().any(|s| s.descendant);
         Plan {
             nodes,
-            has_descendant,
             file: file.to_owned(),
             root: self.root,
             standard: document.source.standard.clone(),

@@ -1088,3 +1088,19 @@ fn attributes_are_looked_up_by_expanded_name_from_any_source() {
         serde_json::json!({ "v": "yes" })
     );
 }
+
+/// `//` steps reach an element along several routes (nested `a`s here); each element is
+/// selected once, in document order.
+#[test]
+fn descendant_steps_select_each_element_once() {
+    let p = plan(&format!(
+        "{HEADER}[[field]]\nname = \"bs\"\nfor_each = \".//a//b\"\npath = \"text()\"\n[[field]]\nname = \"second\"\npath = \".//a//b[2]\"\n"
+    ));
+    assert_eq!(
+        json(
+            &p,
+            "<r><a><a><b>1</b><c><b>2</b></c></a><b>3</b></a><b>4</b><a><a><a><b>5</b><b>6</b></a></a></a></r>"
+        ),
+        serde_json::json!({ "bs": ["1", "2", "3", "5", "6"], "second": "6" })
+    );
+}
