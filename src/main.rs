@@ -348,6 +348,10 @@ fn map(
         }
         Err(error) => {
             eprintln!("{}: {error}", file.display());
+            // The operator's own data on their own terminal: the validator's full messages.
+            for violation in error.output_violations() {
+                eprintln!("  output {violation}");
+            }
             ExitCode::FAILURE
         }
     }

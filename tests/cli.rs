@@ -222,7 +222,7 @@ fn test_mappings_runs_the_golden_cases() {
         .expect("run");
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{report}");
-    assert!(report.contains("7 of 7 cases passed"), "{report}");
+    assert!(report.contains("9 of 9 cases passed"), "{report}");
 }
 
 #[test]

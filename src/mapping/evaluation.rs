@@ -1,39 +1,82 @@
 //! Streaming evaluation of a [`Plan`] over one pass of element events.
 //!
 //! **Architecture Invariant:** no DOM of the source. For each open element the evaluator keeps
-//! the path steps still live below it (`Entry`: selector, next step, frame, sibling count);
-//! an element that no live step names adds nothing. Text is kept only while a selected node
-//! is open (`Capture`), and only for slots not yet filled: memory is bounded by the selected
-//! data and the nesting depth, not by the document. [`Evaluation::buffered_bytes`] measures it.
+//! the path steps still live below it (`Entry`: step node, frame, sibling count). The paths of
+//! a scope are merged into trees of steps (`StepNode`, built when the plan compiles), so a
+//! prefix several paths share is matched once; a step whose paths have all filled their slots
+//! is not entered again (first match wins). An element that no live step names costs a level
+//! push and pop and nothing else. Text is kept only while a selected node is open (`Capture`),
+//! and only for slots not yet filled: memory is bounded by the selected data and the nesting
+//! depth, not by the document. [`Evaluation::buffered_bytes`] measures it.
 //!
 //! Repeated groups open a frame per matched element; its fields are evaluated when the
 //! element closes and the finished record goes into a slot reserved in the parent frame when
 //! the element opened, which keeps document order even when items of one group nest.
 
-use super::expression::Values;
+use super::expression::{Expr, Values};
 use super::output::{self, Item};
 use super::path::{Axis, Terminal};
-use super::plan::{FieldContent, Plan, Target};
+use super::plan::{FieldContent, FieldSpec, Plan, StepNode, Target};
 use super::MappingError;
+use xsd_validator::reader::Attribute;
 
 /// What a source of element events calls; a validator `Sink` adapter maps 1:1 onto it.
-/// Attributes are `(namespace, local name, value)`, namespace declarations excluded.
 pub trait MappingEvents {
-    fn start_element(
-        &mut self,
-        namespace: Option<&str>,
-        local: &str,
-        attributes: &[(Option<&str>, &str, &str)],
-    );
+    /// `attributes` are looked up by name only when a step's predicate or an `@attr` terminal
+    /// needs them, so a source passes its own attribute list as it is (no copy per element).
+    fn start_element(&mut self, namespace: Option<&str>, local: &str, attributes: &dyn Attributes);
     fn text(&mut self, text: &str);
     fn end_element(&mut self);
 }
 
+/// A start tag's attributes (namespace declarations excluded), by expanded name.
+pub trait Attributes {
+    fn value(&self, namespace: Option<&str>, local: &str) -> Option<&str>;
+}
+
+/// The workspace reader's (and validator's) attributes, as they come.
+pub struct ReaderAttributes<'s, 'a>(pub &'s [Attribute<'a>]);
+
+impl Attributes for ReaderAttributes<'_, '_> {
+    fn value(&self, namespace: Option<&str>, local: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|a| a.name.local == local && a.name.namespace == namespace)
+            .map(|a| a.value.as_ref())
+    }
+}
+
+/// `(namespace, local name, value)` triples.
+impl<const N: usize> Attributes for [(Option<&str>, &str, &str); N] {
+    fn value(&self, namespace: Option<&str>, local: &str) -> Option<&str> {
+        self.iter()
+            .find(|(ns, l, _)| *l == local && *ns == namespace)
+            .map(|(_, _, value)| *value)
+    }
+}
+
+impl Attributes for Vec<(Option<&str>, &str, &str)> {
+    fn value(&self, namespace: Option<&str>, local: &str) -> Option<&str> {
+        self.iter()
+            .find(|(ns, l, _)| *l == local && *ns == namespace)
+            .map(|(_, _, value)| *value)
+    }
+}
+
+/// A start tag without attributes.
+pub struct NoAttributes;
+
+impl Attributes for NoAttributes {
+    fn value(&self, _namespace: Option<&str>, _local: &str) -> Option<&str> {
+        None
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
-    selector: u32,
-    /// Index of the step to match against children of the element this entry belongs to.
-    step: u32,
+    /// The step ([`super::plan::StepNode`]) to match against children of the element this
+    /// entry belongs to.
+    node: u32,
     frame: u32,
     /// Children that passed the step's name and attribute tests (for `[n]`).
     count: u32,
@@ -93,10 +136,11 @@ impl Plan {
         Evaluation {
             plan: self,
             phase: Phase::BeforeRoot,
-            levels: Vec::new(),
-            entries: Vec::new(),
-            frames: Vec::new(),
-            captures: Vec::new(),
+            // Sized once for a typical document, not grown step by step per message.
+            levels: Vec::with_capacity(16),
+            entries: Vec::with_capacity(self.selectors.len() * 2),
+            frames: Vec::with_capacity(4),
+            captures: Vec::with_capacity(4),
             failure: None,
             result: None,
             buffered_bytes: 0,
@@ -122,15 +166,37 @@ impl Evaluation<'_> {
         self.peak_live_entries
     }
 
+    /// Whether the document maps, without keeping the payload: every value is computed and
+    /// checked, but the output is only written when the receiver's schema must see it. What
+    /// the accept path needs (delivery writes the payload from the stored original).
+    pub fn check(self) -> Result<(), MappingError> {
+        if self.plan.output_schema.is_some() {
+            return self.finish().map(drop);
+        }
+        if let Some(failure) = self.failure {
+            return Err(failure);
+        }
+        match self.result {
+            Some(_) => Ok(()),
+            None => Err(MappingError::Incomplete),
+        }
+    }
+
     /// The mapped payload, or the first problem met.
     pub fn finish(self) -> Result<Vec<u8>, MappingError> {
         if let Some(failure) = self.failure {
             return Err(failure);
         }
-        match self.result {
-            Some(item) => Ok(output::write(self.plan, &item)),
-            None => Err(MappingError::Incomplete),
+        let Some(item) = self.result else {
+            return Err(MappingError::Incomplete);
+        };
+        let bytes = output::write(self.plan, &item);
+        if let Some(schema) = &self.plan.output_schema {
+            schema
+                .validate(&bytes)
+                .map_err(|violations| MappingError::InvalidOutput { violations })?;
         }
+        Ok(bytes)
     }
 
     fn fail(&mut self, error: MappingError) {
@@ -147,53 +213,66 @@ impl Evaluation<'_> {
 
     fn slot_filled(&self, frame: u32, target: Target) -> bool {
         match target {
-            Target::Slot(slot) => self
-                .frames
-                .get(frame as usize)
-                .and_then(|f| f.slots.get(slot))
-                .is_some_and(Option::is_some),
+            Target::Slot(slot) => self.filled(frame, slot),
             Target::Item { .. } => false,
         }
     }
 
-    fn push_entry(&mut self, level_start: usize, entry: Entry) {
-        // Descendant steps can reach one element twice; a node set has each node once.
-        let exists = self.entries.get(level_start..).is_some_and(|live| {
-            live.iter().any(|e| {
-                e.selector == entry.selector && e.step == entry.step && e.frame == entry.frame
-            })
-        });
+    fn filled(&self, frame: u32, slot: usize) -> bool {
+        self.frames
+            .get(frame as usize)
+            .and_then(|f| f.slots.get(slot))
+            .is_some_and(Option::is_some)
+    }
+
+    /// Whether every path through `node` has filled its slot in `frame`: first match wins,
+    /// so nothing below needs matching any more.
+    fn settled(&self, node: &StepNode, frame: u32) -> bool {
+        node.slots
+            .as_ref()
+            .is_some_and(|slots| slots.iter().all(|&slot| self.filled(frame, slot)))
+    }
+
+    /// Makes `node` live below the element whose entries start at `level_start`.
+    fn push_entry(&mut self, level_start: usize, node: u32, frame: u32) {
+        let plan = self.plan;
+        let Some(spec) = plan.nodes.get(node as usize) else {
+            return;
+        };
+        if self.settled(spec, frame) {
+            return;
+        }
+        // A `//` step reaches an element both by carrying itself down and as its parent's
+        // child; a node set has each node once. A child step has one origin (its parent's
+        // entry, itself unique): no search.
+        let exists = spec.step.axis == Axis::Descendant
+            && self
+                .entries
+                .get(level_start..)
+                .is_some_and(|live| live.iter().any(|e| e.node == node && e.frame == frame));
         if !exists {
-            self.entries.push(entry);
+            self.entries.push(Entry {
+                node,
+                frame,
+                count: 0,
+            });
         }
     }
 
     /// Starts the selectors of `scope` at the element just opened (its level is the last).
-    fn activate(&mut self, scope: usize, frame: usize, attributes: &[(Option<&str>, &str, &str)]) {
+    fn activate(&mut self, scope: usize, frame: usize, attributes: &dyn Attributes) {
         let plan = self.plan;
         let Some(spec) = plan.scopes.get(scope) else {
             return;
         };
         let depth = self.levels.len();
         let level_start = self.levels.last().map_or(0, |l| l.start);
-        for &selector in &spec.selectors {
-            let Some(sel) = plan.selectors.get(selector) else {
-                continue;
-            };
-            if sel.path.steps.is_empty() {
-                // `.`, `text()` or `@attr` of the context element itself.
-                self.matched(selector, frame, depth, attributes);
-            } else {
-                self.push_entry(
-                    level_start,
-                    Entry {
-                        selector: selector as u32,
-                        step: 0,
-                        frame: frame as u32,
-                        count: 0,
-                    },
-                );
-            }
+        // `.`, `text()` or `@attr` of the context element itself.
+        for &selector in &spec.immediate {
+            self.matched(selector, frame, depth, attributes);
+        }
+        for &root in &spec.roots {
+            self.push_entry(level_start, root, frame as u32);
         }
     }
 
@@ -203,7 +282,7 @@ impl Evaluation<'_> {
         selector: usize,
         frame: usize,
         depth: usize,
-        attributes: &[(Option<&str>, &str, &str)],
+        attributes: &dyn Attributes,
     ) {
         let plan = self.plan;
         let Some(sel) = plan.selectors.get(selector) else {
@@ -216,11 +295,8 @@ impl Evaluation<'_> {
                 }
                 let value = match &sel.path.terminal {
                     Terminal::Attribute(name) => {
-                        match attributes
-                            .iter()
-                            .find(|(ns, local, _)| name.matches(*ns, local))
-                        {
-                            Some((_, _, value)) => (*value).to_owned(),
+                        match attributes.value(name.namespace.as_deref(), &name.local) {
+                            Some(value) => value.to_owned(),
                             // XPath's `a/@x` is the first `a` that has one: keep looking.
                             None => return,
                         }
@@ -272,12 +348,7 @@ impl Evaluation<'_> {
         }
     }
 
-    fn start_root(
-        &mut self,
-        namespace: Option<&str>,
-        local: &str,
-        attributes: &[(Option<&str>, &str, &str)],
-    ) {
+    fn start_root(&mut self, namespace: Option<&str>, local: &str, attributes: &dyn Attributes) {
         let plan = self.plan;
         if !plan.root.matches(namespace, local) {
             let found = match namespace {
@@ -327,7 +398,11 @@ impl Evaluation<'_> {
             }
         };
         self.buffered_bytes = self.buffered_bytes.saturating_sub(slot_bytes + group_bytes);
-        self.grow(record.byte_size());
+        self.grow(record.as_ref().map_or(0, Item::byte_size));
+        // Only an item of a group of values can be missing: its place stays empty.
+        let Some(record) = record else {
+            return;
+        };
         match frame.parent {
             Some((parent, group, index)) => {
                 if let Some(place) = self
@@ -346,14 +421,18 @@ impl Evaluation<'_> {
         }
     }
 
-    fn record(&self, frame: &mut Frame) -> Result<Item, MappingError> {
-        let fields = self
-            .plan
-            .scopes
-            .get(frame.scope)
-            .map(|s| s.fields.clone())
-            .unwrap_or_default();
-        self.record_of(&fields, frame)
+    /// What a closing frame contributes: a record, or for an item of a group of values its
+    /// value (`None` when it has none).
+    fn record(&self, frame: &mut Frame) -> Result<Option<Item>, MappingError> {
+        // The plan outlives the evaluation: its field list is borrowed, not copied.
+        let plan = self.plan;
+        let Some(scope) = plan.scopes.get(frame.scope) else {
+            return Ok(Some(Item::Record(Vec::new())));
+        };
+        match scope.value {
+            Some(value) => self.field(value, frame),
+            None => self.record_of(&scope.fields, frame).map(Some),
+        }
     }
 
     fn record_of(&self, fields: &[usize], frame: &mut Frame) -> Result<Item, MappingError> {
@@ -390,6 +469,12 @@ impl Evaluation<'_> {
                 }
                 Ok(Some(Item::List(items)))
             }
+            // A bare path (the common case) hands over its captured text: each path has a slot
+            // of its own and is read once per record, so nothing needs to be copied.
+            FieldContent::Value(Expr::Path(slot)) => {
+                let value = frame.slots.get_mut(*slot).and_then(Option::take);
+                self.finish_value(field, value)
+            }
             FieldContent::Value(expr) => {
                 let values = Values {
                     slots: &frame.slots,
@@ -410,41 +495,43 @@ impl Evaluation<'_> {
                         }
                     }
                 })?;
-                let value = match value {
-                    Some(text) if !text.is_empty() => Some(text),
-                    other => field.default.clone().or(other),
-                };
-                let typed = match value {
-                    Some(text) => output::typed(text, field.value_type).map_err(|expected| {
-                        MappingError::InvalidValue {
-                            field: field.location.clone(),
-                            expected: expected.to_owned(),
-                        }
-                    })?,
-                    None => None,
-                };
-                match typed {
-                    Some(text) if !(field.required && text.is_empty()) => {
-                        Ok(Some(Item::Scalar(text)))
-                    }
-                    _ if field.required => Err(MappingError::MissingRequired {
-                        field: field.location.clone(),
-                        path: field.source.clone(),
-                    }),
-                    _ => Ok(None),
-                }
+                self.finish_value(field, value)
             }
+        }
+    }
+
+    /// `default`, `type` and `required` applied to a field's value.
+    fn finish_value(
+        &self,
+        field: &FieldSpec,
+        value: Option<String>,
+    ) -> Result<Option<Item>, MappingError> {
+        let value = match value {
+            Some(text) if !text.is_empty() => Some(text),
+            other => field.default.clone().or(other),
+        };
+        let typed = match value {
+            Some(text) => output::typed(text, field.value_type).map_err(|expected| {
+                MappingError::InvalidValue {
+                    field: field.location.clone(),
+                    expected: expected.to_owned(),
+                }
+            })?,
+            None => None,
+        };
+        match typed {
+            Some(text) if !(field.required && text.is_empty()) => Ok(Some(Item::Scalar(text))),
+            _ if field.required => Err(MappingError::MissingRequired {
+                field: field.location.clone(),
+                path: field.source.clone(),
+            }),
+            _ => Ok(None),
         }
     }
 }
 
 impl MappingEvents for Evaluation<'_> {
-    fn start_element(
-        &mut self,
-        namespace: Option<&str>,
-        local: &str,
-        attributes: &[(Option<&str>, &str, &str)],
-    ) {
+    fn start_element(&mut self, namespace: Option<&str>, local: &str, attributes: &dyn Attributes) {
         match self.phase {
             Phase::Done => return,
             Phase::BeforeRoot => return self.start_root(namespace, local, attributes),
@@ -463,25 +550,19 @@ impl MappingEvents for Evaluation<'_> {
             let Some(entry) = self.entries.get(index).copied() else {
                 break;
             };
-            let Some(sel) = plan.selectors.get(entry.selector as usize) else {
+            let Some(node) = plan.nodes.get(entry.node as usize) else {
                 continue;
             };
-            if self.slot_filled(entry.frame, sel.target) {
-                // First match wins: a filled slot needs no more matching below.
-                continue;
-            }
-            let Some(step) = sel.path.steps.get(entry.step as usize) else {
-                continue;
-            };
-            if step.axis == Axis::Descendant {
-                self.push_entry(level_start, Entry { count: 0, ..entry });
+            let step = &node.step;
+            if step.axis == Axis::Descendant && !self.settled(node, entry.frame) {
+                self.push_entry(level_start, entry.node, entry.frame);
             }
             if !step.test.matches(namespace, local)
                 || !step.predicates.iter().all(|p| p.accepts(attributes))
             {
                 continue;
             }
-            if let Some(position) = step.position() {
+            if let Some(position) = node.position {
                 let Some(live) = self.entries.get_mut(index) else {
                     continue;
                 };
@@ -490,24 +571,11 @@ impl MappingEvents for Evaluation<'_> {
                     continue;
                 }
             }
-            let next = entry.step as usize + 1;
-            if next < sel.path.steps.len() {
-                self.push_entry(
-                    level_start,
-                    Entry {
-                        selector: entry.selector,
-                        step: next as u32,
-                        frame: entry.frame,
-                        count: 0,
-                    },
-                );
-            } else {
-                self.matched(
-                    entry.selector as usize,
-                    entry.frame as usize,
-                    depth,
-                    attributes,
-                );
+            for &child in &node.children {
+                self.push_entry(level_start, child, entry.frame);
+            }
+            for &selector in &node.ends {
+                self.matched(selector, entry.frame as usize, depth, attributes);
             }
         }
         self.peak_live_entries = self.peak_live_entries.max(self.entries.len());

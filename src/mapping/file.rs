@@ -49,6 +49,28 @@ pub struct OutputSection {
     pub namespaces: BTreeMap<String, String>,
     /// Spaces per level; 0 writes everything on one line. Default 2.
     pub indent: Option<usize>,
+    /// XML only: the receiver's XSD schema set (entry files, relative to the mapping file);
+    /// every output is validated against it.
+    pub schema: Option<OneOrMany>,
+    /// An OASIS XML catalog for the output schema's imports (relative to the mapping file).
+    pub catalog: Option<PathBuf>,
+}
+
+/// `schema = "a.xsd"` or `schema = ["a.xsd", "b.xsd"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+impl OneOrMany {
+    pub fn into_vec(self) -> Vec<PathBuf> {
+        match self {
+            OneOrMany::One(path) => vec![path],
+            OneOrMany::Many(paths) => paths,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -169,8 +169,18 @@ fn try_case(case: &Path) -> Result<CaseOutcome, CaseOutcome> {
     let xml = read(&input)?;
     let actual = plan
         .map_document(&xml)
-        .map_err(|e| CaseOutcome::Error(e.to_string()))?;
+        .map_err(|e| CaseOutcome::Error(detailed(&e)))?;
     Ok(compare(&expected, &actual))
+}
+
+/// The error with the output schema's complete violations: golden cases are the operator's
+/// own test data, so the validator's messages (which may quote values) belong here.
+fn detailed(error: &super::MappingError) -> String {
+    let mut text = error.to_string();
+    for violation in error.output_violations() {
+        text.push_str(&format!("\n  output {violation}"));
+    }
+    text
 }
 
 /// Compares line by line, ignoring trailing whitespace and line-end style.

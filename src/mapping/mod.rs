@@ -12,6 +12,7 @@
 //! - `codelist`, [`genericode`]: code-list translation tables;
 //! - [`evaluation`]: the streaming evaluator; `output`: JSON and XML writers;
 //! - [`source`]: feeding a document through the workspace's XML reader;
+//! - [`output_schema`]: the receiver's XSD schema an XML output is validated against;
 //! - [`schema_check`]: checking a plan against the source schema ([`SchemaPaths`]);
 //!   `schema_paths`: [`SchemaPaths`] over a compiled XSD schema set ([`SchemaSetPaths`]);
 //! - [`golden`]: golden-case runner for `test-mappings`.
@@ -24,6 +25,7 @@ mod format;
 pub mod genericode;
 pub mod golden;
 mod output;
+pub mod output_schema;
 pub mod path;
 pub mod plan;
 pub mod schema_check;
@@ -36,9 +38,11 @@ mod tests;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use xsd_validator::Violation;
+
 use crate::config::{ConfigProblem, MappingConfig, MappingKind};
 
-pub use evaluation::{Evaluation, MappingEvents};
+pub use evaluation::{Attributes, Evaluation, MappingEvents, NoAttributes, ReaderAttributes};
 pub use golden::{run_golden_cases, CaseOutcome, CaseResult, Report};
 pub use plan::{CompileError, CompileProblem, OutputFormat, Plan};
 pub use schema_check::{Children, ContentKind, SchemaNode, SchemaPaths};
@@ -81,6 +85,43 @@ pub enum MappingError {
     },
     #[error("the message ended before its root element closed")]
     Incomplete,
+    /// The output does not fit the receiver's schema (`[output] schema`). Positions and
+    /// element paths are the output's. The display leaves the validator's messages out (they
+    /// may quote values); [`MappingError::output_violations`] has them.
+    #[error("the output is not valid against the receiver's schema: {}", ViolationSummary(.violations))]
+    InvalidOutput { violations: Vec<Violation> },
+}
+
+impl MappingError {
+    /// The receiver's schema's complaints about the output, for problem lists.
+    pub fn output_violations(&self) -> &[Violation] {
+        match self {
+            MappingError::InvalidOutput { violations } => violations,
+            _ => &[],
+        }
+    }
+}
+
+/// `rule at line:column in /path` for each violation, without the messages.
+struct ViolationSummary<'a>(&'a [Violation]);
+
+impl std::fmt::Display for ViolationSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, violation) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(
+                f,
+                "{} at {}:{}",
+                violation.rule, violation.line, violation.column
+            )?;
+            if !violation.element_path.is_empty() {
+                write!(f, " in {}", violation.element_path)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Mappings {

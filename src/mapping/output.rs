@@ -86,9 +86,7 @@ struct JsonWriter<'a> {
 impl JsonWriter<'_> {
     fn newline(&mut self, depth: usize) {
         if self.indent > 0 {
-            self.out.push('\n');
-            self.out
-                .extend(std::iter::repeat_n(' ', self.indent * depth));
+            newline(self.out, self.indent * depth);
         }
     }
 
@@ -143,55 +141,123 @@ impl JsonWriter<'_> {
     }
 }
 
-/// Writes `text` as a JSON string (RFC 8259: quote, backslash and controls escaped).
+/// Writes `text` as a JSON string (RFC 8259: quote, backslash and controls escaped). Runs
+/// that need no escaping are copied whole, and found eight bytes at a time: mapped values are
+/// mostly plain text (names, codes, base64).
 pub(crate) fn json_string(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if u32::from(c) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+    let bytes = text.as_bytes();
+    let mut plain = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = match bytes
+            .get(i..i + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        {
+            Some(word) if !needs_json_escape(u64::from_le_bytes(word)) => {
+                i += 8;
+                continue;
             }
-            c => out.push(c),
+            Some(_) => i + 8,
+            None => i + 1,
+        };
+        for (offset, &byte) in bytes.get(i..end).unwrap_or_default().iter().enumerate() {
+            let escape = match byte {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0x08 => "\\b",
+                0x0c => "\\f",
+                0x00..=0x1f => "",
+                _ => continue,
+            };
+            let at = i + offset;
+            // Escaped bytes are ASCII, so `plain..at` and `at + 1..` are on char boundaries.
+            out.push_str(text.get(plain..at).unwrap_or_default());
+            if escape.is_empty() {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xf)]));
+            } else {
+                out.push_str(escape);
+            }
+            plain = at + 1;
+        }
+        i = end;
+    }
+    out.push_str(text.get(plain..).unwrap_or_default());
+    out.push('"');
+}
+
+/// Whether any byte of `word` needs escaping in a JSON string: a control character (below
+/// 0x20), `"` or `\`. The "has less than" and "has zero byte" tests of Bit Twiddling Hacks,
+/// exact for whether any byte matches.
+fn needs_json_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let quote = has_zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = has_zero(word ^ (ONES * u64::from(b'\\')));
+    (control | quote | backslash) != 0
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Copies `text` to `out`, replacing the ASCII characters `escape` names; runs without any are
+/// copied whole.
+fn escaped(out: &mut String, text: &str, escape: impl Fn(u8) -> Option<&'static str>) {
+    let mut plain = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        if let Some(replacement) = escape(byte) {
+            // Escaped bytes are ASCII, so these are char boundaries.
+            out.push_str(text.get(plain..i).unwrap_or_default());
+            out.push_str(replacement);
+            plain = i + 1;
         }
     }
-    out.push('"');
+    out.push_str(text.get(plain..).unwrap_or_default());
 }
 
 /// Escapes character data; `>` too, so `]]>` can never appear, and CR as a reference so a
 /// parser's line-end normalization does not turn it into LF.
 pub(crate) fn xml_text(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
+    escaped(out, text, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
 
 /// Escapes an attribute value in double quotes; whitespace controls as references so that
 /// attribute-value normalization keeps them.
 pub(crate) fn xml_attribute(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
+    escaped(out, text, |byte| match byte {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\t' => Some("&#9;"),
+        b'\n' => Some("&#10;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
+}
+
+/// A line break and `width` spaces, without a push per space.
+fn newline(out: &mut String, width: usize) {
+    const SPACES: &str = "                                                                ";
+    out.push('\n');
+    let mut left = width;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(SPACES.get(..n).unwrap_or_default());
+        left -= n;
     }
 }
 
@@ -204,9 +270,7 @@ struct XmlWriter<'a> {
 impl XmlWriter<'_> {
     fn newline(&mut self, depth: usize) {
         if self.indent > 0 {
-            self.out.push('\n');
-            self.out
-                .extend(std::iter::repeat_n(' ', self.indent * depth));
+            newline(self.out, self.indent * depth);
         }
     }
 
@@ -307,6 +371,42 @@ mod tests {
         assert_eq!(out, r#""a\"b\\c\nd\te\u0001f\b\f\rü€😀""#);
         let back: String = serde_json::from_str(&out).expect("valid JSON");
         assert_eq!(back, "a\"b\\c\nd\te\u{1}f\u{8}\u{c}\rü€😀");
+        // Escapes at both ends, next to multi-byte characters, and the highest control.
+        for text in ["\u{1f}ä\"", "\"é\u{0}", "\u{7f}plain", "", "\\\\"] {
+            let mut out = String::new();
+            json_string(&mut out, text);
+            let back: String = serde_json::from_str(&out).expect("valid JSON");
+            assert_eq!(back, text, "{out}");
+        }
+    }
+
+    #[test]
+    fn the_word_test_finds_exactly_the_bytes_json_escapes() {
+        for byte in 0..=255u8 {
+            let wanted = byte < 0x20 || byte == b'"' || byte == b'\\';
+            for position in 0..8 {
+                let mut word = [b'a'; 8];
+                word[position] = byte;
+                assert_eq!(
+                    needs_json_escape(u64::from_le_bytes(word)),
+                    wanted,
+                    "byte {byte:#x} at {position}"
+                );
+            }
+        }
+        // Long runs with escapes in every position of a word, and multi-byte characters.
+        let text = "0123456789abcdef\"ü\n€\\😀\u{1}xyz".repeat(5);
+        let mut out = String::new();
+        json_string(&mut out, &text);
+        let back: String = serde_json::from_str(&out).expect("valid JSON");
+        assert_eq!(back, text);
+    }
+
+    #[test]
+    fn indentation_is_spaces_of_any_width() {
+        let mut out = String::new();
+        newline(&mut out, 70);
+        assert_eq!(out, format!("\n{}", " ".repeat(70)));
     }
 
     #[test]

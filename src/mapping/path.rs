@@ -15,6 +15,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::evaluation::Attributes;
+
 /// An expanded name: namespace URI (None = no namespace) and local name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ExpandedName {
@@ -74,13 +76,8 @@ pub enum Predicate {
 
 impl Predicate {
     /// Attribute predicates; positions are counted by the evaluator.
-    pub fn accepts(&self, attributes: &[(Option<&str>, &str, &str)]) -> bool {
-        let find = |name: &ExpandedName| {
-            attributes
-                .iter()
-                .find(|(ns, local, _)| name.matches(*ns, local))
-                .map(|(_, _, value)| *value)
-        };
+    pub fn accepts(&self, attributes: &dyn Attributes) -> bool {
+        let find = |name: &ExpandedName| attributes.value(name.namespace.as_deref(), &name.local);
         match self {
             Predicate::Position(_) => true,
             Predicate::AttributeExists(name) => find(name).is_some(),

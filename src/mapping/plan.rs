@@ -8,9 +8,10 @@ use std::path::{Path as FsPath, PathBuf};
 
 use super::codelist::{CodeList, OnUnknown};
 use super::expression::{self, Expr, ExprContext};
-use super::file::{CodeListReference, CodeListSection, FieldSection, MappingDocument};
+use super::file::{CodeListReference, CodeListSection, FieldSection, MappingDocument, OneOrMany};
 use super::genericode;
-use super::path::{self, ExpandedName, NameTest, Namespaces, Path, Terminal};
+use super::output_schema::{self, OutputSchema};
+use super::path::{self, ExpandedName, NameTest, Namespaces, Path, Step, Terminal};
 
 /// One thing wrong with a mapping file. `field` is the field's location (`records[].id`) or a
 /// section name (`[output]`) for problems outside fields.
@@ -126,6 +127,86 @@ pub(crate) struct ScopeSpec {
     pub groups: usize,
     /// Selectors relative to this scope's context element.
     pub selectors: Vec<usize>,
+    /// For the items of a group of values: the field whose value each item is (the scope
+    /// then has no `fields`).
+    pub value: Option<usize>,
+    /// The first steps of the scope's paths ([`StepNode`]s), matched against the context
+    /// element's children.
+    pub roots: Vec<u32>,
+    /// Selectors without steps (`.`, `text()`, `@attr`): they select the context element.
+    pub immediate: Vec<usize>,
+}
+
+/// One step of a scope's paths, shared by every path that begins with the same steps: the
+/// evaluator tests `nachrichtenkopf.g2g` once per element, not once per path under it.
+#[derive(Debug, Clone)]
+pub(crate) struct StepNode {
+    pub step: Step,
+    pub position: Option<u32>,
+    pub children: Vec<u32>,
+    /// Selectors whose last step this is.
+    pub ends: Vec<usize>,
+    /// The slots of all paths through this step when they all fill slots (none opens a
+    /// group item): once those are filled, nothing below needs matching (first match wins).
+    pub slots: Option<Vec<usize>>,
+}
+
+/// Merges the paths of every scope into trees of [`StepNode`]s.
+fn step_tree(scopes: &mut [ScopeSpec], selectors: &[Selector]) -> Vec<StepNode> {
+    let mut nodes: Vec<StepNode> = Vec::new();
+    for scope in scopes.iter_mut() {
+        for &id in &scope.selectors {
+            let Some(selector) = selectors.get(id) else {
+                continue;
+            };
+            if selector.path.steps.is_empty() {
+                scope.immediate.push(id);
+                continue;
+            }
+            let mut parent: Option<usize> = None;
+            for step in &selector.path.steps {
+                let siblings = match parent {
+                    None => Some(&scope.roots),
+                    Some(p) => nodes.get(p).map(|n| &n.children),
+                };
+                let existing = siblings.and_then(|list| {
+                    list.iter()
+                        .map(|&n| n as usize)
+                        .find(|&n| nodes.get(n).is_some_and(|node| node.step == *step))
+                });
+                let node = match existing {
+                    Some(node) => node,
+                    None => {
+                        let node = nodes.len();
+                        nodes.push(StepNode {
+                            step: step.clone(),
+                            position: step.position(),
+                            children: Vec::new(),
+                            ends: Vec::new(),
+                            slots: Some(Vec::new()),
+                        });
+                        match parent.and_then(|p| nodes.get_mut(p)) {
+                            None => scope.roots.push(node as u32),
+                            Some(p) => p.children.push(node as u32),
+                        }
+                        node
+                    }
+                };
+                if let Some(entry) = nodes.get_mut(node) {
+                    match (selector.target, &mut entry.slots) {
+                        (Target::Slot(slot), Some(slots)) => slots.push(slot),
+                        (Target::Slot(_), None) => {}
+                        (Target::Item { .. }, slots) => *slots = None,
+                    }
+                }
+                parent = Some(node);
+            }
+            if let Some(last) = parent.and_then(|p| nodes.get_mut(p)) {
+                last.ends.push(id);
+            }
+        }
+    }
+    nodes
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +227,16 @@ pub(crate) struct Selector {
     pub field: usize,
 }
 
+impl Selector {
+    fn new(path: Path, target: Target, field: usize) -> Selector {
+        Selector {
+            path,
+            target,
+            field,
+        }
+    }
+}
+
 /// A compiled mapping: immutable, shareable between threads, evaluated by
 /// [`super::evaluation::Evaluation`].
 #[derive(Debug, Clone)]
@@ -160,6 +251,10 @@ pub struct Plan {
     pub(crate) scopes: Vec<ScopeSpec>,
     pub(crate) fields: Vec<FieldSpec>,
     pub(crate) selectors: Vec<Selector>,
+    /// XML only: the receiver's schema every output is validated against.
+    pub(crate) output_schema: Option<OutputSchema>,
+    /// The scopes' paths as step trees (`ScopeSpec::roots`), what the evaluator walks.
+    pub(crate) nodes: Vec<StepNode>,
 }
 
 impl Plan {
@@ -190,11 +285,18 @@ impl Plan {
         let base = file.parent().unwrap_or(FsPath::new("."));
         let mut compiler = Compiler::new(&document, base);
         compiler.run(&document);
-        if compiler.problems.is_empty() {
-            Ok(compiler.finish(file, &document))
-        } else {
-            Err(fail(compiler.problems))
+        if !compiler.problems.is_empty() {
+            return Err(fail(compiler.problems));
         }
+        let plan = compiler.finish(file, &document);
+        // Needs the complete plan: only checked when everything else compiled.
+        if let Some(schema) = &plan.output_schema {
+            let problems = output_schema::check_structure(&plan, schema);
+            if !problems.is_empty() {
+                return Err(fail(problems));
+            }
+        }
+        Ok(plan)
     }
 
     /// The media type of what [`Plan::evaluation`] produces.
@@ -222,6 +324,11 @@ impl Plan {
     pub fn output_format(&self) -> &OutputFormat {
         &self.output
     }
+
+    /// The receiver's schema the output is validated against, when `[output] schema` names one.
+    pub fn output_schema(&self) -> Option<&OutputSchema> {
+        self.output_schema.as_ref()
+    }
 }
 
 struct Compiler<'a> {
@@ -237,6 +344,7 @@ struct Compiler<'a> {
     selectors: Vec<Selector>,
     problems: Vec<CompileProblem>,
     output: OutputFormat,
+    output_schema: Option<OutputSchema>,
 }
 
 /// Registers expression paths for one field in one scope.
@@ -257,11 +365,9 @@ impl ExprContext for FieldPaths<'_, '_> {
         let slot = scope.slots;
         scope.slots += 1;
         scope.selectors.push(self.compiler.selectors.len());
-        self.compiler.selectors.push(Selector {
-            path,
-            target: Target::Slot(slot),
-            field: self.field,
-        });
+        self.compiler
+            .selectors
+            .push(Selector::new(path, Target::Slot(slot), self.field));
         Ok(slot)
     }
 
@@ -343,6 +449,7 @@ impl<'a> Compiler<'a> {
                 (OutputFormat::Json, false)
             }
         };
+        let output_schema = compile_output_schema(document, base, output_xml, &mut problems);
         Compiler {
             base,
             namespaces: document.namespaces.clone(),
@@ -356,6 +463,7 @@ impl<'a> Compiler<'a> {
             selectors: Vec::new(),
             problems,
             output,
+            output_schema,
         }
     }
 
@@ -384,8 +492,10 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn finish(self, file: &FsPath, document: &MappingDocument) -> Plan {
+    fn finish(mut self, file: &FsPath, document: &MappingDocument) -> Plan {
+        let nodes = step_tree(&mut self.scopes, &self.selectors);
         Plan {
+            nodes,
             file: file.to_owned(),
             root: self.root,
             standard: document.source.standard.clone(),
@@ -396,6 +506,7 @@ impl<'a> Compiler<'a> {
             scopes: self.scopes,
             fields: self.fields,
             selectors: self.selectors,
+            output_schema: self.output_schema,
         }
     }
 
@@ -531,21 +642,17 @@ impl<'a> Compiler<'a> {
                 ValueType::String
             }),
         };
-        let sources = [
+        let values = [
             section.path.is_some(),
             section.value.is_some(),
             section.expr.is_some(),
             section.choose.is_some(),
-            section.for_each.is_some(),
         ]
         .iter()
         .filter(|&&set| set)
         .count();
-        if sources > 1 {
-            self.problem(
-                location,
-                "give only one of path, value, expr, choose and for_each",
-            );
+        if values > 1 {
+            self.problem(location, "give only one of path, value, expr and choose");
             return None;
         }
         let id = self.fields.len();
@@ -579,9 +686,27 @@ impl<'a> Compiler<'a> {
             }
         };
         let (content, source) = if let Some(for_each) = &section.for_each {
-            structural(self, "a group");
-            if !nested {
-                self.problem(location, "a group (for_each) needs nested fields");
+            let scalar = values == 1;
+            if scalar {
+                // A group of values: one array item / element per match, each the value of
+                // path/expr/choose relative to the matched element.
+                if nested {
+                    self.problem(
+                        location,
+                        "a group of values (for_each with path, value, expr or choose) cannot have nested fields",
+                    );
+                }
+                if xml_attribute {
+                    self.problem(location, "an attribute (`@name`) cannot be a group");
+                }
+            } else {
+                structural(self, "a group");
+                if !nested {
+                    self.problem(
+                        location,
+                        "a group (for_each) needs nested fields, or path, value, expr or choose for a group of values",
+                    );
+                }
             }
             let path = match self.parse_path(for_each, scope) {
                 Ok(path) if path.steps.is_empty() || path.terminal != Terminal::StringValue => {
@@ -603,20 +728,46 @@ impl<'a> Compiler<'a> {
             let group = parent.groups;
             parent.groups += 1;
             parent.selectors.push(self.selectors.len());
-            self.selectors.push(Selector {
+            self.selectors.push(Selector::new(
                 path,
-                target: Target::Item {
+                Target::Item {
                     scope: item_scope,
                     group,
                 },
-                field: id,
-            });
-            let fields = self.fields_of(&section.fields, item_scope, &format!("{location}[]"));
-            if let Some(s) = self.scopes.get_mut(item_scope) {
-                s.fields = fields;
+                id,
+            ));
+            if scalar {
+                // The item's value is a field of the item scope, named like the group (for
+                // XML elements) and typed like it; `required` stays on the group (≥ 1 item).
+                let item_location = format!("{location}[]");
+                let item = self.fields.len();
+                self.fields.push(FieldSpec {
+                    name: section.name.clone(),
+                    location: item_location.clone(),
+                    source: String::new(),
+                    content: FieldContent::Object(Vec::new()),
+                    value_type,
+                    required: false,
+                    default: section.default.clone(),
+                    xml_attribute: false,
+                });
+                let (expr, item_source) =
+                    self.value_expr(section, item_scope, item, &item_location)?;
+                if let Some(field) = self.fields.get_mut(item) {
+                    field.content = FieldContent::Value(expr);
+                    field.source = item_source;
+                }
+                if let Some(s) = self.scopes.get_mut(item_scope) {
+                    s.value = Some(item);
+                }
+            } else {
+                let fields = self.fields_of(&section.fields, item_scope, &format!("{location}[]"));
+                if let Some(s) = self.scopes.get_mut(item_scope) {
+                    s.fields = fields;
+                }
             }
             (FieldContent::Group { group }, for_each.clone())
-        } else if sources == 0 {
+        } else if values == 0 {
             if !nested {
                 self.problem(
                     location,
@@ -634,51 +785,7 @@ impl<'a> Compiler<'a> {
                     "a value field cannot have nested fields (use for_each for a group)",
                 );
             }
-            let mut paths = FieldPaths {
-                compiler: self,
-                scope,
-                field: id,
-            };
-            let (parsed, source) = if let Some(path) = &section.path {
-                (paths.path(path).map(Expr::Path), path.clone())
-            } else if let Some(value) = &section.value {
-                (Ok(Expr::Literal(value.clone())), format!("{value:?}"))
-            } else if let Some(text) = &section.expr {
-                (expression::parse_expr(text, &mut paths), text.clone())
-            } else if let Some(choices) = &section.choose {
-                (choose(choices, &mut paths), "choose".to_owned())
-            } else {
-                (Err("no value".to_owned()), String::new())
-            };
-            let mut expr = match parsed {
-                Ok(expr) => expr,
-                Err(message) => {
-                    self.problem(location, message);
-                    return None;
-                }
-            };
-            if let Some(reference) = &section.codelist {
-                let list = match reference {
-                    CodeListReference::Named(name) => {
-                        self.codelist_names.get(name).copied().or_else(|| {
-                            self.problem(
-                                location,
-                                format!("codelist {name:?} is not defined in [codelists]"),
-                            );
-                            None
-                        })
-                    }
-                    CodeListReference::Inline(inline) => {
-                        self.codelist(location, inline, location).map(|list| {
-                            self.codelists.push(list);
-                            self.codelists.len() - 1
-                        })
-                    }
-                };
-                if let Some(list) = list {
-                    expr = Expr::Lookup(list, Box::new(expr));
-                }
-            }
+            let (expr, source) = self.value_expr(section, scope, id, location)?;
             (FieldContent::Value(expr), source)
         };
         if let Some(field) = self.fields.get_mut(id) {
@@ -686,6 +793,109 @@ impl<'a> Compiler<'a> {
             field.source = source;
         }
         Some(id)
+    }
+
+    /// The value of a value field (or of each item of a group of values): its path,
+    /// constant, expression or choice, with its code list applied; paths are relative to
+    /// `scope` and registered for field `field`.
+    fn value_expr(
+        &mut self,
+        section: &FieldSection,
+        scope: usize,
+        field: usize,
+        location: &str,
+    ) -> Option<(Expr, String)> {
+        let mut paths = FieldPaths {
+            compiler: self,
+            scope,
+            field,
+        };
+        let (parsed, source) = if let Some(path) = &section.path {
+            (paths.path(path).map(Expr::Path), path.clone())
+        } else if let Some(value) = &section.value {
+            (Ok(Expr::Literal(value.clone())), format!("{value:?}"))
+        } else if let Some(text) = &section.expr {
+            (expression::parse_expr(text, &mut paths), text.clone())
+        } else if let Some(choices) = &section.choose {
+            (choose(choices, &mut paths), "choose".to_owned())
+        } else {
+            (Err("no value".to_owned()), String::new())
+        };
+        let mut expr = match parsed {
+            Ok(expr) => expr,
+            Err(message) => {
+                self.problem(location, message);
+                return None;
+            }
+        };
+        if let Some(reference) = &section.codelist {
+            let list = match reference {
+                CodeListReference::Named(name) => {
+                    self.codelist_names.get(name).copied().or_else(|| {
+                        self.problem(
+                            location,
+                            format!("codelist {name:?} is not defined in [codelists]"),
+                        );
+                        None
+                    })
+                }
+                CodeListReference::Inline(inline) => {
+                    self.codelist(location, inline, location).map(|list| {
+                        self.codelists.push(list);
+                        self.codelists.len() - 1
+                    })
+                }
+            };
+            if let Some(list) = list {
+                expr = Expr::Lookup(list, Box::new(expr));
+            }
+        }
+        Some((expr, source))
+    }
+}
+
+/// The receiver's schema named in `[output]`, compiled; XML output only.
+fn compile_output_schema(
+    document: &MappingDocument,
+    base: &FsPath,
+    output_xml: bool,
+    problems: &mut Vec<CompileProblem>,
+) -> Option<OutputSchema> {
+    let mut problem = |message: String| {
+        problems.push(CompileProblem {
+            field: "[output]".into(),
+            message,
+        })
+    };
+    let files = document.output.schema.clone().map(OneOrMany::into_vec);
+    let catalog = document.output.catalog.as_ref().map(|c| base.join(c));
+    if !output_xml {
+        if files.is_some() || catalog.is_some() {
+            problem(
+                "`schema` and `catalog` apply to XML output only (JSON output cannot be validated against a JSON Schema)".into(),
+            );
+        }
+        return None;
+    }
+    let Some(files) = files else {
+        if catalog.is_some() {
+            problem("`catalog` needs `schema`".into());
+        }
+        return None;
+    };
+    if files.is_empty() {
+        problem("`schema` names no file".into());
+        return None;
+    }
+    let files = files.iter().map(|f| base.join(f)).collect();
+    match OutputSchema::compile(files, catalog.as_deref()) {
+        Ok(schema) => Some(schema),
+        Err(errors) => {
+            for error in errors {
+                problem(format!("output schema: {error}"));
+            }
+            None
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use xsd_validator::reader::{Event, Limits, Reader};
 
-use super::evaluation::MappingEvents;
+use super::evaluation::{MappingEvents, ReaderAttributes};
 use super::plan::Plan;
 use super::MappingError;
 
@@ -15,8 +15,6 @@ pub fn feed(
     events: &mut dyn MappingEvents,
 ) -> Result<(), MappingError> {
     let mut reader = Reader::from_slice(xml, limits);
-    // Reused across start tags: no allocation per element once it has grown.
-    let mut spare: Vec<Attribute<'static>> = Vec::new();
     loop {
         let event = reader.next_event().map_err(|e| MappingError::Source {
             rule: e.rule(),
@@ -25,30 +23,17 @@ pub fn feed(
         match event {
             Event::Start(tag) => {
                 let name = tag.name();
-                let mut attributes = recycle(std::mem::take(&mut spare));
-                attributes.extend(
-                    tag.attributes()
-                        .iter()
-                        .map(|a| (a.name.namespace, a.name.local, a.value.as_ref())),
+                events.start_element(
+                    name.namespace,
+                    name.local,
+                    &ReaderAttributes(tag.attributes()),
                 );
-                events.start_element(name.namespace, name.local, &attributes);
-                // The borrowed attributes die with the event; the allocation is kept.
-                spare = recycle(attributes);
             }
             Event::Text(text) => events.text(&text),
             Event::End(_) => events.end_element(),
             Event::Eof => return Ok(()),
         }
     }
-}
-
-type Attribute<'a> = (Option<&'a str>, &'a str, &'a str);
-
-/// Empties a vector and hands back its allocation with another element lifetime (the
-/// standard library collects an empty `into_iter().map()` in place).
-fn recycle<'a>(mut v: Vec<Attribute<'_>>) -> Vec<Attribute<'a>> {
-    v.clear();
-    v.into_iter().map(|_| (None, "", "")).collect()
 }
 
 impl Plan {

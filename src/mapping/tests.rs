@@ -577,27 +577,27 @@ path = ".//tief"
 "#
     ));
     let mut evaluation = p.evaluation();
-    evaluation.start_element(None, "r", &[]);
-    evaluation.start_element(None, "kopf", &[]);
-    evaluation.start_element(None, "id", &[]);
+    evaluation.start_element(None, "r", &NoAttributes);
+    evaluation.start_element(None, "kopf", &NoAttributes);
+    evaluation.start_element(None, "id", &NoAttributes);
     evaluation.text("ID-1");
     evaluation.end_element();
     evaluation.end_element();
     let filler = "x".repeat(100);
     for i in 0..100_000u32 {
         evaluation.start_element(None, "daten", &[(None, "n", "1")]);
-        evaluation.start_element(None, "feld", &[]);
+        evaluation.start_element(None, "feld", &NoAttributes);
         evaluation.text(&filler);
         if i % 1000 == 0 {
-            evaluation.start_element(None, "id", &[]);
+            evaluation.start_element(None, "id", &NoAttributes);
             evaluation.text("not selected: wrong parent");
             evaluation.end_element();
         }
         evaluation.end_element();
         evaluation.end_element();
     }
-    evaluation.start_element(None, "ende", &[]);
-    evaluation.start_element(None, "wert", &[]);
+    evaluation.start_element(None, "ende", &NoAttributes);
+    evaluation.start_element(None, "wert", &NoAttributes);
     evaluation.text("W");
     evaluation.end_element();
     evaluation.end_element();
@@ -623,9 +623,9 @@ fn first_match_wins_and_stops_buffering() {
         "{HEADER}[[field]]\nname = \"a\"\npath = \".//a\"\n"
     ));
     let mut evaluation = p.evaluation();
-    evaluation.start_element(None, "r", &[]);
+    evaluation.start_element(None, "r", &NoAttributes);
     for i in 0..1000 {
-        evaluation.start_element(None, "a", &[]);
+        evaluation.start_element(None, "a", &NoAttributes);
         evaluation.text(if i == 0 { "first" } else { "later" });
         evaluation.end_element();
     }
@@ -641,7 +641,7 @@ fn first_match_wins_and_stops_buffering() {
 fn an_unfinished_document_is_incomplete() {
     let p = plan(&format!("{HEADER}[[field]]\nname = \"a\"\npath = \"a\"\n"));
     let mut evaluation = p.evaluation();
-    evaluation.start_element(None, "r", &[]);
+    evaluation.start_element(None, "r", &NoAttributes);
     assert_eq!(evaluation.finish().err(), Some(MappingError::Incomplete));
 }
 
@@ -772,7 +772,7 @@ fn golden_cases_pass() {
             _ => panic!("{report}"),
         }
     }
-    assert_eq!(report.cases.len(), 7, "{report}");
+    assert_eq!(report.cases.len(), 9, "{report}");
     // The expectations themselves are well-formed XML / valid JSON.
     for case in &report.cases {
         let dir = dir.join(&case.name);
@@ -907,4 +907,200 @@ for_each = ".//b[@k='1']"
         // Any outcome is fine; a panic is not.
         let _ = evaluation.finish();
     }
+}
+
+#[test]
+fn groups_of_values_give_arrays_of_scalars() {
+    let p = plan(&format!(
+        r#"{HEADER}
+[codelists.art]
+values = {{ a = "ALPHA", b = "BETA" }}
+on_unknown = "keep"
+
+[[field]]
+name = "names"
+for_each = "person/name"
+path = "text()"
+
+[[field]]
+name = "sizes"
+for_each = "teil"
+path = "@groesse"
+type = "number"
+
+[[field]]
+name = "kinds"
+for_each = "teil"
+path = "art"
+codelist = "art"
+default = "NONE"
+
+[[field]]
+name = "labels"
+for_each = "teil"
+expr = "concat(art, '-', @groesse)"
+required = true
+"#
+    ));
+    let xml = r#"<r>
+      <person><name>Anna</name><name> Ben </name></person>
+      <person><name>Cem</name></person>
+      <teil groesse="1.50"><art>a</art></teil>
+      <teil><art>c</art></teil>
+      <teil groesse="007"/>
+    </r>"#;
+    assert_eq!(
+        json(&p, xml),
+        serde_json::json!({
+            "names": ["Anna", " Ben ", "Cem"],
+            // The second teil has no @groesse: no item, not a null.
+            "sizes": [1.50, 7],
+            "kinds": ["ALPHA", "c", "NONE"],
+            "labels": ["a-1.50", "c-", "-007"],
+        })
+    );
+    assert_eq!(
+        p.map_document(b"<r/>").err(),
+        Some(MappingError::MissingRequired {
+            field: "labels".into(),
+            path: "teil".into()
+        })
+    );
+    let bad = p
+        .map_document(b"<r><teil groesse='viel'/></r>")
+        .expect_err("not a number");
+    assert_eq!(
+        bad,
+        MappingError::InvalidValue {
+            field: "sizes[]".into(),
+            expected: "a number (xs:decimal or xs:double)".into()
+        }
+    );
+}
+
+#[test]
+fn groups_of_values_in_xml_repeat_the_element() {
+    let p = plan(
+        r#"
+[source]
+root = { name = "r" }
+[output]
+format = "xml"
+root = "v:liste"
+namespaces = { v = "urn:v" }
+indent = 0
+[[field]]
+name = "v:name"
+for_each = ".//name"
+path = "."
+"#,
+    );
+    let out = p
+        .map_document(b"<r><a><name>x&amp;y</name></a><name>z</name></r>")
+        .expect("maps");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><v:liste xmlns:v=\"urn:v\"><v:name>x&amp;y</v:name><v:name>z</v:name></v:liste>\n"
+    );
+}
+
+#[test]
+fn a_group_of_values_takes_no_nested_fields_and_is_no_attribute() {
+    assert_eq!(
+        problems(&format!(
+            "{HEADER}[[field]]\nname = \"a\"\nfor_each = \"x\"\npath = \"y\"\n  [[field.field]]\n  name = \"b\"\n  path = \"b\"\n"
+        )),
+        ["field `a`: a group of values (for_each with path, value, expr or choose) cannot have nested fields"]
+    );
+    assert_eq!(
+        problems(&format!(
+            "{HEADER}[[field]]\nname = \"a\"\nfor_each = \"x\"\npath = \"y\"\nexpr = \"z\"\n"
+        )),
+        ["field `a`: give only one of path, value, expr and choose"]
+    );
+    assert_eq!(
+        problems(&format!("{HEADER}[[field]]\nname = \"a\"\nfor_each = \"x\"\n")),
+        ["field `a`: a group (for_each) needs nested fields, or path, value, expr or choose for a group of values"]
+    );
+}
+
+/// Paths that begin alike share their steps in the evaluator; each keeps its own position,
+/// predicate and first-match semantics, and groups under a shared step still see every match.
+#[test]
+fn paths_sharing_steps_keep_their_own_meaning() {
+    let p = plan(&format!(
+        r#"{HEADER}
+[[field]]
+name = "first"
+path = "a/b"
+[[field]]
+name = "second"
+path = "a[2]/b"
+[[field]]
+name = "flagged"
+path = "a[@k='1']/b[2]"
+[[field]]
+name = "all"
+for_each = "a/b"
+path = "."
+[[field]]
+name = "deep"
+path = ".//b"
+[[field]]
+name = "count"
+expr = "concat(a/@k, '|', a/b)"
+"#
+    ));
+    assert_eq!(
+        json(
+            &p,
+            "<r><a><b>1</b></a><a k='1'><b>2</b><b>3</b></a><c><b>4</b></c></r>"
+        ),
+        serde_json::json!({
+            "first": "1",
+            "second": "2",
+            "flagged": "3",
+            "all": ["1", "2", "3"],
+            "deep": "1",
+            "count": "1|1",
+        })
+    );
+}
+
+#[test]
+fn attributes_are_looked_up_by_expanded_name_from_any_source() {
+    let p = plan(&format!(
+        "{HEADER}[[field]]\nname = \"v\"\npath = \"a[@k='1']/@x\"\n"
+    ));
+    let mut evaluation = p.evaluation();
+    evaluation.start_element(None, "r", &NoAttributes);
+    // Same local name in a namespace: not the unqualified attribute the predicate names.
+    let wrong: Vec<(Option<&str>, &str, &str)> = vec![(Some("urn:n"), "k", "1"), (None, "x", "no")];
+    evaluation.start_element(None, "a", &wrong);
+    evaluation.end_element();
+    let right: Vec<(Option<&str>, &str, &str)> = vec![(None, "k", "1"), (None, "x", "yes")];
+    evaluation.start_element(None, "a", &right);
+    evaluation.end_element();
+    evaluation.end_element();
+    let out = evaluation.finish().expect("maps");
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out).expect("json"),
+        serde_json::json!({ "v": "yes" })
+    );
+}
+
+/// `//` steps reach an element along several routes (nested `a`s here); each element is
+/// selected once, in document order.
+#[test]
+fn descendant_steps_select_each_element_once() {
+    let p = plan(&format!(
+        "{HEADER}[[field]]\nname = \"bs\"\nfor_each = \".//a//b\"\npath = \"text()\"\n[[field]]\nname = \"second\"\npath = \".//a//b[2]\"\n"
+    ));
+    assert_eq!(
+        json(
+            &p,
+            "<r><a><a><b>1</b><c><b>2</b></c></a><b>3</b></a><b>4</b><a><a><a><b>5</b><b>6</b></a></a></a></r>"
+        ),
+        serde_json::json!({ "bs": ["1", "2", "3", "5", "6"], "second": "6" })
+    );
 }

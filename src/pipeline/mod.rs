@@ -16,6 +16,7 @@ use xsd_validator::reader::{Attribute, Event, Limits as ReaderLimits, Reader};
 use xsd_validator::{ElementEvent, EndEvent, SchemaSet, Sink, ValidationOptions, Violation};
 
 use crate::config::{Config, ConfigProblem, Limits, Sender};
+use crate::mapping::evaluation::ReaderAttributes;
 use crate::mapping::{Evaluation, MappingError, MappingEvents, Mappings, Plan, SchemaSetPaths};
 use crate::routing::{Envelope, Route, Router};
 
@@ -90,16 +91,10 @@ impl<'p> PassSink<'p> {
 
     fn start(&mut self, namespace: Option<&str>, local: &str, attributes: &[Attribute<'_>]) {
         self.envelope.start(namespace, local);
-        if self.mappings.is_empty() {
-            return;
-        }
-        // Only while a mapping listens: the mapper's view of the attributes.
-        let borrowed: Vec<(Option<&str>, &str, &str)> = attributes
-            .iter()
-            .map(|a| (a.name.namespace, a.name.local, a.value.as_ref()))
-            .collect();
+        // The mapper looks attributes up by name when a path needs one: nothing is copied.
+        let attributes = ReaderAttributes(attributes);
         for evaluation in &mut self.mappings {
-            evaluation.start_element(namespace, local, &borrowed);
+            evaluation.start_element(namespace, local, &attributes);
         }
     }
 
@@ -138,10 +133,11 @@ impl Sink for PassSink<'_> {
 }
 
 /// What one pass over a submission found.
-struct PassResult {
+struct PassResult<'p> {
     envelope: Envelope,
-    /// Per mapping fed during the pass, in the order asked for: the mapped output or why not.
-    mapped: Vec<Result<Vec<u8>, MappingError>>,
+    /// Per mapping fed during the pass, in the order asked for: the fed evaluation, to be
+    /// checked (accept path) or finished (tests).
+    mapped: Vec<Evaluation<'p>>,
 }
 
 impl Pipeline {
@@ -226,8 +222,8 @@ impl Pipeline {
             mapped_targets
                 .iter()
                 .zip(pass.mapped)
-                .map(|((destination, mapping, _), result)| {
-                    (*destination, *mapping, result.map(drop))
+                .map(|((destination, mapping, _), evaluation)| {
+                    (*destination, *mapping, evaluation.check())
                 })
                 .collect()
         } else {
@@ -242,14 +238,10 @@ impl Pipeline {
         let problems: Vec<Problem> = outcomes
             .into_iter()
             .filter_map(|(destination, mapping, result)| {
-                let error = result.err()?;
-                Some(Problem {
-                    rule: format!("mapping.{mapping}"),
-                    line: None,
-                    column: None,
-                    element_path: None,
-                    message: format!("destination {destination}: {error}"),
-                })
+                Some((destination, mapping, result.err()?))
+            })
+            .flat_map(|(destination, mapping, error)| {
+                mapping_problems(destination, mapping, &error)
             })
             .collect();
         if !problems.is_empty() {
@@ -305,12 +297,12 @@ impl Pipeline {
     }
 
     /// The one pass: check, envelope, and the given mappings, over the same events.
-    fn pass(
+    fn pass<'p>(
         &self,
         body: &[u8],
         schema_set: Option<&str>,
-        plans: &[&Plan],
-    ) -> Result<PassResult, Refusal> {
+        plans: &[&'p Plan],
+    ) -> Result<PassResult<'p>, Refusal> {
         let mut sink = PassSink::new(plans);
         match schema_set.and_then(|name| self.schema_sets.get(name)) {
             Some(set) => {
@@ -360,7 +352,7 @@ impl Pipeline {
         }
         Ok(PassResult {
             envelope: sink.envelope.finish(),
-            mapped: sink.mappings.into_iter().map(Evaluation::finish).collect(),
+            mapped: sink.mappings,
         })
     }
 
@@ -405,6 +397,36 @@ fn check_mappings(
         }
     }
     problems
+}
+
+/// Why `mapping` cannot map the message for `destination`. An output the receiver's schema
+/// refuses gives one problem per violation, with the rule, line, column and element path in
+/// the *output* (the message says so).
+fn mapping_problems(destination: &str, mapping: &str, error: &MappingError) -> Vec<Problem> {
+    let violations = error.output_violations();
+    if violations.is_empty() {
+        return vec![Problem {
+            rule: format!("mapping.{mapping}"),
+            line: None,
+            column: None,
+            element_path: None,
+            message: format!("destination {destination}: {error}"),
+        }];
+    }
+    violations
+        .iter()
+        .map(|violation| Problem {
+            rule: violation.rule.to_owned(),
+            line: Some(violation.line),
+            column: Some(violation.column),
+            element_path: (!violation.element_path.is_empty())
+                .then(|| violation.element_path.clone()),
+            message: format!(
+                "destination {destination}: the output of mapping {mapping} is not valid against the receiver's schema (position and path are in the output): {}",
+                violation.message
+            ),
+        })
+        .collect()
 }
 
 fn xml_problem(error: &xsd_validator::reader::XmlError) -> Problem {
@@ -494,7 +516,7 @@ mod tests {
                 .expect("valid fixture");
             let in_pass = pass.mapped.into_iter().next().expect("one mapping");
             assert_eq!(
-                in_pass.expect("maps"),
+                in_pass.finish().expect("maps"),
                 plan.map_document(&body).expect("maps")
             );
         }
