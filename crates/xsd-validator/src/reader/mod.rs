@@ -1,8 +1,8 @@
 //! Streaming XML event reader that checks well-formedness (XML 1.0 fifth edition) and
 //! namespace well-formedness (Namespaces in XML 1.0) as it goes.
 //!
-//! quick-xml's low-level reader finds where markup begins and ends; everything it does not
-//! check is checked here: one root element, matching end tags, names, attribute syntax and
+//! The tokenizer (`scan`) finds where markup begins and ends; everything inside is checked
+//! here: one root element, matching end tags, names, attribute syntax and
 //! uniqueness (by qualified and by expanded name), declared prefixes and the `xml`/`xmlns`
 //! rules, legal characters, `]]>` in text, references, the XML declaration.
 //!
@@ -22,6 +22,7 @@ mod chars;
 mod declaration;
 mod error;
 mod position;
+mod scan;
 #[cfg(test)]
 mod tests;
 
@@ -29,12 +30,10 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
-use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
-use quick_xml::events::Event as QxEvent;
-
 use chars::{is_whitespace, CharIssue, QNameProblem, ReferenceProblem};
 pub use error::{Position, XmlError, XmlErrorKind};
 use position::LineIndex;
+use scan::Token;
 
 /// The namespace bound to the `xml` prefix.
 pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
@@ -251,7 +250,8 @@ pub struct Reader<'i> {
     text: &'i str,
     utf8_error_at: Option<usize>,
     bom_len: usize,
-    qx: quick_xml::Reader<&'i [u8]>,
+    /// Where the tokenizer goes on.
+    pos: usize,
     limits: Limits,
     lines: LineIndex,
     event_offset: usize,
@@ -289,17 +289,6 @@ impl<'i> Reader<'i> {
                 (std::str::from_utf8(prefix).unwrap_or(""), Some(valid))
             }
         };
-        let mut qx = quick_xml::Reader::from_reader(doc);
-        let config = qx.config_mut();
-        // Our own checks replace these; quick-xml only delimits markup.
-        config.check_end_names = false;
-        config.allow_unmatched_ends = true;
-        config.check_comments = false;
-        config.trim_markup_names_in_closing_tags = false;
-        config.expand_empty_elements = false;
-        config.allow_dangling_amp = false;
-        config.trim_text(false);
-
         let early = if input.starts_with(b"\xFE\xFF") || input.starts_with(b"\xFF\xFE") {
             Some(XmlErrorKind::UnsupportedEncoding("UTF-16".into()))
         } else if input.starts_with(b"\x00<\x00?") || input.starts_with(b"<\x00?\x00") {
@@ -307,7 +296,7 @@ impl<'i> Reader<'i> {
                 "UTF-16 (without byte order mark)".into(),
             ))
         } else if bom_len > 0 && doc.starts_with(BOM) {
-            // quick-xml would drop this second BOM silently and shift every offset.
+            // A second BOM is character data before the root.
             Some(XmlErrorKind::TextOutsideRoot)
         } else {
             None
@@ -317,7 +306,7 @@ impl<'i> Reader<'i> {
             text,
             utf8_error_at,
             bom_len,
-            qx,
+            pos: 0,
             limits,
             lines: LineIndex::new(),
             event_offset: 0,
@@ -436,36 +425,31 @@ impl<'i> Reader<'i> {
             return Ok(Step::Eof);
         }
         loop {
-            let start = self.qx_offset();
-            if self.doc.get(start) == Some(&b'<')
-                && self.doc.get(start + 1) == Some(&b'!')
-                && matches!(self.doc.get(start + 2), Some(b'D' | b'd'))
-            {
-                // Refused before quick-xml scans it: no DTD is ever parsed.
+            let start = self.pos;
+            let (token, end) = match scan::scan(self.doc, start) {
+                Ok(found) => found,
+                Err((at, kind)) => return Err(self.err_at(at, kind)),
+            };
+            if token == Token::Doctype {
+                // Refused before anything of it is scanned: no DTD is ever parsed.
                 return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed));
             }
-            let event = match self.qx.read_event() {
-                Ok(event) => event,
-                Err(e) => return Err(self.map_qx_error(e)),
-            };
-            let end = self.qx_offset();
             if end.saturating_add(self.bom_len) > self.limits.max_total_bytes {
                 let limit = self.limits.max_total_bytes;
                 return Err(self.err_at(start, XmlErrorKind::SizeLimitExceeded { limit }));
             }
-            match event {
-                QxEvent::Start(_) | QxEvent::Empty(_) => return self.start_tag(start, end),
-                QxEvent::End(_) => return self.end_tag(start, end),
-                QxEvent::Text(_) => self.text_piece(start, end)?,
-                QxEvent::GeneralRef(_) => self.reference(start, end)?,
-                QxEvent::CData(_) => self.cdata(start, end)?,
-                QxEvent::Comment(_) => self.comment(start, end)?,
-                QxEvent::PI(_) => self.processing_instruction(start, end)?,
-                QxEvent::Decl(_) => self.declaration(start, end)?,
-                QxEvent::DocType(_) => {
-                    return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed))
-                }
-                QxEvent::Eof => return self.eof(),
+            self.pos = end;
+            match token {
+                Token::StartTag => return self.start_tag(start, end),
+                Token::EndTag => return self.end_tag(start, end),
+                Token::Text => self.text_piece(start, end)?,
+                Token::Reference => self.reference(start, end)?,
+                Token::CData => self.cdata(start, end)?,
+                Token::Comment => self.comment(start, end)?,
+                Token::ProcessingInstruction => self.processing_instruction(start, end)?,
+                Token::Declaration => self.declaration(start, end)?,
+                Token::Doctype => return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed)),
+                Token::Eof => return self.eof(),
             }
             if self.text_acc.is_some() && !self.text_continues(end) {
                 return Ok(self.flush_text());
@@ -526,12 +510,7 @@ impl<'i> Reader<'i> {
         )
     }
 
-    fn qx_offset(&self) -> usize {
-        usize::try_from(self.qx.buffer_position()).unwrap_or(usize::MAX)
-    }
-
-    /// A slice of the validated input. Ranges come from quick-xml, which validated them, so
-    /// `None` only happens at the first invalid UTF-8 byte.
+    /// A slice of the validated input; an error from the first invalid UTF-8 byte on.
     fn src(&self, a: usize, b: usize) -> Result<&'i str, XmlError> {
         let text: &'i str = self.text;
         match text.get(a..b) {
@@ -554,46 +533,6 @@ impl<'i> Reader<'i> {
             position,
             element_path: self.element_path(),
         }
-    }
-
-    fn map_qx_error(&self, e: QxError) -> XmlError {
-        let at = usize::try_from(self.qx.error_position()).unwrap_or(usize::MAX);
-        let syntax = |msg: &str| XmlErrorKind::Syntax(msg.to_owned());
-        let kind = match e {
-            QxError::Encoding(_) => {
-                return self.err_at(self.utf8_error_at.unwrap_or(at), XmlErrorKind::InvalidUtf8)
-            }
-            QxError::Syntax(s) => match s {
-                SyntaxError::InvalidBangMarkup => syntax(
-                    "unexpected '<!'; expected a comment '<!--' or a CDATA section '<![CDATA['",
-                ),
-                SyntaxError::UnclosedPI | SyntaxError::UnclosedXmlDecl => {
-                    syntax("processing instruction not closed; expected '?>'")
-                }
-                SyntaxError::UnclosedComment => {
-                    syntax("malformed or unclosed comment; expected '<!--' ... '-->'")
-                }
-                SyntaxError::UnclosedCData => {
-                    syntax("malformed or unclosed CDATA section; expected '<![CDATA[' ... ']]>'")
-                }
-                SyntaxError::UnclosedDoctype => XmlErrorKind::DoctypeNotAllowed,
-                SyntaxError::UnclosedTag => syntax("tag not closed; expected '>'"),
-                SyntaxError::UnclosedSingleQuotedAttributeValue => {
-                    syntax("attribute value not closed; expected a closing \"'\"")
-                }
-                SyntaxError::UnclosedDoubleQuotedAttributeValue => {
-                    syntax("attribute value not closed; expected a closing '\"'")
-                }
-            },
-            QxError::IllFormed(IllFormedError::UnclosedReference) => {
-                syntax("'&' must start a reference such as '&amp;' or '&#38;' ending with ';'")
-            }
-            QxError::IllFormed(IllFormedError::MissingDoctypeName) => {
-                XmlErrorKind::DoctypeNotAllowed
-            }
-            other => XmlErrorKind::Syntax(other.to_string()),
-        };
-        self.err_at(at, kind)
     }
 
     fn char_issue(&self, base: usize, issue: CharIssue) -> XmlError {
