@@ -96,8 +96,9 @@ impl fmt::Display for QName<'_> {
 pub struct Attribute<'a> {
     pub name: QName<'a>,
     pub value: Cow<'a, str>,
-    /// Where the attribute name starts.
-    pub position: Position,
+    /// Where the attribute name starts (offset after the byte order mark); turned into a
+    /// line and column only when asked, by [`Reader::attribute_position`].
+    offset: usize,
 }
 
 /// A namespace declaration (`xmlns="..."` has prefix `None`; an empty `uri` undeclares).
@@ -373,6 +374,11 @@ impl<'i> Reader<'i> {
         p
     }
 
+    /// Where an attribute of the current start tag (or any earlier one) starts.
+    pub fn attribute_position(&self, attribute: &Attribute<'_>) -> Position {
+        self.lines.position(self.doc, attribute.offset)
+    }
+
     /// Byte offset in the input of the start of the last returned event.
     pub fn byte_offset(&self) -> usize {
         self.event_offset + self.bom_len
@@ -504,7 +510,7 @@ impl<'i> Reader<'i> {
                         ..a.name
                     },
                     value: a.value.clone(),
-                    position: a.position,
+                    offset: a.offset,
                 })
                 .collect(),
         )
@@ -523,14 +529,6 @@ impl<'i> Reader<'i> {
         XmlError {
             kind,
             position: self.lines.position(self.doc, offset),
-            element_path: self.element_path(),
-        }
-    }
-
-    fn err_with_position(&self, position: Position, kind: XmlErrorKind) -> XmlError {
-        XmlError {
-            kind,
-            position,
             element_path: self.element_path(),
         }
     }
@@ -1047,7 +1045,6 @@ impl<'i> Reader<'i> {
             } else if prefix.is_none() && local == "xmlns" {
                 self.declare(None, value, name_offset)?;
             } else {
-                let position = self.attribute_position(name_offset);
                 self.attrs.push(Attribute {
                     name: QName {
                         namespace: None,
@@ -1055,19 +1052,10 @@ impl<'i> Reader<'i> {
                         prefix,
                     },
                     value,
-                    position,
+                    offset: name_offset,
                 });
             }
         }
-    }
-
-    /// Positions are computed in document order: the tag's own first, then its attributes.
-    fn attribute_position(&self, offset: usize) -> Position {
-        if self.event_position.get().is_none() {
-            self.event_position
-                .set(Some(self.lines.position(self.doc, self.event_offset)));
-        }
-        self.lines.position(self.doc, offset)
     }
 
     fn attribute_value(&mut self, raw: &'i str, at: usize) -> Result<Cow<'i, str>, XmlError> {
@@ -1165,10 +1153,9 @@ impl<'i> Reader<'i> {
                 Some(p) => match self.resolve(p) {
                     Some(ns) => ns,
                     None => {
-                        return Err(self.err_with_position(
-                            attr.position,
-                            XmlErrorKind::UndeclaredPrefix(p.to_owned()),
-                        ))
+                        return Err(
+                            self.err_at(attr.offset, XmlErrorKind::UndeclaredPrefix(p.to_owned()))
+                        )
                     }
                 },
             };
@@ -1215,19 +1202,17 @@ impl<'i> Reader<'i> {
                 .map(|a| a.name.to_string())
                 .unwrap_or_default()
         };
-        let position_of = |i: usize| self.attrs.get(i).map(|a| a.position).unwrap_or_default();
+        let offset_of = |i: usize| self.attrs.get(i).map_or(0, |a| a.offset);
         match (by_qname, by_expanded) {
-            (Some((_, j)), other) if other.is_none_or(|(_, k)| j <= k) => Err(self
-                .err_with_position(
-                    position_of(j),
-                    XmlErrorKind::DuplicateAttribute(qname_of(j)),
-                )),
+            (Some((_, j)), other) if other.is_none_or(|(_, k)| j <= k) => {
+                Err(self.err_at(offset_of(j), XmlErrorKind::DuplicateAttribute(qname_of(j))))
+            }
             (_, Some((i, j))) => {
                 let namespace = self.attr_ns.get(j).and_then(|&ns| self.ns_str(ns));
                 let local = self.attrs.get(j).map_or("", |a| a.name.local);
                 let expanded = format!("{{{}}}{local}", namespace.unwrap_or(""));
-                Err(self.err_with_position(
-                    position_of(j),
+                Err(self.err_at(
+                    offset_of(j),
                     XmlErrorKind::DuplicateExpandedName {
                         expanded,
                         first: qname_of(i),

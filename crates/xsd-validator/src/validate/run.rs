@@ -535,7 +535,7 @@ impl<'s> Run<'s, '_> {
                     );
                     self.report(
                         reader,
-                        Some(a.position),
+                        Some(reader.attribute_position(a)),
                         "cvc-datatype-valid.1.2.1",
                         message,
                     );
@@ -545,7 +545,12 @@ impl<'s> Run<'s, '_> {
                         "element '{}' is not nillable; xsi:nil is not allowed",
                         display_qname(name)
                     );
-                    self.report(reader, Some(a.position), "cvc-elt.3.1", message);
+                    self.report(
+                        reader,
+                        Some(reader.attribute_position(a)),
+                        "cvc-elt.3.1",
+                        message,
+                    );
                 }
                 (Some(true), Some(d)) => {
                     frame.nil = true;
@@ -554,7 +559,12 @@ impl<'s> Run<'s, '_> {
                             "element '{}' has a fixed value and cannot be nil",
                             display_qname(name)
                         );
-                        self.report(reader, Some(a.position), "cvc-elt.3.2.2", message);
+                        self.report(
+                            reader,
+                            Some(reader.attribute_position(a)),
+                            "cvc-elt.3.2.2",
+                            message,
+                        );
                     }
                 }
                 (Some(nil), None) => frame.nil = nil,
@@ -603,7 +613,12 @@ impl<'s> Run<'s, '_> {
                 "value '{}' of xsi:type is not a valid QName (or its prefix is not declared)",
                 quote(&a.value)
             );
-            self.report(reader, Some(a.position), "cvc-elt.4.1", message);
+            self.report(
+                reader,
+                Some(reader.attribute_position(a)),
+                "cvc-elt.4.1",
+                message,
+            );
             return None;
         };
         let found = set
@@ -616,7 +631,12 @@ impl<'s> Run<'s, '_> {
                 "xsi:type '{}' does not name a type definition of the schema",
                 quote(&v)
             );
-            self.report(reader, Some(a.position), "cvc-elt.4.2", message);
+            self.report(
+                reader,
+                Some(reader.attribute_position(a)),
+                "cvc-elt.4.2",
+                message,
+            );
             return None;
         };
         if let Some((declared, block)) = declared {
@@ -629,7 +649,12 @@ impl<'s> Run<'s, '_> {
                     "xsi:type '{}' is not validly derived from the declared type of the element (or the derivation is blocked)",
                     quote(&v)
                 );
-                self.report(reader, Some(a.position), "cvc-elt.4.3", message);
+                self.report(
+                    reader,
+                    Some(reader.attribute_position(a)),
+                    "cvc-elt.4.3",
+                    message,
+                );
                 return None;
             }
         }
@@ -692,7 +717,7 @@ impl<'s> Run<'s, '_> {
                         } else {
                             "cvc-type.3.1.1"
                         };
-                        self.report(reader, Some(a.position), rule, message);
+                        self.report(reader, Some(reader.attribute_position(a)), rule, message);
                     }
                     (Some(w), _) if w.process == ProcessContents::Skip => {}
                     (Some(_), Some(g)) => {
@@ -708,7 +733,7 @@ impl<'s> Run<'s, '_> {
                             );
                             self.report(
                                 reader,
-                                Some(a.position),
+                                Some(reader.attribute_position(a)),
                                 "cvc-complex-type.3.2.2",
                                 message,
                             );
@@ -755,7 +780,7 @@ impl<'s> Run<'s, '_> {
             None => simple.simple.validate(&a.value, &scope).map(|()| None),
         };
         match result {
-            Ok(None) => self.ids(reader, simple, &a.value, Some(a.position)),
+            Ok(None) => self.ids(reader, simple, &a.value, Some(a)),
             Ok(Some(f)) => {
                 let message = format!(
                     "attribute '{}' must have the fixed value '{}', found '{}'",
@@ -763,7 +788,12 @@ impl<'s> Run<'s, '_> {
                     quote(&f.lexical),
                     quote(&a.value)
                 );
-                self.report(reader, Some(a.position), "cvc-attribute.4", message);
+                self.report(
+                    reader,
+                    Some(reader.attribute_position(a)),
+                    "cvc-attribute.4",
+                    message,
+                );
             }
             Err(e) => {
                 let message = format!(
@@ -773,7 +803,7 @@ impl<'s> Run<'s, '_> {
                     display_qname(element_name),
                     e.message
                 );
-                self.report(reader, Some(a.position), e.rule, message);
+                self.report(reader, Some(reader.attribute_position(a)), e.rule, message);
             }
         }
     }
@@ -784,15 +814,20 @@ impl<'s> Run<'s, '_> {
         reader: &Reader<'_>,
         simple: &SimpleRule,
         value: &str,
-        position: Option<Position>,
+        attribute: Option<&Attribute<'_>>,
     ) {
+        // Positions cost a line count: only computed for what is reported or kept.
+        let position = || match attribute {
+            Some(a) => reader.attribute_position(a),
+            None => reader.position(),
+        };
         match simple.id {
             IdKind::None => {}
             IdKind::Id => {
                 let v = normalize_whitespace(value, WhiteSpace::Collapse);
                 if self.ids.contains(&*v) {
                     let message = format!("ID '{}' is not unique in the document", quote(&v));
-                    self.report(reader, position, "cvc-id.2", message);
+                    self.report(reader, Some(position()), "cvc-id.2", message);
                 } else {
                     self.ids.insert(v.into());
                 }
@@ -802,7 +837,7 @@ impl<'s> Run<'s, '_> {
                     if !token.is_empty() {
                         self.idrefs.push(PendingIdRef {
                             value: token.into(),
-                            position: position.unwrap_or_else(|| reader.position()),
+                            position: position(),
                             element_path: reader.element_path(),
                         });
                     }
@@ -1034,7 +1069,7 @@ impl<'s> Run<'s, '_> {
                         // Element content counts for cvc-id only when asked (libxml2
                         // tracks ID attributes only).
                         if simple.id != IdKind::None && self.full_id_checks {
-                            self.ids(reader, simple, text, position);
+                            self.ids(reader, simple, text, None);
                         }
                         if want {
                             v
