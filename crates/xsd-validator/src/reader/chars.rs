@@ -119,6 +119,37 @@ pub(super) fn split_qname(s: &str) -> Result<(Option<&str>, &str), QNameProblem>
     }
 }
 
+/// The qualified name at the start of `b` when it is all ASCII and valid: its length and
+/// the index of its colon. One table lookup per byte; `None` (decide with [`split_qname`])
+/// for anything else, including names that do not end at a byte that cannot be part of a
+/// name.
+pub(super) fn ascii_qname(b: &[u8]) -> Option<(usize, Option<usize>)> {
+    if NAME_CLASS[usize::from(*b.first()?)] != NAME_START {
+        return None;
+    }
+    let mut colon = None;
+    let mut i = 1;
+    while let Some(&c) = b.get(i) {
+        match NAME_CLASS[usize::from(c)] {
+            NAME_START | NAME_MORE => {}
+            NAME_NON_ASCII => return None,
+            _ if c == b':' => {
+                // One colon, followed by a name start character.
+                if colon.is_some()
+                    || b.get(i + 1)
+                        .is_none_or(|&n| NAME_CLASS[usize::from(n)] != NAME_START)
+                {
+                    return None;
+                }
+                colon = Some(i);
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    Some((i, colon))
+}
+
 /// A character-level problem found by a scan, at a byte offset into the scanned string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum CharIssue {

@@ -795,10 +795,14 @@ impl<'i> Reader<'i> {
             Some(c) => (c, true),
             None => (inner, false),
         };
-        let name_len = content
-            .bytes()
-            .position(|b| is_whitespace(b) || is_tag_delimiter(b))
-            .unwrap_or(content.len());
+        let fast = ascii_qname_in_tag(content.as_bytes());
+        let name_len = match fast {
+            Some((len, _)) => len,
+            None => content
+                .bytes()
+                .position(|b| is_whitespace(b) || is_tag_delimiter(b))
+                .unwrap_or(content.len()),
+        };
         let qname = content.get(..name_len).unwrap_or("");
         let name_at = start + 1;
         if qname.is_empty() {
@@ -811,8 +815,10 @@ impl<'i> Reader<'i> {
             let limit = self.limits.max_name_bytes;
             return Err(self.err_at(name_at, XmlErrorKind::NameTooLong { limit }));
         }
-        let (prefix, local) =
-            chars::split_qname(qname).map_err(|p| self.qname_error(name_at, qname, p))?;
+        let (prefix, local) = match fast {
+            Some((_, colon)) => split_at_colon(qname, colon),
+            None => chars::split_qname(qname).map_err(|p| self.qname_error(name_at, qname, p))?,
+        };
 
         let index = self.sibling_index(qname);
         self.elements.push(OpenElement {
@@ -862,6 +868,16 @@ impl<'i> Reader<'i> {
 
     fn end_tag(&mut self, start: usize, end: usize) -> Result<Step, XmlError> {
         self.event_offset = start;
+        // The common case: exactly `</` + the open element's name + `>`.
+        let written = self.doc.get(start + 2..end.saturating_sub(1));
+        if written.is_some_and(|w| {
+            self.elements
+                .last()
+                .is_some_and(|e| e.qname.as_bytes() == w)
+        }) {
+            self.pending = Pending::Pop;
+            return Ok(Step::End);
+        }
         let inner = self.src(start + 2, end.saturating_sub(1))?;
         let name_len = inner
             .bytes()
@@ -966,11 +982,17 @@ impl<'i> Reader<'i> {
             };
             let had_whitespace = i > ws_start;
             let name_start = i;
-            while b
-                .get(i)
-                .is_some_and(|&c| !is_whitespace(c) && !is_tag_delimiter(c))
-            {
-                i += 1;
+            let fast = ascii_qname_in_tag(b.get(i..).unwrap_or(&[]));
+            match fast {
+                Some((len, _)) => i += len,
+                None => {
+                    while b
+                        .get(i)
+                        .is_some_and(|&c| !is_whitespace(c) && !is_tag_delimiter(c))
+                    {
+                        i += 1;
+                    }
+                }
             }
             if !had_whitespace || i == name_start {
                 let shown = content.get(name_start..).and_then(|s| s.chars().next());
@@ -996,8 +1018,11 @@ impl<'i> Reader<'i> {
                 let limit = self.limits.max_name_bytes;
                 return Err(self.err_at(base + name_start, XmlErrorKind::NameTooLong { limit }));
             }
-            let (prefix, local) = chars::split_qname(name)
-                .map_err(|p| self.qname_error(base + name_start, name, p))?;
+            let (prefix, local) = match fast {
+                Some((_, colon)) => split_at_colon(name, colon),
+                None => chars::split_qname(name)
+                    .map_err(|p| self.qname_error(base + name_start, name, p))?,
+            };
             while b.get(i).is_some_and(|&c| is_whitespace(c)) {
                 i += 1;
             }
@@ -1222,6 +1247,24 @@ impl<'i> Reader<'i> {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// A valid ASCII qualified name at the start of `b` that ends where a name inside a tag ends
+/// (whitespace, a tag delimiter or the end): its length and colon. `None` leaves the name to
+/// the general path, which also reports what is wrong with it.
+fn ascii_qname_in_tag(b: &[u8]) -> Option<(usize, Option<usize>)> {
+    chars::ascii_qname(b).filter(|&(len, _)| {
+        b.get(len)
+            .is_none_or(|&c| is_whitespace(c) || is_tag_delimiter(c))
+    })
+}
+
+/// `(prefix, local)` of a name already checked to be a QName with its colon at `colon`.
+fn split_at_colon(name: &str, colon: Option<usize>) -> (Option<&str>, &str) {
+    match colon.and_then(|c| Some((name.get(..c)?, name.get(c + 1..)?))) {
+        Some((prefix, local)) => (Some(prefix), local),
+        None => (None, name),
     }
 }
 
