@@ -255,6 +255,42 @@ pub(super) fn check_text(s: &str, forbid_cdata_end: bool) -> Result<bool, CharIs
     Ok(has_cr)
 }
 
+const STOP: u8 = 8;
+
+/// [`TEXT_CLASS`] with the bytes that end character data in content.
+const CONTENT_CLASS: [u8; 256] = {
+    let mut t = TEXT_CLASS;
+    t[b'<' as usize] = STOP;
+    t[b'&' as usize] = STOP;
+    t
+};
+
+/// Character data at the start of `b` up to the first `<` or `&` (or the end), delimited and
+/// checked in one pass: its length and whether it contains a CR. `None` when it has a
+/// problem that [`check_text`] (with `]]>` forbidden) would report.
+pub(super) fn scan_text(b: &[u8]) -> Option<(usize, bool)> {
+    let mut has_cr = false;
+    for (i, &byte) in b.iter().enumerate() {
+        match CONTENT_CLASS[usize::from(byte)] {
+            PLAIN => {}
+            STOP => return Some((i, has_cr)),
+            CR => has_cr = true,
+            LEAD_EF => {
+                if noncharacter_at(b, i).is_some() {
+                    return None;
+                }
+            }
+            GT => {
+                if i >= 2 && b.get(i - 2..i) == Some(b"]]") {
+                    return None;
+                }
+            }
+            _ => return None, // CONTROL
+        }
+    }
+    Some((b.len(), has_cr))
+}
+
 /// Appends `s` with CR LF and lone CR replaced by LF (XML 1.0 §2.11).
 pub(super) fn push_normalized_line_ends(out: &mut String, s: &str) {
     let mut rest = s;

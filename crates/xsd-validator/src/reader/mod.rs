@@ -432,6 +432,12 @@ impl<'i> Reader<'i> {
         }
         loop {
             let start = self.pos;
+            if let Some(end) = self.content_text(start)? {
+                if self.text_acc.is_some() && !self.text_continues(end) {
+                    return Ok(self.flush_text());
+                }
+                continue;
+            }
             let (token, end) = match scan::scan(self.doc, start) {
                 Ok(found) => found,
                 Err((at, kind)) => return Err(self.err_at(at, kind)),
@@ -678,6 +684,35 @@ impl<'i> Reader<'i> {
                 self.check_text_limit()
             }
         }
+    }
+
+    /// Character data inside the root at `start`, delimited and checked in one pass (the
+    /// common case). `None` when there is none, or for anything unusual (a character
+    /// problem, the size limit, broken UTF-8): the general path then finds and reports it.
+    fn content_text(&mut self, start: usize) -> Result<Option<usize>, XmlError> {
+        if self.phase != Phase::Content {
+            return Ok(None);
+        }
+        let Some((len, has_cr)) = self.doc.get(start..).and_then(chars::scan_text) else {
+            return Ok(None);
+        };
+        let end = start + len;
+        if len == 0
+            || end > self.text.len()
+            || end.saturating_add(self.bom_len) > self.limits.max_total_bytes
+        {
+            return Ok(None);
+        }
+        self.pos = end;
+        if has_cr {
+            self.begin_piece(start);
+            let raw = self.text.get(start..end).unwrap_or("");
+            chars::push_normalized_line_ends(self.buffered(), raw);
+            self.check_text_limit()?;
+        } else {
+            self.add_input_piece(start, start, end)?;
+        }
+        Ok(Some(end))
     }
 
     fn reference(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
