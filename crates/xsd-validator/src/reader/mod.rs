@@ -360,6 +360,7 @@ impl<'i> Reader<'i> {
     }
 
     /// The event [`advance_event`](Self::advance_event) moved to ([`Event::Eof`] before the first).
+    #[inline]
     pub fn current_event(&self) -> Event<'_> {
         self.event(self.current)
     }
@@ -438,6 +439,9 @@ impl<'i> Reader<'i> {
                 }
                 continue;
             }
+            if let Some(step) = self.expected_end_tag(start) {
+                return Ok(step);
+            }
             let (token, end) = match scan::scan(self.doc, start) {
                 Ok(found) => found,
                 Err((at, kind)) => return Err(self.err_at(at, kind)),
@@ -469,6 +473,7 @@ impl<'i> Reader<'i> {
         }
     }
 
+    #[inline]
     fn event(&self, step: Step) -> Event<'_> {
         match step {
             Step::Start { empty } => match self.elements.last() {
@@ -494,6 +499,7 @@ impl<'i> Reader<'i> {
         }
     }
 
+    #[inline]
     fn qname_of(&self, el: &OpenElement<'i>) -> QName<'_> {
         QName {
             namespace: self.ns_str(el.ns),
@@ -502,6 +508,7 @@ impl<'i> Reader<'i> {
         }
     }
 
+    #[inline]
     fn attribute_list(&self) -> Cow<'_, [Attribute<'_>]> {
         if !self.attrs_need_rebuild {
             return Cow::Borrowed(self.attrs.as_slice());
@@ -901,18 +908,26 @@ impl<'i> Reader<'i> {
         Ok(Step::Start { empty })
     }
 
+    /// The common end tag, recognized without a search: exactly `</`, the open element's
+    /// name and `>`. `None` for anything else (the general path decides).
+    fn expected_end_tag(&mut self, start: usize) -> Option<Step> {
+        let name = self.elements.last()?.qname.as_bytes();
+        let rest = self.doc.get(start..)?;
+        let end = start + 3 + name.len();
+        let matches = rest.starts_with(b"</")
+            && rest.get(2..2 + name.len()) == Some(name)
+            && rest.get(2 + name.len()) == Some(&b'>');
+        if !matches || end.saturating_add(self.bom_len) > self.limits.max_total_bytes {
+            return None;
+        }
+        self.pos = end;
+        self.event_offset = start;
+        self.pending = Pending::Pop;
+        Some(Step::End)
+    }
+
     fn end_tag(&mut self, start: usize, end: usize) -> Result<Step, XmlError> {
         self.event_offset = start;
-        // The common case: exactly `</` + the open element's name + `>`.
-        let written = self.doc.get(start + 2..end.saturating_sub(1));
-        if written.is_some_and(|w| {
-            self.elements
-                .last()
-                .is_some_and(|e| e.qname.as_bytes() == w)
-        }) {
-            self.pending = Pending::Pop;
-            return Ok(Step::End);
-        }
         let inner = self.src(start + 2, end.saturating_sub(1))?;
         let name_len = inner
             .bytes()
@@ -1195,6 +1210,7 @@ impl<'i> Reader<'i> {
             })
     }
 
+    #[inline]
     fn ns_str(&self, ns: NsRef) -> Option<&str> {
         match ns {
             NsRef::None => None,

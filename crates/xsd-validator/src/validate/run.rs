@@ -51,6 +51,8 @@ pub(super) fn validate(
         idrefs: Vec::new(),
         full_id_checks,
         namespace_cache: Vec::new(),
+        input: input.as_ptr_range(),
+        last_namespace: ((std::ptr::null(), 0), NamespaceId::ABSENT),
         tracker: IdentityTracker::new(&set.identity),
         identity_out: Vec::new(),
     };
@@ -139,6 +141,10 @@ struct Run<'s, 'k> {
     /// Namespace names seen in this document (documents use few), so that most lookups are
     /// one short comparison instead of a hash of the URI.
     namespace_cache: Vec<(Box<str>, NamespaceId)>,
+    /// The address range of the input, and the last namespace name found that borrows
+    /// from it (address, length) with its id.
+    input: std::ops::Range<*const u8>,
+    last_namespace: ((*const u8, usize), NamespaceId),
     /// unique/key/keyref: told about every element; its violations land in `identity_out`.
     tracker: IdentityTracker<'s>,
     identity_out: Vec<IdentityViolation>,
@@ -197,12 +203,25 @@ impl<'s> Run<'s, '_> {
         let Some(uri) = uri else {
             return NamespaceId::ABSENT;
         };
-        if let Some((_, id)) = self.namespace_cache.iter().find(|(u, _)| **u == *uri) {
-            return *id;
+        // Most names resolve through the same few declarations, whose URIs borrow from the
+        // input: the same address and length is the same string (the input does not change
+        // during the run); URIs the reader had to rewrite live elsewhere and are compared.
+        let borrowed = self.input.contains(&uri.as_ptr());
+        if borrowed && self.last_namespace.0 == (uri.as_ptr(), uri.len()) {
+            return self.last_namespace.1;
         }
-        let id = self.set.namespace_id(Some(uri));
-        if self.namespace_cache.len() < NAMESPACE_CACHE {
-            self.namespace_cache.push((uri.into(), id));
+        let id = match self.namespace_cache.iter().find(|(u, _)| **u == *uri) {
+            Some((_, id)) => *id,
+            None => {
+                let id = self.set.namespace_id(Some(uri));
+                if self.namespace_cache.len() < NAMESPACE_CACHE {
+                    self.namespace_cache.push((uri.into(), id));
+                }
+                id
+            }
+        };
+        if borrowed {
+            self.last_namespace = ((uri.as_ptr(), uri.len()), id);
         }
         id
     }
