@@ -900,8 +900,10 @@ impl<'i> Reader<'i> {
         if let Some(el) = self.elements.last_mut() {
             el.ns = ns;
         }
-        self.resolve_attributes()?;
-        self.check_duplicate_attributes()?;
+        if !self.attrs.is_empty() {
+            self.resolve_attributes()?;
+            self.check_duplicate_attributes()?;
+        }
         if empty {
             self.pending = Pending::End;
         }

@@ -343,8 +343,9 @@ impl<'s> Run<'s, '_> {
         tag: &StartTag<'_>,
     ) -> Governor {
         let set = self.set;
-        let global = name_id.and_then(|n| set.global_elements.get(&n).copied());
-        let fallback = match global {
+        // Only needed off the common path (a leaf of the parent's model matched).
+        let global = || name_id.and_then(|n| set.global_elements.get(&n).copied());
+        let fallback = || match global() {
             Some(e) => Governor::Declared(e),
             None => Governor::Lax,
         };
@@ -356,7 +357,7 @@ impl<'s> Run<'s, '_> {
                     .iter()
                     .any(|a| a.name.local == "type" && a.name.namespace == Some(XSI_NS))
             };
-            return match global {
+            return match global() {
                 Some(e) => Governor::Declared(e),
                 // Without a declaration, an xsi:type still names the type to assess it by.
                 None if has_xsi_type() => Governor::Lax,
@@ -381,7 +382,7 @@ impl<'s> Run<'s, '_> {
                     display_qname(name)
                 ),
             );
-            return fallback;
+            return fallback();
         }
         match parent.content {
             ContentKind::Skip => Governor::Skip,
@@ -395,7 +396,7 @@ impl<'s> Run<'s, '_> {
                         display_qname(name)
                     ),
                 );
-                fallback
+                fallback()
             }
             ContentKind::Simple => {
                 self.report(
@@ -407,18 +408,18 @@ impl<'s> Run<'s, '_> {
                         display_qname(name)
                     ),
                 );
-                fallback
+                fallback()
             }
             ContentKind::ElementOnly | ContentKind::Mixed => {
                 if parent.content_failed {
-                    return fallback;
+                    return fallback();
                 }
                 let TypeBody::Complex(ComplexRule {
                     content: Content::Elements { automaton, .. },
                     ..
                 }) = &set.type_rule(parent.type_index).body
                 else {
-                    return fallback;
+                    return fallback();
                 };
                 let input = ElementInput {
                     name: name_id,
@@ -429,10 +430,10 @@ impl<'s> Run<'s, '_> {
                         Leaf::Element { .. } => {
                             match name_id.and_then(|n| automaton.leaf(leaf).declaration_for(n)) {
                                 Some(e) => Governor::Declared(e),
-                                None => fallback,
+                                None => fallback(),
                             }
                         }
-                        Leaf::Wildcard(w) => match (w.process, global) {
+                        Leaf::Wildcard(w) => match (w.process, global()) {
                             (ProcessContents::Skip, _) => Governor::Skip,
                             (_, Some(e)) => Governor::Declared(e),
                             (ProcessContents::Lax, None) => Governor::Lax,
@@ -482,7 +483,7 @@ impl<'s> Run<'s, '_> {
                             )
                         };
                         self.report(reader, position, rule, message);
-                        fallback
+                        fallback()
                     }
                 }
             }
