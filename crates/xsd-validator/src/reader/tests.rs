@@ -1190,3 +1190,67 @@ fn attribute_syntax_variants() {
     syntax("<a x='1'/ >", 1, 9, "/a");
     syntax("<a x=/>", 1, 6, "/a");
 }
+
+/// The one-pass ASCII name scan agrees with the general QName check: whenever it accepts a
+/// name, the general check accepts it with the same split; it only declines names the general
+/// path must look at (non-ASCII, or invalid).
+#[test]
+fn ascii_qname_agrees_with_split_qname() {
+    const ALPHABET: &[u8] = b"ab_Z09-.:\xC3\xA4 >/=";
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..20_000 {
+        let len = 1 + rng.below(8);
+        let mut bytes: Vec<u8> = Vec::new();
+        while bytes.len() < len {
+            let i = rng.below(ALPHABET.len());
+            // Keep the two-byte 'ä' whole so that the input stays UTF-8.
+            match ALPHABET[i] {
+                0xC3 | 0xA4 => bytes.extend_from_slice("ä".as_bytes()),
+                b => bytes.push(b),
+            }
+        }
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        let name_end = text
+            .bytes()
+            .position(|b| chars::is_whitespace(b) || is_tag_delimiter(b))
+            .unwrap_or(text.len());
+        let name = &text[..name_end];
+        let general = chars::split_qname(name);
+        match ascii_qname_in_tag(text.as_bytes()) {
+            Some((len, colon)) => {
+                assert_eq!(len, name_end, "{text:?}");
+                assert_eq!(general, Ok(split_at_colon(name, colon)), "{text:?}");
+            }
+            None => assert!(
+                !name.is_ascii() || general.is_err() || name.is_empty(),
+                "{text:?}: declined a valid ASCII name"
+            ),
+        }
+    }
+}
+
+/// The one-pass content scan finds the same end as a search for `<` and `&`, and declines
+/// exactly the text the general check refuses.
+#[test]
+fn scan_text_agrees_with_check_text() {
+    const PIECES: &[&str] = &[
+        "a", " ", "\n", "\r", "]", ">", "<", "&", "\u{1}", "ä", "\u{FFFE}",
+    ];
+    let mut rng = Rng(0xDEAD_BEEF_CAFE_F00D);
+    for _ in 0..20_000 {
+        let text: String = (0..rng.below(10))
+            .map(|_| PIECES[rng.below(PIECES.len())])
+            .collect();
+        let end = text.find(['<', '&']).unwrap_or(text.len());
+        let expected = chars::check_text(&text[..end], true);
+        match chars::scan_text(text.as_bytes()) {
+            Some((len, has_cr)) => {
+                assert_eq!(len, end, "{text:?}");
+                assert_eq!(expected, Ok(has_cr), "{text:?}");
+            }
+            None => assert!(expected.is_err(), "{text:?}"),
+        }
+    }
+}
