@@ -296,6 +296,7 @@ impl PositionMachine {
         Ok(machine)
     }
 
+    #[inline]
     fn transitions_of(&self, pos: u32) -> &[Transition] {
         if pos == START {
             return &self.start;
@@ -309,6 +310,7 @@ impl PositionMachine {
             .unwrap_or(&[])
     }
 
+    #[inline]
     fn chain(&self, pos: u32) -> &[Counter] {
         if pos == START {
             return &[];
@@ -392,6 +394,7 @@ impl PositionMachine {
         Ok(())
     }
 
+    #[inline]
     fn enabled(&self, state: &MatchState, t: Transition) -> bool {
         let chain = self.chain(state.pos);
         let keep = usize::from(t.keep);
@@ -412,6 +415,7 @@ impl PositionMachine {
         true
     }
 
+    #[inline]
     fn apply(&self, state: &mut MatchState, t: Transition) {
         let keep = usize::from(t.keep);
         if t.restart {
@@ -479,6 +483,7 @@ fn index32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
+#[inline]
 fn chain_of<'a>(positions: &[Position], counters: &'a [Counter], x: usize) -> &'a [Counter] {
     positions
         .get(x)

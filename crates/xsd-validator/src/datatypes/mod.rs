@@ -657,7 +657,11 @@ impl SimpleType {
                 ),
             ));
         }
-        if let Some(len) = atom.length() {
+        let f = &self.facets;
+        // Counting characters costs a pass over the value: only when a facet needs it.
+        let has_length_facets =
+            f.length.is_some() || f.min_length.is_some() || f.max_length.is_some();
+        if let Some(len) = has_length_facets.then(|| atom.length()).flatten() {
             let unit = match atom {
                 Atom::Hex(..) | Atom::Base64(..) => "octets",
                 _ => "characters",

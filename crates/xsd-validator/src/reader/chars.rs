@@ -119,6 +119,37 @@ pub(super) fn split_qname(s: &str) -> Result<(Option<&str>, &str), QNameProblem>
     }
 }
 
+/// The qualified name at the start of `b` when it is all ASCII and valid: its length and
+/// the index of its colon. One table lookup per byte; `None` (decide with [`split_qname`])
+/// for anything else, including names that do not end at a byte that cannot be part of a
+/// name.
+pub(super) fn ascii_qname(b: &[u8]) -> Option<(usize, Option<usize>)> {
+    if NAME_CLASS[usize::from(*b.first()?)] != NAME_START {
+        return None;
+    }
+    let mut colon = None;
+    let mut i = 1;
+    while let Some(&c) = b.get(i) {
+        match NAME_CLASS[usize::from(c)] {
+            NAME_START | NAME_MORE => {}
+            NAME_NON_ASCII => return None,
+            _ if c == b':' => {
+                // One colon, followed by a name start character.
+                if colon.is_some()
+                    || b.get(i + 1)
+                        .is_none_or(|&n| NAME_CLASS[usize::from(n)] != NAME_START)
+                {
+                    return None;
+                }
+                colon = Some(i);
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    Some((i, colon))
+}
+
 /// A character-level problem found by a scan, at a byte offset into the scanned string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum CharIssue {
@@ -222,6 +253,42 @@ pub(super) fn check_text(s: &str, forbid_cdata_end: bool) -> Result<bool, CharIs
         }
     }
     Ok(has_cr)
+}
+
+const STOP: u8 = 8;
+
+/// [`TEXT_CLASS`] with the bytes that end character data in content.
+const CONTENT_CLASS: [u8; 256] = {
+    let mut t = TEXT_CLASS;
+    t[b'<' as usize] = STOP;
+    t[b'&' as usize] = STOP;
+    t
+};
+
+/// Character data at the start of `b` up to the first `<` or `&` (or the end), delimited and
+/// checked in one pass: its length and whether it contains a CR. `None` when it has a
+/// problem that [`check_text`] (with `]]>` forbidden) would report.
+pub(super) fn scan_text(b: &[u8]) -> Option<(usize, bool)> {
+    let mut has_cr = false;
+    for (i, &byte) in b.iter().enumerate() {
+        match CONTENT_CLASS[usize::from(byte)] {
+            PLAIN => {}
+            STOP => return Some((i, has_cr)),
+            CR => has_cr = true,
+            LEAD_EF => {
+                if noncharacter_at(b, i).is_some() {
+                    return None;
+                }
+            }
+            GT => {
+                if i >= 2 && b.get(i - 2..i) == Some(b"]]") {
+                    return None;
+                }
+            }
+            _ => return None, // CONTROL
+        }
+    }
+    Some((b.len(), has_cr))
 }
 
 /// Appends `s` with CR LF and lone CR replaced by LF (XML 1.0 §2.11).

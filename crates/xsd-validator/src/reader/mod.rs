@@ -1,8 +1,8 @@
 //! Streaming XML event reader that checks well-formedness (XML 1.0 fifth edition) and
 //! namespace well-formedness (Namespaces in XML 1.0) as it goes.
 //!
-//! quick-xml's low-level reader finds where markup begins and ends; everything it does not
-//! check is checked here: one root element, matching end tags, names, attribute syntax and
+//! The tokenizer (`scan`) finds where markup begins and ends; everything inside is checked
+//! here: one root element, matching end tags, names, attribute syntax and
 //! uniqueness (by qualified and by expanded name), declared prefixes and the `xml`/`xmlns`
 //! rules, legal characters, `]]>` in text, references, the XML declaration.
 //!
@@ -22,6 +22,7 @@ mod chars;
 mod declaration;
 mod error;
 mod position;
+mod scan;
 #[cfg(test)]
 mod tests;
 
@@ -29,12 +30,10 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
-use quick_xml::errors::{Error as QxError, IllFormedError, SyntaxError};
-use quick_xml::events::Event as QxEvent;
-
 use chars::{is_whitespace, CharIssue, QNameProblem, ReferenceProblem};
 pub use error::{Position, XmlError, XmlErrorKind};
 use position::LineIndex;
+use scan::Token;
 
 /// The namespace bound to the `xml` prefix.
 pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
@@ -97,8 +96,9 @@ impl fmt::Display for QName<'_> {
 pub struct Attribute<'a> {
     pub name: QName<'a>,
     pub value: Cow<'a, str>,
-    /// Where the attribute name starts.
-    pub position: Position,
+    /// Where the attribute name starts (offset after the byte order mark); turned into a
+    /// line and column only when asked, by [`Reader::attribute_position`].
+    offset: usize,
 }
 
 /// A namespace declaration (`xmlns="..."` has prefix `None`; an empty `uri` undeclares).
@@ -251,7 +251,8 @@ pub struct Reader<'i> {
     text: &'i str,
     utf8_error_at: Option<usize>,
     bom_len: usize,
-    qx: quick_xml::Reader<&'i [u8]>,
+    /// Where the tokenizer goes on.
+    pos: usize,
     limits: Limits,
     lines: LineIndex,
     event_offset: usize,
@@ -289,17 +290,6 @@ impl<'i> Reader<'i> {
                 (std::str::from_utf8(prefix).unwrap_or(""), Some(valid))
             }
         };
-        let mut qx = quick_xml::Reader::from_reader(doc);
-        let config = qx.config_mut();
-        // Our own checks replace these; quick-xml only delimits markup.
-        config.check_end_names = false;
-        config.allow_unmatched_ends = true;
-        config.check_comments = false;
-        config.trim_markup_names_in_closing_tags = false;
-        config.expand_empty_elements = false;
-        config.allow_dangling_amp = false;
-        config.trim_text(false);
-
         let early = if input.starts_with(b"\xFE\xFF") || input.starts_with(b"\xFF\xFE") {
             Some(XmlErrorKind::UnsupportedEncoding("UTF-16".into()))
         } else if input.starts_with(b"\x00<\x00?") || input.starts_with(b"<\x00?\x00") {
@@ -307,7 +297,7 @@ impl<'i> Reader<'i> {
                 "UTF-16 (without byte order mark)".into(),
             ))
         } else if bom_len > 0 && doc.starts_with(BOM) {
-            // quick-xml would drop this second BOM silently and shift every offset.
+            // A second BOM is character data before the root.
             Some(XmlErrorKind::TextOutsideRoot)
         } else {
             None
@@ -317,7 +307,7 @@ impl<'i> Reader<'i> {
             text,
             utf8_error_at,
             bom_len,
-            qx,
+            pos: 0,
             limits,
             lines: LineIndex::new(),
             event_offset: 0,
@@ -370,6 +360,7 @@ impl<'i> Reader<'i> {
     }
 
     /// The event [`advance_event`](Self::advance_event) moved to ([`Event::Eof`] before the first).
+    #[inline]
     pub fn current_event(&self) -> Event<'_> {
         self.event(self.current)
     }
@@ -382,6 +373,11 @@ impl<'i> Reader<'i> {
         let p = self.lines.position(self.doc, self.event_offset);
         self.event_position.set(Some(p));
         p
+    }
+
+    /// Where an attribute of the current start tag (or any earlier one) starts.
+    pub fn attribute_position(&self, attribute: &Attribute<'_>) -> Position {
+        self.lines.position(self.doc, attribute.offset)
     }
 
     /// Byte offset in the input of the start of the last returned event.
@@ -436,36 +432,40 @@ impl<'i> Reader<'i> {
             return Ok(Step::Eof);
         }
         loop {
-            let start = self.qx_offset();
-            if self.doc.get(start) == Some(&b'<')
-                && self.doc.get(start + 1) == Some(&b'!')
-                && matches!(self.doc.get(start + 2), Some(b'D' | b'd'))
-            {
-                // Refused before quick-xml scans it: no DTD is ever parsed.
+            let start = self.pos;
+            if let Some(end) = self.content_text(start)? {
+                if self.text_acc.is_some() && !self.text_continues(end) {
+                    return Ok(self.flush_text());
+                }
+                continue;
+            }
+            if let Some(step) = self.expected_end_tag(start) {
+                return Ok(step);
+            }
+            let (token, end) = match scan::scan(self.doc, start) {
+                Ok(found) => found,
+                Err((at, kind)) => return Err(self.err_at(at, kind)),
+            };
+            if token == Token::Doctype {
+                // Refused before anything of it is scanned: no DTD is ever parsed.
                 return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed));
             }
-            let event = match self.qx.read_event() {
-                Ok(event) => event,
-                Err(e) => return Err(self.map_qx_error(e)),
-            };
-            let end = self.qx_offset();
             if end.saturating_add(self.bom_len) > self.limits.max_total_bytes {
                 let limit = self.limits.max_total_bytes;
                 return Err(self.err_at(start, XmlErrorKind::SizeLimitExceeded { limit }));
             }
-            match event {
-                QxEvent::Start(_) | QxEvent::Empty(_) => return self.start_tag(start, end),
-                QxEvent::End(_) => return self.end_tag(start, end),
-                QxEvent::Text(_) => self.text_piece(start, end)?,
-                QxEvent::GeneralRef(_) => self.reference(start, end)?,
-                QxEvent::CData(_) => self.cdata(start, end)?,
-                QxEvent::Comment(_) => self.comment(start, end)?,
-                QxEvent::PI(_) => self.processing_instruction(start, end)?,
-                QxEvent::Decl(_) => self.declaration(start, end)?,
-                QxEvent::DocType(_) => {
-                    return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed))
-                }
-                QxEvent::Eof => return self.eof(),
+            self.pos = end;
+            match token {
+                Token::StartTag => return self.start_tag(start, end),
+                Token::EndTag => return self.end_tag(start, end),
+                Token::Text => self.text_piece(start, end)?,
+                Token::Reference => self.reference(start, end)?,
+                Token::CData => self.cdata(start, end)?,
+                Token::Comment => self.comment(start, end)?,
+                Token::ProcessingInstruction => self.processing_instruction(start, end)?,
+                Token::Declaration => self.declaration(start, end)?,
+                Token::Doctype => return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed)),
+                Token::Eof => return self.eof(),
             }
             if self.text_acc.is_some() && !self.text_continues(end) {
                 return Ok(self.flush_text());
@@ -473,6 +473,7 @@ impl<'i> Reader<'i> {
         }
     }
 
+    #[inline]
     fn event(&self, step: Step) -> Event<'_> {
         match step {
             Step::Start { empty } => match self.elements.last() {
@@ -498,6 +499,7 @@ impl<'i> Reader<'i> {
         }
     }
 
+    #[inline]
     fn qname_of(&self, el: &OpenElement<'i>) -> QName<'_> {
         QName {
             namespace: self.ns_str(el.ns),
@@ -506,6 +508,7 @@ impl<'i> Reader<'i> {
         }
     }
 
+    #[inline]
     fn attribute_list(&self) -> Cow<'_, [Attribute<'_>]> {
         if !self.attrs_need_rebuild {
             return Cow::Borrowed(self.attrs.as_slice());
@@ -520,18 +523,13 @@ impl<'i> Reader<'i> {
                         ..a.name
                     },
                     value: a.value.clone(),
-                    position: a.position,
+                    offset: a.offset,
                 })
                 .collect(),
         )
     }
 
-    fn qx_offset(&self) -> usize {
-        usize::try_from(self.qx.buffer_position()).unwrap_or(usize::MAX)
-    }
-
-    /// A slice of the validated input. Ranges come from quick-xml, which validated them, so
-    /// `None` only happens at the first invalid UTF-8 byte.
+    /// A slice of the validated input; an error from the first invalid UTF-8 byte on.
     fn src(&self, a: usize, b: usize) -> Result<&'i str, XmlError> {
         let text: &'i str = self.text;
         match text.get(a..b) {
@@ -546,54 +544,6 @@ impl<'i> Reader<'i> {
             position: self.lines.position(self.doc, offset),
             element_path: self.element_path(),
         }
-    }
-
-    fn err_with_position(&self, position: Position, kind: XmlErrorKind) -> XmlError {
-        XmlError {
-            kind,
-            position,
-            element_path: self.element_path(),
-        }
-    }
-
-    fn map_qx_error(&self, e: QxError) -> XmlError {
-        let at = usize::try_from(self.qx.error_position()).unwrap_or(usize::MAX);
-        let syntax = |msg: &str| XmlErrorKind::Syntax(msg.to_owned());
-        let kind = match e {
-            QxError::Encoding(_) => {
-                return self.err_at(self.utf8_error_at.unwrap_or(at), XmlErrorKind::InvalidUtf8)
-            }
-            QxError::Syntax(s) => match s {
-                SyntaxError::InvalidBangMarkup => syntax(
-                    "unexpected '<!'; expected a comment '<!--' or a CDATA section '<![CDATA['",
-                ),
-                SyntaxError::UnclosedPI | SyntaxError::UnclosedXmlDecl => {
-                    syntax("processing instruction not closed; expected '?>'")
-                }
-                SyntaxError::UnclosedComment => {
-                    syntax("malformed or unclosed comment; expected '<!--' ... '-->'")
-                }
-                SyntaxError::UnclosedCData => {
-                    syntax("malformed or unclosed CDATA section; expected '<![CDATA[' ... ']]>'")
-                }
-                SyntaxError::UnclosedDoctype => XmlErrorKind::DoctypeNotAllowed,
-                SyntaxError::UnclosedTag => syntax("tag not closed; expected '>'"),
-                SyntaxError::UnclosedSingleQuotedAttributeValue => {
-                    syntax("attribute value not closed; expected a closing \"'\"")
-                }
-                SyntaxError::UnclosedDoubleQuotedAttributeValue => {
-                    syntax("attribute value not closed; expected a closing '\"'")
-                }
-            },
-            QxError::IllFormed(IllFormedError::UnclosedReference) => {
-                syntax("'&' must start a reference such as '&amp;' or '&#38;' ending with ';'")
-            }
-            QxError::IllFormed(IllFormedError::MissingDoctypeName) => {
-                XmlErrorKind::DoctypeNotAllowed
-            }
-            other => XmlErrorKind::Syntax(other.to_string()),
-        };
-        self.err_at(at, kind)
     }
 
     fn char_issue(&self, base: usize, issue: CharIssue) -> XmlError {
@@ -743,6 +693,35 @@ impl<'i> Reader<'i> {
         }
     }
 
+    /// Character data inside the root at `start`, delimited and checked in one pass (the
+    /// common case). `None` when there is none, or for anything unusual (a character
+    /// problem, the size limit, broken UTF-8): the general path then finds and reports it.
+    fn content_text(&mut self, start: usize) -> Result<Option<usize>, XmlError> {
+        if self.phase != Phase::Content {
+            return Ok(None);
+        }
+        let Some((len, has_cr)) = self.doc.get(start..).and_then(chars::scan_text) else {
+            return Ok(None);
+        };
+        let end = start + len;
+        if len == 0
+            || end > self.text.len()
+            || end.saturating_add(self.bom_len) > self.limits.max_total_bytes
+        {
+            return Ok(None);
+        }
+        self.pos = end;
+        if has_cr {
+            self.begin_piece(start);
+            let raw = self.text.get(start..end).unwrap_or("");
+            chars::push_normalized_line_ends(self.buffered(), raw);
+            self.check_text_limit()?;
+        } else {
+            self.add_input_piece(start, start, end)?;
+        }
+        Ok(Some(end))
+    }
+
     fn reference(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
         if self.phase != Phase::Content {
             return Err(self.err_at(start, XmlErrorKind::TextOutsideRoot));
@@ -858,10 +837,14 @@ impl<'i> Reader<'i> {
             Some(c) => (c, true),
             None => (inner, false),
         };
-        let name_len = content
-            .bytes()
-            .position(|b| is_whitespace(b) || is_tag_delimiter(b))
-            .unwrap_or(content.len());
+        let fast = ascii_qname_in_tag(content.as_bytes());
+        let name_len = match fast {
+            Some((len, _)) => len,
+            None => content
+                .bytes()
+                .position(|b| is_whitespace(b) || is_tag_delimiter(b))
+                .unwrap_or(content.len()),
+        };
         let qname = content.get(..name_len).unwrap_or("");
         let name_at = start + 1;
         if qname.is_empty() {
@@ -874,8 +857,10 @@ impl<'i> Reader<'i> {
             let limit = self.limits.max_name_bytes;
             return Err(self.err_at(name_at, XmlErrorKind::NameTooLong { limit }));
         }
-        let (prefix, local) =
-            chars::split_qname(qname).map_err(|p| self.qname_error(name_at, qname, p))?;
+        let (prefix, local) = match fast {
+            Some((_, colon)) => split_at_colon(qname, colon),
+            None => chars::split_qname(qname).map_err(|p| self.qname_error(name_at, qname, p))?,
+        };
 
         let index = self.sibling_index(qname);
         self.elements.push(OpenElement {
@@ -915,12 +900,32 @@ impl<'i> Reader<'i> {
         if let Some(el) = self.elements.last_mut() {
             el.ns = ns;
         }
-        self.resolve_attributes()?;
-        self.check_duplicate_attributes()?;
+        if !self.attrs.is_empty() {
+            self.resolve_attributes()?;
+            self.check_duplicate_attributes()?;
+        }
         if empty {
             self.pending = Pending::End;
         }
         Ok(Step::Start { empty })
+    }
+
+    /// The common end tag, recognized without a search: exactly `</`, the open element's
+    /// name and `>`. `None` for anything else (the general path decides).
+    fn expected_end_tag(&mut self, start: usize) -> Option<Step> {
+        let name = self.elements.last()?.qname.as_bytes();
+        let rest = self.doc.get(start..)?;
+        let end = start + 3 + name.len();
+        let matches = rest.starts_with(b"</")
+            && rest.get(2..2 + name.len()) == Some(name)
+            && rest.get(2 + name.len()) == Some(&b'>');
+        if !matches || end.saturating_add(self.bom_len) > self.limits.max_total_bytes {
+            return None;
+        }
+        self.pos = end;
+        self.event_offset = start;
+        self.pending = Pending::Pop;
+        Some(Step::End)
     }
 
     fn end_tag(&mut self, start: usize, end: usize) -> Result<Step, XmlError> {
@@ -1029,11 +1034,17 @@ impl<'i> Reader<'i> {
             };
             let had_whitespace = i > ws_start;
             let name_start = i;
-            while b
-                .get(i)
-                .is_some_and(|&c| !is_whitespace(c) && !is_tag_delimiter(c))
-            {
-                i += 1;
+            let fast = ascii_qname_in_tag(b.get(i..).unwrap_or(&[]));
+            match fast {
+                Some((len, _)) => i += len,
+                None => {
+                    while b
+                        .get(i)
+                        .is_some_and(|&c| !is_whitespace(c) && !is_tag_delimiter(c))
+                    {
+                        i += 1;
+                    }
+                }
             }
             if !had_whitespace || i == name_start {
                 let shown = content.get(name_start..).and_then(|s| s.chars().next());
@@ -1059,8 +1070,11 @@ impl<'i> Reader<'i> {
                 let limit = self.limits.max_name_bytes;
                 return Err(self.err_at(base + name_start, XmlErrorKind::NameTooLong { limit }));
             }
-            let (prefix, local) = chars::split_qname(name)
-                .map_err(|p| self.qname_error(base + name_start, name, p))?;
+            let (prefix, local) = match fast {
+                Some((_, colon)) => split_at_colon(name, colon),
+                None => chars::split_qname(name)
+                    .map_err(|p| self.qname_error(base + name_start, name, p))?,
+            };
             while b.get(i).is_some_and(|&c| is_whitespace(c)) {
                 i += 1;
             }
@@ -1108,7 +1122,6 @@ impl<'i> Reader<'i> {
             } else if prefix.is_none() && local == "xmlns" {
                 self.declare(None, value, name_offset)?;
             } else {
-                let position = self.attribute_position(name_offset);
                 self.attrs.push(Attribute {
                     name: QName {
                         namespace: None,
@@ -1116,19 +1129,10 @@ impl<'i> Reader<'i> {
                         prefix,
                     },
                     value,
-                    position,
+                    offset: name_offset,
                 });
             }
         }
-    }
-
-    /// Positions are computed in document order: the tag's own first, then its attributes.
-    fn attribute_position(&self, offset: usize) -> Position {
-        if self.event_position.get().is_none() {
-            self.event_position
-                .set(Some(self.lines.position(self.doc, self.event_offset)));
-        }
-        self.lines.position(self.doc, offset)
     }
 
     fn attribute_value(&mut self, raw: &'i str, at: usize) -> Result<Cow<'i, str>, XmlError> {
@@ -1208,6 +1212,7 @@ impl<'i> Reader<'i> {
             })
     }
 
+    #[inline]
     fn ns_str(&self, ns: NsRef) -> Option<&str> {
         match ns {
             NsRef::None => None,
@@ -1226,10 +1231,9 @@ impl<'i> Reader<'i> {
                 Some(p) => match self.resolve(p) {
                     Some(ns) => ns,
                     None => {
-                        return Err(self.err_with_position(
-                            attr.position,
-                            XmlErrorKind::UndeclaredPrefix(p.to_owned()),
-                        ))
+                        return Err(
+                            self.err_at(attr.offset, XmlErrorKind::UndeclaredPrefix(p.to_owned()))
+                        )
                     }
                 },
             };
@@ -1276,19 +1280,17 @@ impl<'i> Reader<'i> {
                 .map(|a| a.name.to_string())
                 .unwrap_or_default()
         };
-        let position_of = |i: usize| self.attrs.get(i).map(|a| a.position).unwrap_or_default();
+        let offset_of = |i: usize| self.attrs.get(i).map_or(0, |a| a.offset);
         match (by_qname, by_expanded) {
-            (Some((_, j)), other) if other.is_none_or(|(_, k)| j <= k) => Err(self
-                .err_with_position(
-                    position_of(j),
-                    XmlErrorKind::DuplicateAttribute(qname_of(j)),
-                )),
+            (Some((_, j)), other) if other.is_none_or(|(_, k)| j <= k) => {
+                Err(self.err_at(offset_of(j), XmlErrorKind::DuplicateAttribute(qname_of(j))))
+            }
             (_, Some((i, j))) => {
                 let namespace = self.attr_ns.get(j).and_then(|&ns| self.ns_str(ns));
                 let local = self.attrs.get(j).map_or("", |a| a.name.local);
                 let expanded = format!("{{{}}}{local}", namespace.unwrap_or(""));
-                Err(self.err_with_position(
-                    position_of(j),
+                Err(self.err_at(
+                    offset_of(j),
                     XmlErrorKind::DuplicateExpandedName {
                         expanded,
                         first: qname_of(i),
@@ -1298,6 +1300,24 @@ impl<'i> Reader<'i> {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// A valid ASCII qualified name at the start of `b` that ends where a name inside a tag ends
+/// (whitespace, a tag delimiter or the end): its length and colon. `None` leaves the name to
+/// the general path, which also reports what is wrong with it.
+fn ascii_qname_in_tag(b: &[u8]) -> Option<(usize, Option<usize>)> {
+    chars::ascii_qname(b).filter(|&(len, _)| {
+        b.get(len)
+            .is_none_or(|&c| is_whitespace(c) || is_tag_delimiter(c))
+    })
+}
+
+/// `(prefix, local)` of a name already checked to be a QName with its colon at `colon`.
+fn split_at_colon(name: &str, colon: Option<usize>) -> (Option<&str>, &str) {
+    match colon.and_then(|c| Some((name.get(..c)?, name.get(c + 1..)?))) {
+        Some((prefix, local)) => (Some(prefix), local),
+        None => (None, name),
     }
 }
 

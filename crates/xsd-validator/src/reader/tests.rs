@@ -193,16 +193,20 @@ fn whitespace_outside_root_is_not_reported() {
 fn attribute_values_are_normalized() {
     let input = "<a v=\" a&#10;b\tc\r\nd\re\nf &lt;&gt;&amp;&apos;&quot; &#x41;&#66;\" w='\"'/>";
     let mut r = Reader::from_slice(input.as_bytes(), Limits::default());
-    match r.next_event().unwrap() {
+    r.advance_event().unwrap();
+    match r.current_event() {
         Event::Start(s) => {
             let attrs = s.attributes();
             assert_eq!(attrs.len(), 2);
             assert_eq!(attrs[0].value, " a\nb c d e f <>&'\" AB");
             assert_eq!(attrs[1].value, "\"");
             assert!(matches!(attrs[1].value, Cow::Borrowed(_)));
-            assert_eq!(attrs[0].position, Position { line: 1, column: 4 });
             assert_eq!(
-                attrs[1].position,
+                r.attribute_position(&attrs[0]),
+                Position { line: 1, column: 4 }
+            );
+            assert_eq!(
+                r.attribute_position(&attrs[1]),
                 Position {
                     line: 4,
                     column: 42
@@ -217,7 +221,8 @@ fn attribute_values_are_normalized() {
 fn attribute_lookup_and_positions_across_lines() {
     let input = "<a\n  x='1'\n  p:y='2' xmlns:p='urn:p'>ä<b z='3'/></a>";
     let mut r = Reader::from_slice(input.as_bytes(), Limits::default());
-    match r.next_event().unwrap() {
+    r.advance_event().unwrap();
+    match r.current_event() {
         Event::Start(s) => {
             assert_eq!(s.attribute(None, "x").map(|a| &*a.value), Some("1"));
             assert_eq!(
@@ -225,7 +230,11 @@ fn attribute_lookup_and_positions_across_lines() {
                 Some("2")
             );
             assert_eq!(s.attribute(None, "y"), None);
-            let positions: Vec<_> = s.attributes().iter().map(|a| a.position).collect();
+            let positions: Vec<_> = s
+                .attributes()
+                .iter()
+                .map(|a| r.attribute_position(a))
+                .collect();
             assert_eq!(
                 positions,
                 [
@@ -246,9 +255,10 @@ fn attribute_lookup_and_positions_across_lines() {
     }
     assert_eq!(r.position(), Position { line: 1, column: 1 });
     r.next_event().unwrap(); // text
-    match r.next_event().unwrap() {
+    r.advance_event().unwrap();
+    match r.current_event() {
         Event::Start(s) => assert_eq!(
-            s.attributes()[0].position,
+            r.attribute_position(&s.attributes()[0]),
             Position {
                 line: 3,
                 column: 31
@@ -1179,4 +1189,68 @@ fn attribute_syntax_variants() {
     assert_eq!(events("<é ü='ß'/>"), ["Sé ü=ß", "Eé"]);
     syntax("<a x='1'/ >", 1, 9, "/a");
     syntax("<a x=/>", 1, 6, "/a");
+}
+
+/// The one-pass ASCII name scan agrees with the general QName check: whenever it accepts a
+/// name, the general check accepts it with the same split; it only declines names the general
+/// path must look at (non-ASCII, or invalid).
+#[test]
+fn ascii_qname_agrees_with_split_qname() {
+    const ALPHABET: &[u8] = b"ab_Z09-.:\xC3\xA4 >/=";
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..20_000 {
+        let len = 1 + rng.below(8);
+        let mut bytes: Vec<u8> = Vec::new();
+        while bytes.len() < len {
+            let i = rng.below(ALPHABET.len());
+            // Keep the two-byte 'ä' whole so that the input stays UTF-8.
+            match ALPHABET[i] {
+                0xC3 | 0xA4 => bytes.extend_from_slice("ä".as_bytes()),
+                b => bytes.push(b),
+            }
+        }
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        let name_end = text
+            .bytes()
+            .position(|b| chars::is_whitespace(b) || is_tag_delimiter(b))
+            .unwrap_or(text.len());
+        let name = &text[..name_end];
+        let general = chars::split_qname(name);
+        match ascii_qname_in_tag(text.as_bytes()) {
+            Some((len, colon)) => {
+                assert_eq!(len, name_end, "{text:?}");
+                assert_eq!(general, Ok(split_at_colon(name, colon)), "{text:?}");
+            }
+            None => assert!(
+                !name.is_ascii() || general.is_err() || name.is_empty(),
+                "{text:?}: declined a valid ASCII name"
+            ),
+        }
+    }
+}
+
+/// The one-pass content scan finds the same end as a search for `<` and `&`, and declines
+/// exactly the text the general check refuses.
+#[test]
+fn scan_text_agrees_with_check_text() {
+    const PIECES: &[&str] = &[
+        "a", " ", "\n", "\r", "]", ">", "<", "&", "\u{1}", "ä", "\u{FFFE}",
+    ];
+    let mut rng = Rng(0xDEAD_BEEF_CAFE_F00D);
+    for _ in 0..20_000 {
+        let text: String = (0..rng.below(10))
+            .map(|_| PIECES[rng.below(PIECES.len())])
+            .collect();
+        let end = text.find(['<', '&']).unwrap_or(text.len());
+        let expected = chars::check_text(&text[..end], true);
+        match chars::scan_text(text.as_bytes()) {
+            Some((len, has_cr)) => {
+                assert_eq!(len, end, "{text:?}");
+                assert_eq!(expected, Ok(has_cr), "{text:?}");
+            }
+            None => assert!(expected.is_err(), "{text:?}"),
+        }
+    }
 }

@@ -8,7 +8,9 @@ use crate::compile::{
     TypeIndex, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
 };
 use crate::content_model::MatchState;
-use crate::datatypes::{normalize_whitespace, NamespaceContext, Value, ValueError, WhiteSpace};
+use crate::datatypes::{
+    normalize_whitespace, Builtin, NamespaceContext, Value, ValueError, WhiteSpace,
+};
 use crate::reader::{Attribute, Event, Position, QName, Reader, StartTag};
 use crate::schema::{DerivationSet, IdentityConstraintId, NamespaceId, ProcessContents};
 
@@ -49,6 +51,8 @@ pub(super) fn validate(
         idrefs: Vec::new(),
         full_id_checks,
         namespace_cache: Vec::new(),
+        input: input.as_ptr_range(),
+        last_namespace: ((std::ptr::null(), 0), NamespaceId::ABSENT),
         tracker: IdentityTracker::new(&set.identity),
         identity_out: Vec::new(),
     };
@@ -137,6 +141,10 @@ struct Run<'s, 'k> {
     /// Namespace names seen in this document (documents use few), so that most lookups are
     /// one short comparison instead of a hash of the URI.
     namespace_cache: Vec<(Box<str>, NamespaceId)>,
+    /// The address range of the input, and the last namespace name found that borrows
+    /// from it (address, length) with its id.
+    input: std::ops::Range<*const u8>,
+    last_namespace: ((*const u8, usize), NamespaceId),
     /// unique/key/keyref: told about every element; its violations land in `identity_out`.
     tracker: IdentityTracker<'s>,
     identity_out: Vec<IdentityViolation>,
@@ -195,12 +203,25 @@ impl<'s> Run<'s, '_> {
         let Some(uri) = uri else {
             return NamespaceId::ABSENT;
         };
-        if let Some((_, id)) = self.namespace_cache.iter().find(|(u, _)| **u == *uri) {
-            return *id;
+        // Most names resolve through the same few declarations, whose URIs borrow from the
+        // input: the same address and length is the same string (the input does not change
+        // during the run); URIs the reader had to rewrite live elsewhere and are compared.
+        let borrowed = self.input.contains(&uri.as_ptr());
+        if borrowed && self.last_namespace.0 == (uri.as_ptr(), uri.len()) {
+            return self.last_namespace.1;
         }
-        let id = self.set.namespace_id(Some(uri));
-        if self.namespace_cache.len() < NAMESPACE_CACHE {
-            self.namespace_cache.push((uri.into(), id));
+        let id = match self.namespace_cache.iter().find(|(u, _)| **u == *uri) {
+            Some((_, id)) => *id,
+            None => {
+                let id = self.set.namespace_id(Some(uri));
+                if self.namespace_cache.len() < NAMESPACE_CACHE {
+                    self.namespace_cache.push((uri.into(), id));
+                }
+                id
+            }
+        };
+        if borrowed {
+            self.last_namespace = ((uri.as_ptr(), uri.len()), id);
         }
         id
     }
@@ -322,8 +343,9 @@ impl<'s> Run<'s, '_> {
         tag: &StartTag<'_>,
     ) -> Governor {
         let set = self.set;
-        let global = name_id.and_then(|n| set.global_elements.get(&n).copied());
-        let fallback = match global {
+        // Only needed off the common path (a leaf of the parent's model matched).
+        let global = || name_id.and_then(|n| set.global_elements.get(&n).copied());
+        let fallback = || match global() {
             Some(e) => Governor::Declared(e),
             None => Governor::Lax,
         };
@@ -335,7 +357,7 @@ impl<'s> Run<'s, '_> {
                     .iter()
                     .any(|a| a.name.local == "type" && a.name.namespace == Some(XSI_NS))
             };
-            return match global {
+            return match global() {
                 Some(e) => Governor::Declared(e),
                 // Without a declaration, an xsi:type still names the type to assess it by.
                 None if has_xsi_type() => Governor::Lax,
@@ -360,7 +382,7 @@ impl<'s> Run<'s, '_> {
                     display_qname(name)
                 ),
             );
-            return fallback;
+            return fallback();
         }
         match parent.content {
             ContentKind::Skip => Governor::Skip,
@@ -374,7 +396,7 @@ impl<'s> Run<'s, '_> {
                         display_qname(name)
                     ),
                 );
-                fallback
+                fallback()
             }
             ContentKind::Simple => {
                 self.report(
@@ -386,18 +408,18 @@ impl<'s> Run<'s, '_> {
                         display_qname(name)
                     ),
                 );
-                fallback
+                fallback()
             }
             ContentKind::ElementOnly | ContentKind::Mixed => {
                 if parent.content_failed {
-                    return fallback;
+                    return fallback();
                 }
                 let TypeBody::Complex(ComplexRule {
                     content: Content::Elements { automaton, .. },
                     ..
                 }) = &set.type_rule(parent.type_index).body
                 else {
-                    return fallback;
+                    return fallback();
                 };
                 let input = ElementInput {
                     name: name_id,
@@ -408,10 +430,10 @@ impl<'s> Run<'s, '_> {
                         Leaf::Element { .. } => {
                             match name_id.and_then(|n| automaton.leaf(leaf).declaration_for(n)) {
                                 Some(e) => Governor::Declared(e),
-                                None => fallback,
+                                None => fallback(),
                             }
                         }
-                        Leaf::Wildcard(w) => match (w.process, global) {
+                        Leaf::Wildcard(w) => match (w.process, global()) {
                             (ProcessContents::Skip, _) => Governor::Skip,
                             (_, Some(e)) => Governor::Declared(e),
                             (ProcessContents::Lax, None) => Governor::Lax,
@@ -461,7 +483,7 @@ impl<'s> Run<'s, '_> {
                             )
                         };
                         self.report(reader, position, rule, message);
-                        fallback
+                        fallback()
                     }
                 }
             }
@@ -535,7 +557,7 @@ impl<'s> Run<'s, '_> {
                     );
                     self.report(
                         reader,
-                        Some(a.position),
+                        Some(reader.attribute_position(a)),
                         "cvc-datatype-valid.1.2.1",
                         message,
                     );
@@ -545,7 +567,12 @@ impl<'s> Run<'s, '_> {
                         "element '{}' is not nillable; xsi:nil is not allowed",
                         display_qname(name)
                     );
-                    self.report(reader, Some(a.position), "cvc-elt.3.1", message);
+                    self.report(
+                        reader,
+                        Some(reader.attribute_position(a)),
+                        "cvc-elt.3.1",
+                        message,
+                    );
                 }
                 (Some(true), Some(d)) => {
                     frame.nil = true;
@@ -554,7 +581,12 @@ impl<'s> Run<'s, '_> {
                             "element '{}' has a fixed value and cannot be nil",
                             display_qname(name)
                         );
-                        self.report(reader, Some(a.position), "cvc-elt.3.2.2", message);
+                        self.report(
+                            reader,
+                            Some(reader.attribute_position(a)),
+                            "cvc-elt.3.2.2",
+                            message,
+                        );
                     }
                 }
                 (Some(nil), None) => frame.nil = nil,
@@ -603,7 +635,12 @@ impl<'s> Run<'s, '_> {
                 "value '{}' of xsi:type is not a valid QName (or its prefix is not declared)",
                 quote(&a.value)
             );
-            self.report(reader, Some(a.position), "cvc-elt.4.1", message);
+            self.report(
+                reader,
+                Some(reader.attribute_position(a)),
+                "cvc-elt.4.1",
+                message,
+            );
             return None;
         };
         let found = set
@@ -616,7 +653,12 @@ impl<'s> Run<'s, '_> {
                 "xsi:type '{}' does not name a type definition of the schema",
                 quote(&v)
             );
-            self.report(reader, Some(a.position), "cvc-elt.4.2", message);
+            self.report(
+                reader,
+                Some(reader.attribute_position(a)),
+                "cvc-elt.4.2",
+                message,
+            );
             return None;
         };
         if let Some((declared, block)) = declared {
@@ -629,7 +671,12 @@ impl<'s> Run<'s, '_> {
                     "xsi:type '{}' is not validly derived from the declared type of the element (or the derivation is blocked)",
                     quote(&v)
                 );
-                self.report(reader, Some(a.position), "cvc-elt.4.3", message);
+                self.report(
+                    reader,
+                    Some(reader.attribute_position(a)),
+                    "cvc-elt.4.3",
+                    message,
+                );
                 return None;
             }
         }
@@ -692,7 +739,7 @@ impl<'s> Run<'s, '_> {
                         } else {
                             "cvc-type.3.1.1"
                         };
-                        self.report(reader, Some(a.position), rule, message);
+                        self.report(reader, Some(reader.attribute_position(a)), rule, message);
                     }
                     (Some(w), _) if w.process == ProcessContents::Skip => {}
                     (Some(_), Some(g)) => {
@@ -708,7 +755,7 @@ impl<'s> Run<'s, '_> {
                             );
                             self.report(
                                 reader,
-                                Some(a.position),
+                                Some(reader.attribute_position(a)),
                                 "cvc-complex-type.3.2.2",
                                 message,
                             );
@@ -751,11 +798,13 @@ impl<'s> Run<'s, '_> {
         let fixed = value_rule.filter(|v| v.fixed);
         let scope = ReaderScope(reader);
         let result = match fixed {
-            Some(f) => fixed_matches(simple, &a.value, f, &scope).map(|ok| (!ok).then_some(f)),
+            Some(f) => {
+                fixed_matches(simple, &a.value, f, &scope, true).map(|ok| (!ok).then_some(f))
+            }
             None => simple.simple.validate(&a.value, &scope).map(|()| None),
         };
         match result {
-            Ok(None) => self.ids(reader, simple, &a.value, Some(a.position)),
+            Ok(None) => self.ids(reader, simple, &a.value, Some(a)),
             Ok(Some(f)) => {
                 let message = format!(
                     "attribute '{}' must have the fixed value '{}', found '{}'",
@@ -763,7 +812,12 @@ impl<'s> Run<'s, '_> {
                     quote(&f.lexical),
                     quote(&a.value)
                 );
-                self.report(reader, Some(a.position), "cvc-attribute.4", message);
+                self.report(
+                    reader,
+                    Some(reader.attribute_position(a)),
+                    "cvc-attribute.4",
+                    message,
+                );
             }
             Err(e) => {
                 let message = format!(
@@ -773,7 +827,7 @@ impl<'s> Run<'s, '_> {
                     display_qname(element_name),
                     e.message
                 );
-                self.report(reader, Some(a.position), e.rule, message);
+                self.report(reader, Some(reader.attribute_position(a)), e.rule, message);
             }
         }
     }
@@ -784,15 +838,20 @@ impl<'s> Run<'s, '_> {
         reader: &Reader<'_>,
         simple: &SimpleRule,
         value: &str,
-        position: Option<Position>,
+        attribute: Option<&Attribute<'_>>,
     ) {
+        // Positions cost a line count: only computed for what is reported or kept.
+        let position = || match attribute {
+            Some(a) => reader.attribute_position(a),
+            None => reader.position(),
+        };
         match simple.id {
             IdKind::None => {}
             IdKind::Id => {
                 let v = normalize_whitespace(value, WhiteSpace::Collapse);
                 if self.ids.contains(&*v) {
                     let message = format!("ID '{}' is not unique in the document", quote(&v));
-                    self.report(reader, position, "cvc-id.2", message);
+                    self.report(reader, Some(position()), "cvc-id.2", message);
                 } else {
                     self.ids.insert(v.into());
                 }
@@ -802,7 +861,7 @@ impl<'s> Run<'s, '_> {
                     if !token.is_empty() {
                         self.idrefs.push(PendingIdRef {
                             value: token.into(),
-                            position: position.unwrap_or_else(|| reader.position()),
+                            position: position(),
                             element_path: reader.element_path(),
                         });
                     }
@@ -1016,7 +1075,8 @@ impl<'s> Run<'s, '_> {
                         (Some(v), ok)
                     })
                 } else if let Some(f) = fixed {
-                    fixed_matches(simple, text, f, &scope).map(|ok| (None, ok))
+                    let declared_type = decl.is_some_and(|d| d.type_index == frame.type_index);
+                    fixed_matches(simple, text, f, &scope, declared_type).map(|ok| (None, ok))
                 } else {
                     simple.simple.validate(text, &scope).map(|()| (None, true))
                 };
@@ -1034,7 +1094,7 @@ impl<'s> Run<'s, '_> {
                         // Element content counts for cvc-id only when asked (libxml2
                         // tracks ID attributes only).
                         if simple.id != IdKind::None && self.full_id_checks {
-                            self.ids(reader, simple, text, position);
+                            self.ids(reader, simple, text, None);
                         }
                         if want {
                             v
@@ -1101,13 +1161,29 @@ fn fixed_matches(
     text: &str,
     f: &ValueRule,
     scope: &dyn NamespaceContext,
+    declared_type: bool,
 ) -> Result<bool, ValueError> {
+    if declared_type && text == &*f.lexical && f.value.is_some() && is_context_free(simple) {
+        // The literal itself was parsed into `f.value` when the schema was compiled, for
+        // the declared type (`declared_type`: not replaced by xsi:type): valid, and equal. (XÖV code lists put fixed listURI and
+        // listVersionID values on nearly every code element.)
+        return Ok(true);
+    }
     let ws = simple.simple.whitespace();
     if normalize_whitespace(text, ws) == normalize_whitespace(&f.lexical, ws) {
         return simple.simple.validate(text, scope).map(|()| true);
     }
     let v = simple.simple.parse(text, scope)?;
     Ok(f.value.as_ref().is_none_or(|fv| *fv == v))
+}
+
+/// Whether validity of a literal does not depend on the instance (QName and NOTATION values
+/// need the prefixes in scope; lists and unions are not looked into).
+fn is_context_free(simple: &SimpleRule) -> bool {
+    simple
+        .simple
+        .primitive()
+        .is_some_and(|p| !matches!(p, Builtin::QName | Builtin::Notation))
 }
 
 /// The attributes of a start tag for the identity tracker: values typed by their
