@@ -153,6 +153,10 @@ struct Doc<'t> {
     attributes_qualified: bool,
     block_default: DerivationSet,
     final_default: DerivationSet,
+    /// Namespaces this document's `xs:import`s name (`ABSENT` for one without `namespace`):
+    /// with the target and the XSD namespace, the only ones its QNames may refer to
+    /// (src-resolve.4).
+    imports: Vec<NamespaceId>,
 }
 
 impl Doc<'_> {
@@ -428,7 +432,12 @@ impl Builder {
             attributes_qualified: false,
             block_default: DerivationSet::EMPTY,
             final_default: DerivationSet::EMPTY,
+            imports: Vec::new(),
         };
+        for import in xsd_children(root).filter(|c| c.tag_name().name() == "import") {
+            let namespace = import.unqualified("namespace").map(collapse);
+            doc.imports.push(self.model.namespaces.intern(namespace));
+        }
         doc.elements_qualified = self.form(&doc, root, "elementFormDefault").unwrap_or(false);
         doc.attributes_qualified = self
             .form(&doc, root, "attributeFormDefault")
@@ -1991,6 +2000,22 @@ impl Builder {
             None if doc.chameleon => doc.target,
             None => NamespaceId::ABSENT,
         };
+        if namespace != doc.target && uri != Some(XSD_NS) && !doc.imports.contains(&namespace) {
+            let (rule, shown) = match uri {
+                Some(u) => ("src-resolve.4.2", format!("namespace '{u}'")),
+                None => ("src-resolve.4.1", "no namespace".to_owned()),
+            };
+            self.error(
+                doc,
+                node,
+                rule,
+                format!(
+                    "QName '{value}' refers to {shown}, which this schema document \
+                     neither targets nor imports"
+                ),
+            );
+            return None;
+        }
         Some(QName {
             namespace,
             local: local.into(),

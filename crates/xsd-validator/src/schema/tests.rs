@@ -947,3 +947,48 @@ fn foreign_attributes_do_not_shadow_schema_attributes() {
     assert!(!complex(&m, right.type_def).mixed);
     assert!(m.element(Some("urn:t"), "wrong").is_none());
 }
+
+#[test]
+fn references_only_reach_the_target_imported_and_xsd_namespaces() {
+    // src-resolve.4: the no-namespace `b` exists in the set, but a.xsd does not import it.
+    let b = format!(r#"<xs:schema {XS}><xs:element name="b"/></xs:schema>"#);
+    let a = |imports: &str| {
+        format!(
+            r#"<xs:schema {XS} xmlns:t="urn:t" targetNamespace="urn:t">{imports}
+  <xs:include schemaLocation="c.xsd"/>
+  <xs:complexType name="T"><xs:sequence><xs:element ref="b"/></xs:sequence></xs:complexType>
+  <xs:element name="root" type="t:T"/><xs:attribute name="n" type="xs:int"/>
+</xs:schema>"#
+        )
+    };
+    let c = format!(r#"<xs:schema {XS} targetNamespace="urn:t"/>"#);
+    let e = errors(
+        &["a.xsd", "b.xsd"],
+        &[("a.xsd", &a("")), ("b.xsd", &b), ("c.xsd", &c)],
+    );
+    assert_eq!(rules(&e), ["src-resolve.4.1"], "{e:?}");
+    assert!(e[0].to_string().contains("'b'"), "{}", e[0]);
+    ok(
+        &["a.xsd", "b.xsd"],
+        &[
+            ("a.xsd", &a(r#"<xs:import/>"#)),
+            ("b.xsd", &b),
+            ("c.xsd", &c),
+        ],
+    );
+
+    // A namespace imported by another document of the set does not count for this one.
+    let u =
+        format!(r#"<xs:schema {XS} targetNamespace="urn:u"><xs:element name="e"/></xs:schema>"#);
+    let importer = format!(
+        r#"<xs:schema {XS} targetNamespace="urn:t"><xs:import namespace="urn:u" schemaLocation="u.xsd"/><xs:include schemaLocation="d.xsd"/></xs:schema>"#
+    );
+    let d = format!(
+        r#"<xs:schema {XS} xmlns:u="urn:u" targetNamespace="urn:t"><xs:group name="g"><xs:sequence><xs:element ref="u:e"/></xs:sequence></xs:group></xs:schema>"#
+    );
+    let e = errors(
+        &["a.xsd"],
+        &[("a.xsd", &importer), ("u.xsd", &u), ("d.xsd", &d)],
+    );
+    assert_eq!(rules(&e), ["src-resolve.4.2"], "{e:?}");
+}
