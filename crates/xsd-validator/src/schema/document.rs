@@ -1884,7 +1884,19 @@ impl Builder {
                                 any_simple
                             }
                             (Some(q), _, _) => {
-                                self.resolve_type(doc, def, &q, true).unwrap_or(any_simple)
+                                let base = self.resolve_type(doc, def, &q, true);
+                                if base == Some(any_simple) {
+                                    // A restriction is atomic when its base is; anySimpleType
+                                    // has no variety, so there is nothing to restrict (Part 2,
+                                    // cos-st-restricts.1.1).
+                                    self.error(
+                                        doc,
+                                        def,
+                                        "cos-st-restricts.1.1",
+                                        "xs:anySimpleType cannot be the base of a simple type restriction; restrict a primitive type or one derived from it".to_owned(),
+                                    );
+                                }
+                                base.unwrap_or(any_simple)
                             }
                             (None, _, _) => any_simple,
                         }

@@ -992,3 +992,24 @@ fn references_only_reach_the_target_imported_and_xsd_namespaces() {
     );
     assert_eq!(rules(&e), ["src-resolve.4.2"], "{e:?}");
 }
+
+#[test]
+fn any_simple_type_cannot_be_restricted_but_can_be_used_and_extended() {
+    let e = one_doc_errors(
+        r#"<xs:simpleType name="s"><xs:restriction base="xs:anySimpleType"/></xs:simpleType>"#,
+    );
+    assert_eq!(rules(&e), ["cos-st-restricts.1.1"], "{e:?}");
+    ok(
+        &["a.xsd"],
+        &[(
+            "a.xsd",
+            &format!(
+                r#"<xs:schema {XS}>
+  <xs:element name="e" type="xs:anySimpleType"/>
+  <xs:attribute name="a" type="xs:anySimpleType"/>
+  <xs:complexType name="c"><xs:simpleContent><xs:extension base="xs:anySimpleType"/></xs:simpleContent></xs:complexType>
+</xs:schema>"#
+            ),
+        )],
+    );
+}
