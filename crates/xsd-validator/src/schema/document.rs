@@ -310,10 +310,14 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
             }
         }
     }
+    // Components made by a redefinition, to tell a chain of redefinitions (A redefines B,
+    // which redefines C) from two documents that redefine the same component independently.
+    let mut redefinitions = std::collections::HashSet::new();
     for i in redefine_order(docs, parsed.len()) {
         let Some(Some((x, doc))) = parsed.get(i) else {
             continue;
         };
+        let redefined = redefine_closure(docs, i);
         for redefine in xsd_children(x.root_element()).filter(|c| c.tag_name().name() == "redefine")
         {
             for child in xsd_children(redefine) {
@@ -321,6 +325,8 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
                     continue;
                 };
                 if let Some((slot, original)) = b.register_redefinition(doc, child, kind) {
+                    b.check_redefined_origin(doc, child, original, &redefinitions, &redefined);
+                    redefinitions.insert(original_key(slot_original(slot)));
                     if let Some(r) = registered.get_mut(i) {
                         r.push((child.id(), slot, original));
                     }
@@ -371,6 +377,41 @@ fn redefine_order(docs: &[LoadedDocument], count: usize) -> Vec<usize> {
         visit(i, docs, &mut done, &mut out);
     }
     out
+}
+
+/// Whether each document is `i` or one that `i` redefines, directly or through others.
+fn redefine_closure(docs: &[LoadedDocument], i: usize) -> Vec<bool> {
+    let mut reached = vec![false; docs.len()];
+    let mut stack = vec![i];
+    while let Some(d) = stack.pop() {
+        match reached.get_mut(d) {
+            Some(r) if !*r => *r = true,
+            _ => continue,
+        }
+        if let Some(doc) = docs.get(d) {
+            stack.extend(doc.redefines.iter().copied());
+        }
+    }
+    reached
+}
+
+/// The component a redefinition slot stands for, as the `Original` of a later redefinition.
+fn slot_original(slot: Slot2) -> Original {
+    match slot {
+        Slot2::Type(t) => Original::Type(t),
+        Slot2::Group(g) => Original::Group(g),
+        Slot2::AttributeGroup(g) => Original::AttributeGroup(g),
+        _ => Original::None,
+    }
+}
+
+fn original_key(original: Original) -> (u8, u32) {
+    match original {
+        Original::None => (0, 0),
+        Original::Type(t) => (1, t.0),
+        Original::Group(g) => (2, g.0),
+        Original::AttributeGroup(g) => (3, g.0),
+    }
 }
 
 fn xsd_children<'a, 'i>(node: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
@@ -721,6 +762,57 @@ impl Builder {
         }
         let slot = self.register(doc, node, kind, true)?;
         Some((slot, original))
+    }
+
+    /// The component a redefinition replaces must come from the schema it redefines: not
+    /// from the redefining document itself (its own definition, or a second redefinition of
+    /// the same name, would be a duplicate), and not from another document's redefinition
+    /// of it unless this document redefines that one (two independent redefinitions give two
+    /// components with one name). XSD 1.0 src-redefine.6.2.1, 7.2.1 and sch-props-correct.2.
+    fn check_redefined_origin(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        original: Original,
+        redefinitions: &std::collections::HashSet<(u8, u32)>,
+        redefined: &[bool],
+    ) {
+        let m = &self.model;
+        let location = match original {
+            Original::None => return,
+            Original::Type(t) => m.types.get(t.index()).map(TypeDef::location),
+            Original::Group(g) => m.groups.get(g.index()).map(|g| g.location),
+            Original::AttributeGroup(g) => m.attribute_groups.get(g.index()).map(|g| g.location),
+        };
+        let Some(location) = location else {
+            return;
+        };
+        let name = node.unqualified("name").map(collapse).unwrap_or_default();
+        let message = if location.document == doc.id {
+            if redefinitions.contains(&original_key(original)) {
+                format!("'{name}' is redefined twice in this schema document")
+            } else {
+                format!(
+                    "'{name}' is defined by this schema document itself, not by the schema it redefines"
+                )
+            }
+        } else if redefinitions.contains(&original_key(original))
+            && !redefined
+                .get(location.document.index())
+                .copied()
+                .unwrap_or(true)
+        {
+            format!(
+                "'{name}' is also redefined by another schema document ({}) that this one does not redefine",
+                m.documents
+                    .get(location.document.index())
+                    .map(|d| d.path.display().to_string())
+                    .unwrap_or_default()
+            )
+        } else {
+            return;
+        };
+        self.error(doc, node, "sch-props-correct.2", message);
     }
 
     // ---- pass 2 ----

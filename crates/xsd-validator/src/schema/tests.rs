@@ -1013,3 +1013,69 @@ fn any_simple_type_cannot_be_restricted_but_can_be_used_and_extended() {
         )],
     );
 }
+
+#[test]
+fn a_redefinition_replaces_only_what_the_redefined_schema_defines() {
+    let c = format!(
+        r#"<xs:schema {XS}><xs:attributeGroup name="g"><xs:attribute name="c"/></xs:attributeGroup></xs:schema>"#
+    );
+    let redefining = |name: &str, redefinitions: &str, rest: &str| {
+        (
+            name.to_owned(),
+            format!(
+                r#"<xs:schema {XS}>{rest}<xs:redefine schemaLocation="c.xsd">{redefinitions}</xs:redefine></xs:schema>"#
+            ),
+        )
+    };
+    let g = r#"<xs:attributeGroup name="g"><xs:attributeGroup ref="g"/><xs:attribute name="x"/></xs:attributeGroup>"#;
+    let load = |docs: &[(String, String)]| {
+        let mut all: Vec<(&str, &str)> =
+            docs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        all.push(("c.xsd", &c));
+        load_from_memory(&["a.xsd"], &all, None)
+    };
+
+    // A chain: a redefines b, which redefines c.
+    let chain = [
+        (
+            "a.xsd".to_owned(),
+            format!(
+                r#"<xs:schema {XS}><xs:redefine schemaLocation="b.xsd">{}</xs:redefine></xs:schema>"#,
+                g.replace("\"x\"", "\"y\"")
+            ),
+        ),
+        redefining("b.xsd", g, ""),
+    ];
+    assert!(load(&chain).is_ok(), "{:?}", load(&chain).err());
+
+    // The same name twice in one redefine.
+    let twice = [redefining("a.xsd", &format!("{g}{g}"), "")];
+    let e = load(&twice).unwrap_err();
+    assert_eq!(e[0].rule, "sch-props-correct.2", "{e:?}");
+    assert!(e[0].message.contains("redefined twice"), "{}", e[0]);
+
+    // Redefined and also defined by the redefining document itself.
+    let own = [redefining(
+        "a.xsd",
+        g,
+        r#"<xs:attributeGroup name="g"><xs:attribute name="own"/></xs:attributeGroup>"#,
+    )];
+    let e = load(&own).unwrap_err();
+    assert!(rules(&e).contains(&"sch-props-correct.2"), "{e:?}");
+
+    // Two documents redefine c independently: two different components named g.
+    let both = [
+        (
+            "a.xsd".to_owned(),
+            format!(
+                r#"<xs:schema {XS}><xs:include schemaLocation="b.xsd"/><xs:include schemaLocation="d.xsd"/></xs:schema>"#
+            ),
+        ),
+        redefining("b.xsd", g, ""),
+        // (Different text: the loader reads identical documents once.)
+        redefining("d.xsd", g, "<xs:annotation/>"),
+    ];
+    let e = load(&both).unwrap_err();
+    assert_eq!(e[0].rule, "sch-props-correct.2", "{e:?}");
+    assert!(e[0].message.contains("another schema document"), "{}", e[0]);
+}
