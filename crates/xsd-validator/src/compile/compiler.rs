@@ -222,11 +222,7 @@ fn max_occurs(m: schema::MaxOccurs) -> cm::MaxOccurs {
 }
 
 fn namespace_set(c: &NamespaceConstraint) -> NamespaceSet {
-    match c {
-        NamespaceConstraint::Any => NamespaceSet::Any,
-        NamespaceConstraint::Not(n) => NamespaceSet::Not(*n),
-        NamespaceConstraint::Set(s) => NamespaceSet::set(s.clone()),
-    }
+    NamespaceSet::from(c)
 }
 
 fn wildcard_rule(w: &schema::Wildcard) -> WildcardRule {

@@ -1,7 +1,7 @@
 //! Content-model leaves (element particles and wildcards) and namespace constraints.
 
 use crate::content_model::Symbol;
-use crate::schema::{NamespaceId, ProcessContents};
+use crate::schema::{NamespaceConstraint, NamespaceId, ProcessContents};
 
 use super::names::NameId;
 use super::ElementIndex;
@@ -23,6 +23,16 @@ pub(crate) enum NamespaceSet {
     Not(NamespaceId),
     /// Sorted, deduplicated.
     Set(Vec<NamespaceId>),
+}
+
+impl From<&NamespaceConstraint> for NamespaceSet {
+    fn from(c: &NamespaceConstraint) -> NamespaceSet {
+        match c {
+            NamespaceConstraint::Any => NamespaceSet::Any,
+            NamespaceConstraint::Not(n) => NamespaceSet::Not(*n),
+            NamespaceConstraint::Set(s) => NamespaceSet::set(s.clone()),
+        }
+    }
 }
 
 impl NamespaceSet {

@@ -1079,3 +1079,51 @@ fn a_redefinition_replaces_only_what_the_redefined_schema_defines() {
     assert_eq!(e[0].rule, "sch-props-correct.2", "{e:?}");
     assert!(e[0].message.contains("another schema document"), "{}", e[0]);
 }
+
+#[test]
+fn a_redefined_attribute_group_without_self_reference_must_restrict_the_original() {
+    let original = format!(
+        r#"<xs:schema {XS}><xs:attributeGroup name="g">
+  <xs:attribute name="req" use="required"/><xs:attribute name="opt"/>
+  <xs:attribute name="fix" fixed="1"/><xs:attribute name="gone" use="prohibited"/>
+</xs:attributeGroup></xs:schema>"#
+    );
+    let load = |body: &str| {
+        let a = format!(
+            r#"<xs:schema {XS}><xs:redefine schemaLocation="o.xsd"><xs:attributeGroup name="g">{body}</xs:attributeGroup></xs:redefine></xs:schema>"#
+        );
+        load_from_memory(&["a.xsd"], &[("a.xsd", &a), ("o.xsd", &original)], None)
+    };
+    let fine = r#"<xs:attribute name="req" use="required"/><xs:attribute name="fix" fixed="1"/>"#;
+    assert!(load(fine).is_ok(), "{:?}", load(fine).err());
+    // With a self-reference the group is an extension, not a restriction.
+    let extended = r#"<xs:attributeGroup ref="g"/><xs:attribute name="new"/>"#;
+    assert!(load(extended).is_ok(), "{:?}", load(extended).err());
+
+    for (body, clause) in [
+        (
+            r#"<xs:attribute name="opt"/>"#,
+            "derivation-ok-restriction.3",
+        ),
+        (
+            r#"<xs:attribute name="req"/><xs:attribute name="fix" fixed="1"/>"#,
+            "derivation-ok-restriction.2.1.1",
+        ),
+        (
+            r#"<xs:attribute name="req" use="required"/><xs:attribute name="fix" fixed="2"/>"#,
+            "derivation-ok-restriction.2.1.3",
+        ),
+        (
+            r#"<xs:attribute name="req" use="required"/><xs:attribute name="gone"/>"#,
+            "derivation-ok-restriction.2.2",
+        ),
+        (
+            r#"<xs:attribute name="req" use="required"/><xs:anyAttribute/>"#,
+            "derivation-ok-restriction.4",
+        ),
+    ] {
+        let e = load(body).expect_err(body);
+        assert_eq!(rules(&e), ["src-redefine.7.2.2"], "{body}: {e:?}");
+        assert!(e[0].message.contains(clause), "{body}: {}", e[0]);
+    }
+}
