@@ -248,3 +248,35 @@ fn built_in_types_are_named_in_the_xsd_namespace() {
         .type_definition(Some(crate::schema::XSD_NS), "anyType")
         .is_some_and(|t| !t.is_simple() && t.is_mixed()));
 }
+
+#[test]
+fn a_redefined_group_without_self_reference_must_restrict_the_original() {
+    let original = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:group name="g"><xs:sequence>
+    <xs:element name="a" maxOccurs="3"/><xs:element name="b" minOccurs="0"/>
+  </xs:sequence></xs:group></xs:schema>"#;
+    let compile = |group: &str| {
+        let a = format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:redefine schemaLocation="o.xsd"><xs:group name="g">{group}</xs:group></xs:redefine></xs:schema>"#
+        );
+        let model = load_from_memory(&["a.xsd"], &[("a.xsd", &a), ("o.xsd", original)], None)?;
+        SchemaSet::from_model(model)
+    };
+    // Fewer occurrences, an optional particle dropped: a restriction.
+    let narrower = r#"<xs:sequence><xs:element name="a" maxOccurs="2"/></xs:sequence>"#;
+    assert!(compile(narrower).is_ok(), "{:?}", compile(narrower).err());
+    // A self-reference makes it an extension, which needs no restriction check.
+    let extended = r#"<xs:sequence><xs:group ref="g"/><xs:element name="c"/></xs:sequence>"#;
+    assert!(compile(extended).is_ok(), "{:?}", compile(extended).err());
+    for group in [
+        // Reordered, a superset, and a widened count.
+        r#"<xs:sequence><xs:element name="b" minOccurs="0"/><xs:element name="a"/></xs:sequence>"#,
+        r#"<xs:sequence><xs:element name="a"/><xs:element name="b" minOccurs="0"/><xs:element name="c"/></xs:sequence>"#,
+        r#"<xs:sequence><xs:element name="a" maxOccurs="4"/></xs:sequence>"#,
+    ] {
+        let e = compile(group).expect_err(group);
+        let rules: Vec<_> = e.iter().map(|e| e.rule).collect();
+        assert_eq!(rules, ["src-redefine.6.2.2"], "{group}: {e:?}");
+        assert!(e[0].message.contains("group 'g'"), "{}", e[0]);
+    }
+}

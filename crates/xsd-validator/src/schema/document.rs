@@ -664,6 +664,7 @@ impl Builder {
             Kind::Group => {
                 let id = GroupId(m.groups.len() as u32);
                 m.groups.push(GroupDef {
+                    restricts: None,
                     name: name.clone(),
                     model_group: ModelGroup {
                         compositor: Compositor::Sequence,
@@ -1501,15 +1502,18 @@ impl Builder {
         }
         let ctx = Ctx {
             redefining_group: original.map(|o| (&name, o)),
+            self_references: std::cell::Cell::new(0),
         };
-        if let Some(Particle {
-            term: Term::ModelGroup(mg),
-            ..
-        }) = self.particle(doc, compositor_node, &ctx)
-        {
-            if let Some(g) = self.model.groups.get_mut(id.index()) {
+        let particle = self.particle(doc, compositor_node, &ctx);
+        if let Some(g) = self.model.groups.get_mut(id.index()) {
+            if let Some(Particle {
+                term: Term::ModelGroup(mg),
+                ..
+            }) = particle
+            {
                 g.model_group = mg;
             }
+            g.restricts = original.filter(|_| ctx.self_references.get() == 0);
         }
     }
 
@@ -1589,6 +1593,7 @@ impl Builder {
                 let q = self.qname(doc, node, r)?;
                 if let Some((name, original)) = ctx.redefining_group {
                     if q == *name {
+                        ctx.self_references.set(ctx.self_references.get() + 1);
                         if min_occurs != 1 || max_occurs != MaxOccurs::Bounded(1) {
                             self.error(doc, node, "src-redefine.6.1.2", "the self-reference of a redefined group must have minOccurs and maxOccurs 1".to_owned());
                         }
@@ -1738,6 +1743,7 @@ impl Builder {
         let mut mixed = self.boolean(doc, node, "mixed").unwrap_or(false);
         let ctx = Ctx {
             redefining_group: None,
+            self_references: std::cell::Cell::new(0),
         };
 
         let simple_content = child(node, "simpleContent");
@@ -2586,6 +2592,8 @@ impl Builder {
 struct Ctx<'a> {
     /// Inside the redefinition of this group: a reference to the name means the original.
     redefining_group: Option<(&'a QName, GroupId)>,
+    /// How many such self-references were found.
+    self_references: std::cell::Cell<u32>,
 }
 
 fn parse_count(v: &str) -> Option<u64> {

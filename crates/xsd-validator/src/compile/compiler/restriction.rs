@@ -161,6 +161,40 @@ impl Compiler {
                 problems.push((def.location, rule_family(rule), message));
             }
         }
+        // src-redefine.6.2.2: a redefined group without a self-reference restricts the
+        // original, as a particle of the same occurrence.
+        for (i, g) in self.model.groups.iter().enumerate() {
+            let Some(original) = g.restricts else {
+                continue;
+            };
+            let particle = |id: schema::GroupId| schema::Particle {
+                min_occurs: 1,
+                max_occurs: schema::MaxOccurs::Bounded(1),
+                term: Term::Group(id),
+                location: g.location,
+            };
+            let id = schema::GroupId(i as u32);
+            let mut cx = Context {
+                c: self,
+                budget: BUDGET,
+            };
+            let result = match (
+                cx.normalize(&particle(id), 0),
+                cx.normalize(&particle(original), 0),
+            ) {
+                (None, None) => Ok(()),
+                (None, Some(b)) if emptiable(&b) => Ok(()),
+                (None, Some(_)) | (Some(_), None) => Err("derivation-ok-restriction.5.4.2"),
+                (Some(r), Some(b)) => cx.valid(&r, &b, 0),
+            };
+            if let Err(rule) = result {
+                let message = format!(
+                    "the redefinition of group '{}' does not refer to itself, so it must be a valid restriction of the original, and is not ({rule})",
+                    self.model.display_name(&g.name)
+                );
+                problems.push((g.location, "src-redefine.6.2.2", message));
+            }
+        }
         for (loc, rule, message) in problems {
             self.error(loc, rule, message);
         }
