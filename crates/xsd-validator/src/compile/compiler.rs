@@ -890,6 +890,15 @@ impl Compiler {
                                 "derivation-ok-restriction.4",
                                 "the attribute wildcard is not a subset of the base type's wildcard".into(),
                             );
+                        } else if base_wildcard.as_ref().is_some_and(|b| {
+                            restriction::strength(c.process) < restriction::strength(b.process)
+                        }) {
+                            // Erratum E1-21 (XSD 1.0 second edition).
+                            self.error(
+                                loc,
+                                "derivation-ok-restriction.4.3",
+                                "the attribute wildcard's processContents is weaker than the base type's".into(),
+                            );
                         }
                     }
                 }

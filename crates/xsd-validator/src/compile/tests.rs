@@ -280,3 +280,27 @@ fn a_redefined_group_without_self_reference_must_restrict_the_original() {
         assert!(e[0].message.contains("group 'g'"), "{}", e[0]);
     }
 }
+
+#[test]
+fn a_restricting_wildcard_may_not_weaken_process_contents() {
+    let types = |base: &str, derived: &str| {
+        format!(
+            r#"<xs:complexType name="B"><xs:sequence><xs:any processContents="{base}"/></xs:sequence><xs:anyAttribute processContents="{base}"/></xs:complexType>
+<xs:complexType name="R"><xs:complexContent><xs:restriction base="t:B"><xs:sequence><xs:any processContents="{derived}"/></xs:sequence><xs:anyAttribute processContents="{derived}"/></xs:restriction></xs:complexContent></xs:complexType>"#
+        )
+    };
+    for (base, derived) in [("skip", "lax"), ("lax", "strict"), ("lax", "lax")] {
+        assert_eq!(
+            rules(&types(base, derived)),
+            Vec::<&str>::new(),
+            "{base} -> {derived}"
+        );
+    }
+    for (base, derived) in [("strict", "lax"), ("lax", "skip"), ("strict", "skip")] {
+        assert_eq!(
+            rules(&types(base, derived)),
+            ["derivation-ok-restriction.4.3", "rcase-NSSubset.3"],
+            "{base} -> {derived}"
+        );
+    }
+}

@@ -6,7 +6,7 @@
 //! particles removed, and top-level element particles with a substitution group turned into
 //! choices. The mapping checks are greedy and order-preserving, as in the spec (and Xerces).
 
-use crate::schema::{self, Compositor, DerivationSet, Location, Term, TypeDef};
+use crate::schema::{self, Compositor, DerivationSet, Location, ProcessContents, Term, TypeDef};
 
 use super::super::{derivation_chain_ok, Content, ElementIndex, NamespaceSet, TypeBody, TypeIndex};
 use super::{namespace_set, Compiler, BUILTIN_TYPES, MAX_DEPTH};
@@ -25,7 +25,7 @@ struct P {
 #[derive(Debug, Clone)]
 enum T {
     Element(ElementIndex),
-    Wildcard(NamespaceSet),
+    Wildcard(NamespaceSet, ProcessContents),
     Group(Compositor, Vec<P>),
 }
 
@@ -52,6 +52,16 @@ fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.saturating_add(y)),
         _ => None,
+    }
+}
+
+/// How strongly a wildcard assesses what it matches: strict > lax > skip (XSD 1.0 second
+/// edition, rcase-NSSubset.3 and derivation-ok-restriction.4.3).
+pub(super) fn strength(p: ProcessContents) -> u8 {
+    match p {
+        ProcessContents::Skip => 0,
+        ProcessContents::Lax => 1,
+        ProcessContents::Strict => 2,
     }
 }
 
@@ -250,7 +260,7 @@ impl Context<'_> {
                 return Some(P {
                     min: p.min_occurs,
                     max,
-                    term: T::Wildcard(namespace_set(&w.namespaces)),
+                    term: T::Wildcard(namespace_set(&w.namespaces), w.process_contents),
                 })
             }
             Term::Group(g) => {
@@ -303,7 +313,7 @@ impl Context<'_> {
         self.budget -= 1;
         match (&r.term, &b.term) {
             (T::Element(re), T::Element(be)) => self.name_and_type_ok(r, *re, b, *be),
-            (T::Element(re), T::Wildcard(w)) => {
+            (T::Element(re), T::Wildcard(w, _)) => {
                 let ns = self.c.elements.get(re.0 as usize).map(|e| e.namespace);
                 if !ns.is_some_and(|n| w.allows(n)) {
                     return Err("rcase-NSCompat.1");
@@ -322,17 +332,21 @@ impl Context<'_> {
                 };
                 self.valid(&wrapped, b, depth + 1)
             }
-            (T::Wildcard(rw), T::Wildcard(bw)) => {
+            (T::Wildcard(rw, rp), T::Wildcard(bw, bp)) => {
                 if !range_ok(r, b) {
                     return Err("rcase-NSSubset.1");
                 }
                 if !rw.is_subset_of(bw) {
                     return Err("rcase-NSSubset.2");
                 }
+                // Erratum E1-21 (XSD 1.0 second edition): no weaker processContents.
+                if strength(*rp) < strength(*bp) {
+                    return Err("rcase-NSSubset.3");
+                }
                 Ok(())
             }
-            (T::Wildcard(_), _) | (T::Group(..), T::Element(_)) => Err("cos-particle-restrict.2"),
-            (T::Group(_, children), T::Wildcard(_)) => {
+            (T::Wildcard(..), _) | (T::Group(..), T::Element(_)) => Err("cos-particle-restrict.2"),
+            (T::Group(_, children), T::Wildcard(..)) => {
                 // NSRecurseCheckCardinality.
                 let (min, max) = total_range(r);
                 let total = P {
