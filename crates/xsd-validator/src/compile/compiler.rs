@@ -825,10 +825,20 @@ impl Compiler {
                 let wildcard = match (complete, base_wildcard) {
                     (None, b) => b,
                     (Some(c), None) => Some(c),
-                    (Some(c), Some(b)) => Some(WildcardRule {
-                        namespaces: c.namespaces.union(&b.namespaces),
-                        process: c.process,
-                    }),
+                    (Some(c), Some(b)) => match c.namespaces.union(&b.namespaces) {
+                        Some(namespaces) => Some(WildcardRule {
+                            namespaces,
+                            process: c.process,
+                        }),
+                        None => {
+                            self.error(
+                                loc,
+                                "cos-aw-union",
+                                "the union of the attribute wildcard with the base type's is not expressible (a negated namespace with a set that holds no namespace but not the negated one)".into(),
+                            );
+                            Some(c)
+                        }
+                    },
                 };
                 (all, wildcard)
             }
@@ -861,6 +871,12 @@ impl Compiler {
                                     );
                                     self.error(loc, "derivation-ok-restriction.2.1.1", message);
                                 }
+                                self.check_restricted_attribute_type(
+                                    u.attribute,
+                                    b.attribute,
+                                    loc,
+                                    depth,
+                                );
                             }
                             None => {
                                 let ns = self.names.namespace(u.name);
@@ -915,6 +931,37 @@ impl Compiler {
             wildcard,
             content,
         });
+    }
+
+    /// derivation-ok-restriction.2.1.2: the type of an attribute in a restriction must be
+    /// validly derived from its type in the base.
+    fn check_restricted_attribute_type(
+        &mut self,
+        derived: AttributeIndex,
+        base: AttributeIndex,
+        loc: Location,
+        depth: usize,
+    ) {
+        if derived == base {
+            return;
+        }
+        let type_of =
+            |c: &Self, a: AttributeIndex| c.attributes.get(a.0 as usize).map(|r| r.type_index);
+        let (Some(dt), Some(bt)) = (type_of(self, derived), type_of(self, base)) else {
+            return;
+        };
+        let (Some(d), Some(b)) = (self.simple_of(dt, depth), self.simple_of(bt, depth)) else {
+            return;
+        };
+        if !d.is_validly_derived_from(&b) {
+            let message = format!(
+                "the type of attribute '{}' ({}) is not derived from its type in the base type ({})",
+                self.attributes.get(derived.0 as usize).map_or("", |a| &a.local),
+                self.type_display(dt),
+                self.type_display(bt)
+            );
+            self.error(loc, "derivation-ok-restriction.2.1.2", message);
+        }
     }
 
     /// ct-props-correct.5: at most one attribute of type ID.

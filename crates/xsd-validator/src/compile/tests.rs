@@ -304,3 +304,56 @@ fn a_restricting_wildcard_may_not_weaken_process_contents() {
         );
     }
 }
+
+#[test]
+fn a_restricted_attribute_keeps_a_type_derived_from_the_base_attribute_type() {
+    let types = |derived_type: &str| {
+        format!(
+            r#"<xs:simpleType name="Small"><xs:restriction base="xs:integer"><xs:maxInclusive value="9"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="U"><xs:union memberTypes="xs:integer xs:boolean"/></xs:simpleType>
+<xs:complexType name="B"><xs:attribute name="a" type="{{base}}"/></xs:complexType>
+<xs:complexType name="R"><xs:complexContent><xs:restriction base="t:B"><xs:attribute name="a" type="{derived_type}"/></xs:restriction></xs:complexContent></xs:complexType>"#
+        )
+    };
+    let with_base = |base: &str, derived: &str| types(derived).replace("{base}", base);
+    for (base, derived) in [
+        ("xs:integer", "t:Small"),
+        ("xs:integer", "xs:integer"),
+        ("t:U", "xs:boolean"),
+        ("xs:anySimpleType", "xs:date"),
+    ] {
+        assert_eq!(
+            rules(&with_base(base, derived)),
+            Vec::<&str>::new(),
+            "{base} -> {derived}"
+        );
+    }
+    for (base, derived) in [
+        ("xs:integer", "t:U"),
+        ("t:Small", "xs:integer"),
+        ("xs:string", "xs:date"),
+    ] {
+        assert_eq!(
+            rules(&with_base(base, derived)),
+            ["derivation-ok-restriction.2.1.2"],
+            "{base} -> {derived}"
+        );
+    }
+}
+
+#[test]
+fn an_attribute_wildcard_union_that_is_not_expressible_is_an_error() {
+    // ##other (of urn:t) extended by {absent, urn:b}: absent without urn:t (E1-10, 5.3).
+    let schema = |extension: &str| {
+        format!(
+            r###"<xs:complexType name="B"><xs:anyAttribute namespace="##other"/></xs:complexType>
+<xs:complexType name="E"><xs:complexContent><xs:extension base="t:B"><xs:anyAttribute namespace="{extension}"/></xs:extension></xs:complexContent></xs:complexType>"###
+        )
+    };
+    assert_eq!(rules(&schema("##local urn:b")), ["cos-aw-union"]);
+    assert_eq!(rules(&schema("urn:b")), Vec::<&str>::new());
+    assert_eq!(
+        rules(&schema("##local ##targetNamespace")),
+        Vec::<&str>::new()
+    );
+}
