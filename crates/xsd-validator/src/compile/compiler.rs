@@ -186,6 +186,21 @@ fn id_kind(st: &SimpleType) -> IdKind {
     }
 }
 
+/// Whether two fixed values are the same: equal values when both are typed, else equal
+/// literals (after trimming XML whitespace).
+pub(super) fn fixed_values_equal(a: &ValueRule, b: &ValueRule) -> bool {
+    match (&a.value, &b.value) {
+        (Some(x), Some(y)) => x == y,
+        _ => {
+            let trim = |s: &str| {
+                s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+                    .to_owned()
+            };
+            trim(&a.lexical) == trim(&b.lexical)
+        }
+    }
+}
+
 fn simple_rule(st: Arc<SimpleType>) -> SimpleRule {
     let id = id_kind(&st);
     SimpleRule { simple: st, id }
@@ -647,6 +662,9 @@ impl Compiler {
                     return fallback;
                 };
                 self.check_length_facets(facets, loc);
+                if base_st.primitive() == Some(Builtin::Notation) {
+                    self.check_notation_enumeration(facets, loc);
+                }
                 let specs = self.facet_specs(facets);
                 SimpleType::restrict(&base_st, &specs, name)
             }
@@ -682,6 +700,39 @@ impl Compiler {
             Err(e) => {
                 self.error(loc, e.rule, e.message);
                 fallback
+            }
+        }
+    }
+
+    /// The value space of NOTATION is the names of the notations declared in the schema
+    /// (Part 2, 3.2.19), so every enumerated value must name one (enumeration-valid-restriction).
+    fn check_notation_enumeration(&mut self, facets: &[schema::Facet], loc: Location) {
+        for f in facets {
+            if f.kind != schema::FacetKind::Enumeration {
+                continue;
+            }
+            let value = f
+                .value
+                .trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+            let (prefix, local) = match value.split_once(':') {
+                Some((p, l)) => (Some(p), l),
+                None => (None, value),
+            };
+            let scope = self.model.namespace_scope(f.namespaces);
+            let namespace = match scope.and_then(|s| s.lookup(prefix)) {
+                Some(ns) => Some(ns),
+                // An unprefixed name without a default namespace is in no namespace.
+                None if prefix.is_none() => Some(schema::NamespaceId::ABSENT),
+                // An undeclared prefix is reported when the value is parsed.
+                None => None,
+            };
+            let Some(namespace) = namespace else {
+                continue;
+            };
+            if self.model.global_notations.get(namespace, local).is_none() {
+                let message =
+                    format!("enumeration value '{value}' does not name a declared notation");
+                self.error(loc, "enumeration-valid-restriction", message);
             }
         }
     }

@@ -357,3 +357,46 @@ fn an_attribute_wildcard_union_that_is_not_expressible_is_an_error() {
         Vec::<&str>::new()
     );
 }
+
+#[test]
+fn a_restriction_keeps_fixed_attribute_values() {
+    let types = |derived: &str| {
+        format!(
+            r#"<xs:complexType name="B"><xs:attribute name="a" type="xs:decimal" fixed="1.0"/></xs:complexType>
+<xs:complexType name="R"><xs:complexContent><xs:restriction base="t:B">{derived}</xs:restriction></xs:complexContent></xs:complexType>"#
+        )
+    };
+    for derived in [
+        "",
+        r#"<xs:attribute name="a" type="xs:decimal" fixed="1.0"/>"#,
+        // The same value in another lexical form.
+        r#"<xs:attribute name="a" type="xs:decimal" fixed="1"/>"#,
+    ] {
+        assert_eq!(rules(&types(derived)), Vec::<&str>::new(), "{derived}");
+    }
+    for derived in [
+        r#"<xs:attribute name="a" type="xs:decimal" fixed="2"/>"#,
+        r#"<xs:attribute name="a" type="xs:decimal" default="1.0"/>"#,
+        r#"<xs:attribute name="a" type="xs:decimal"/>"#,
+    ] {
+        assert_eq!(
+            rules(&types(derived)),
+            ["derivation-ok-restriction.2.1.3"],
+            "{derived}"
+        );
+    }
+}
+
+#[test]
+fn notation_enumerations_name_declared_notations() {
+    let schema = |value: &str| {
+        format!(
+            r#"<xs:notation name="png" public="image/png"/>
+<xs:simpleType name="N"><xs:restriction base="xs:NOTATION"><xs:enumeration value="{value}"/></xs:restriction></xs:simpleType>"#
+        )
+    };
+    assert_eq!(rules(&schema("t:png")), Vec::<&str>::new());
+    assert_eq!(rules(&schema("t:jpeg")), ["enumeration-valid-restriction"]);
+    // Unprefixed and without a default namespace: {no namespace}png, which is not declared.
+    assert_eq!(rules(&schema("png")), ["enumeration-valid-restriction"]);
+}

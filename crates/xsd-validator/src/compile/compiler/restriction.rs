@@ -9,7 +9,7 @@
 use crate::schema::{self, Compositor, DerivationSet, Location, ProcessContents, Term, TypeDef};
 
 use super::super::{derivation_chain_ok, Content, ElementIndex, NamespaceSet, TypeBody, TypeIndex};
-use super::{namespace_set, Compiler, BUILTIN_TYPES, MAX_DEPTH};
+use super::{fixed_values_equal, namespace_set, Compiler, BUILTIN_TYPES, MAX_DEPTH};
 
 /// Upper bound on particle comparisons per type, so that adversarial schemas stay fast.
 const BUDGET: usize = 100_000;
@@ -123,6 +123,32 @@ impl Compiler {
             ) else {
                 continue;
             };
+            // derivation-ok-restriction.2.1.3, once value constraints are typed: an attribute
+            // fixed in the base stays fixed to the same value.
+            for u in &r.attributes {
+                let Some(f) = b
+                    .attributes
+                    .iter()
+                    .find(|x| x.name == u.name)
+                    .and_then(|x| x.value.as_ref())
+                    .filter(|v| v.fixed)
+                else {
+                    continue;
+                };
+                if !u
+                    .value
+                    .as_ref()
+                    .is_some_and(|v| v.fixed && fixed_values_equal(v, f))
+                {
+                    let message = format!(
+                        "attribute '{}' has the fixed value '{}' in the base type {}; a restriction must keep it",
+                        self.names.local(u.name),
+                        f.lexical,
+                        self.type_display(base)
+                    );
+                    problems.push((def.location, "derivation-ok-restriction.2.1.3", message));
+                }
+            }
             let rule = match (&r.content, &b.content) {
                 (Content::Simple(_), _) | (Content::Empty, Content::Empty) => continue,
                 (Content::Empty, Content::Elements { automaton, .. }) => {
