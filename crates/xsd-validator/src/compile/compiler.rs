@@ -986,7 +986,7 @@ impl Compiler {
 
     /// derivation-ok-restriction.2.1.2: the type of an attribute in a restriction must be
     /// validly derived from its type in the base.
-    fn check_restricted_attribute_type(
+    pub(super) fn check_restricted_attribute_type(
         &mut self,
         derived: AttributeIndex,
         base: AttributeIndex,

@@ -400,3 +400,21 @@ fn notation_enumerations_name_declared_notations() {
     // Unprefixed and without a default namespace: {no namespace}png, which is not declared.
     assert_eq!(rules(&schema("png")), ["enumeration-valid-restriction"]);
 }
+
+#[test]
+fn a_redefined_attribute_group_keeps_derived_attribute_types() {
+    let original = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:attributeGroup name="g"><xs:attribute name="a" type="xs:decimal"/></xs:attributeGroup>
+</xs:schema>"#;
+    let compile = |attribute_type: &str| {
+        let a = format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:redefine schemaLocation="o.xsd"><xs:attributeGroup name="g"><xs:attribute name="a" type="{attribute_type}"/></xs:attributeGroup></xs:redefine></xs:schema>"#
+        );
+        let model = load_from_memory(&["a.xsd"], &[("a.xsd", &a), ("o.xsd", original)], None)?;
+        SchemaSet::from_model(model)
+    };
+    assert!(compile("xs:integer").is_ok());
+    let e = compile("xs:boolean").expect_err("boolean is not derived from decimal");
+    let rules: Vec<_> = e.iter().map(|e| e.rule).collect();
+    assert_eq!(rules, ["derivation-ok-restriction.2.1.2"], "{e:?}");
+}

@@ -191,9 +191,6 @@ pub(crate) struct Builder {
     pub untyped_members: Vec<ElementId>,
     /// keyrefs whose `refer` is resolved once every identity constraint is known.
     pub pending_refers: Vec<(IdentityConstraintId, QName, Location)>,
-    /// Redefined attribute groups without a self-reference, with the group they replace:
-    /// each must be a valid restriction of it (src-redefine.7.2.2), checked once expanded.
-    pub attribute_group_restrictions: Vec<(AttributeGroupId, AttributeGroupId)>,
     /// Own attribute-use counts are unknown after flattening, so keep whether a type's
     /// uses came from `simpleContent`/`complexContent` with a complex base (for src-ct.1).
     pub complex_content_bases: Vec<(TypeId, TypeRef, Location)>,
@@ -267,7 +264,6 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
         errors: Vec::new(),
         untyped_members: Vec::new(),
         pending_refers: Vec::new(),
-        attribute_group_restrictions: Vec::new(),
         complex_content_bases: Vec::new(),
         scope_cache: None,
         ids: std::collections::HashSet::new(),
@@ -678,6 +674,7 @@ impl Builder {
             Kind::AttributeGroup => {
                 let id = AttributeGroupId(m.attribute_groups.len() as u32);
                 m.attribute_groups.push(AttributeGroupDef {
+                    restricts: None,
                     name: name.clone(),
                     attribute_uses: Vec::new(),
                     attribute_wildcards: Vec::new(),
@@ -1409,13 +1406,12 @@ impl Builder {
         };
         let (uses, wildcards, groups) =
             self.attribute_content(doc, node, original.map(|o| (&name, o)));
-        if let Some(o) = original.filter(|o| !groups.contains(o)) {
-            self.attribute_group_restrictions.push((id, o));
-        }
+        let restricts = original.filter(|o| !groups.contains(o));
         if let Some(g) = self.model.attribute_groups.get_mut(id.index()) {
             g.attribute_uses = uses;
             g.attribute_wildcards = wildcards;
             g.attribute_groups = groups;
+            g.restricts = restricts;
         }
     }
 

@@ -410,9 +410,11 @@ fn attribute_groups(b: &mut Builder) {
 /// valid restriction of the one it replaces, by clauses 2 to 4 of Derivation Valid
 /// (Restriction, Complex) on the expanded groups. Prohibited uses are not attribute uses
 /// of the group (3.6.1), so they count as absent on both sides. Types of matching uses
-/// (clause 2.1.2) are not compared here.
+/// (clause 2.1.2) are compared by the compile step, which knows type derivation.
 fn attribute_group_restrictions(b: &mut Builder) {
-    let pending = std::mem::take(&mut b.attribute_group_restrictions);
+    let pending: Vec<_> = (b.model.attribute_groups.iter().enumerate())
+        .filter_map(|(i, g)| Some((AttributeGroupId(i as u32), g.restricts?)))
+        .collect();
     for (derived, base) in pending {
         let m = &b.model;
         let (Some(d), Some(bg)) = (

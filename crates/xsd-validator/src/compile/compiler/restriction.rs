@@ -8,7 +8,9 @@
 
 use crate::schema::{self, Compositor, DerivationSet, Location, ProcessContents, Term, TypeDef};
 
-use super::super::{derivation_chain_ok, Content, ElementIndex, NamespaceSet, TypeBody, TypeIndex};
+use super::super::{
+    derivation_chain_ok, AttributeIndex, Content, ElementIndex, NamespaceSet, TypeBody, TypeIndex,
+};
 use super::{fixed_values_equal, namespace_set, Compiler, BUILTIN_TYPES, MAX_DEPTH};
 
 /// Upper bound on particle comparisons per type, so that adversarial schemas stay fast.
@@ -197,6 +199,40 @@ impl Compiler {
                 problems.push((def.location, rule_family(rule), message));
             }
         }
+        // src-redefine.7.2.2 with derivation-ok-restriction.2.1.2: in a redefined attribute
+        // group without a self-reference, each attribute keeps a type derived from the
+        // original's (the other clauses are checked when the schema is loaded).
+        let mut pairs = Vec::new();
+        for g in &self.model.attribute_groups {
+            let Some(original) = g
+                .restricts
+                .and_then(|o| self.model.attribute_groups.get(o.index()))
+            else {
+                continue;
+            };
+            for u in &g.attribute_uses {
+                let name = self
+                    .model
+                    .attributes
+                    .get(u.declaration.index())
+                    .map(|a| &a.name);
+                let base = original.attribute_uses.iter().find(|x| {
+                    self.model
+                        .attributes
+                        .get(x.declaration.index())
+                        .map(|a| &a.name)
+                        == name
+                });
+                if let Some(b) = base {
+                    pairs.push((u.declaration, b.declaration, g.location));
+                }
+            }
+        }
+        for (derived, base, location) in pairs {
+            let index = |a: schema::AttributeId| AttributeIndex(a.index() as u32);
+            self.check_restricted_attribute_type(index(derived), index(base), location, 0);
+        }
+
         // src-redefine.6.2.2: a redefined group without a self-reference restricts the
         // original, as a particle of the same occurrence.
         for (i, g) in self.model.groups.iter().enumerate() {
