@@ -1181,6 +1181,16 @@ impl Compiler {
                         match (base_particle, explicit) {
                             (None, e) => e,
                             (Some(b), None) => {
+                                // Locally empty: the base's content type, unless the type says
+                                // mixed, which makes its effective content an empty sequence
+                                // (3.4.2, clause 3.1.1), appended to an element-only base.
+                                if def.mixed && !base_mixed {
+                                    self.error(
+                                        loc,
+                                        "cos-ct-extends.1.4.3.2.2.1",
+                                        "a mixed extension cannot extend a type with element-only content".into(),
+                                    );
+                                }
                                 mixed = base_mixed;
                                 Some(b)
                             }

@@ -418,3 +418,24 @@ fn a_redefined_attribute_group_keeps_derived_attribute_types() {
     let rules: Vec<_> = e.iter().map(|e| e.rule).collect();
     assert_eq!(rules, ["derivation-ok-restriction.2.1.2"], "{e:?}");
 }
+
+#[test]
+fn a_locally_empty_mixed_extension_needs_a_mixed_base() {
+    let schema = |base_mixed: bool, attribute: &str| {
+        format!(
+            r#"<xs:complexType name="B" mixed="{base_mixed}"><xs:sequence><xs:element name="e"/></xs:sequence></xs:complexType>
+<xs:complexType name="E"{attribute}><xs:complexContent><xs:extension base="t:B"/></xs:complexContent></xs:complexType>"#
+        )
+    };
+    assert_eq!(rules(&schema(false, "")), Vec::<&str>::new());
+    assert_eq!(rules(&schema(true, r#" mixed="true""#)), Vec::<&str>::new());
+    // Not mixed itself: the mixed content type of the base is inherited.
+    assert_eq!(
+        rules(&schema(true, r#" mixed="false""#)),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        rules(&schema(false, r#" mixed="true""#)),
+        ["cos-ct-extends.1.4.3.2.2.1"]
+    );
+}
