@@ -601,19 +601,87 @@ impl Compiler {
         )
     }
 
-    /// length-minLength-maxLength.1: `length` together with `minLength` or `maxLength` in
-    /// one derivation step.
-    fn check_length_facets(&mut self, facets: &[schema::Facet], loc: Location) {
-        let has = |k: schema::FacetKind| facets.iter().any(|f| f.kind == k);
-        if has(schema::FacetKind::Length)
-            && (has(schema::FacetKind::MinLength) || has(schema::FacetKind::MaxLength))
-        {
-            self.error(
-                loc,
-                "length-minLength-maxLength.1",
-                "length cannot be specified together with minLength or maxLength".into(),
-            );
+    /// length-minLength-maxLength.1 and .2: `length` together with `minLength` or `maxLength`
+    /// in one derivation step, except where the other facet repeats (or only inherits) the
+    /// value of a base type that has no `length` and agrees with the length (the special case
+    /// of XSD 1.0 second edition, for restrictions of IDREFS, NMTOKENS and ENTITIES, whose
+    /// minLength is 1). `base` is the simple base type; `None` for simple content, which is
+    /// held to the plain rule.
+    fn check_length_facets(
+        &mut self,
+        facets: &[schema::Facet],
+        base: Option<schema::TypeRef>,
+        loc: Location,
+    ) {
+        use schema::FacetKind::{Length, MaxLength, MinLength};
+        let value = |k: schema::FacetKind| {
+            facets
+                .iter()
+                .find(|f| f.kind == k)
+                .map(|f| f.value.trim().parse::<u64>().ok())
+        };
+        let Some(length) = value(Length) else {
+            return;
+        };
+        for kind in [MinLength, MaxLength] {
+            let Some(v) = value(kind) else {
+                continue;
+            };
+            let consistent = match (v, length) {
+                (Some(v), Some(l)) => {
+                    if kind == MinLength {
+                        v <= l
+                    } else {
+                        v >= l
+                    }
+                }
+                _ => false,
+            };
+            let inherited = base.is_some_and(|b| {
+                v.is_some()
+                    && self.inherited_length_facet(b, kind) == v
+                    && self.inherited_length_facet(b, Length).is_none()
+            });
+            if !(consistent && inherited) {
+                self.error(
+                    loc,
+                    "length-minLength-maxLength.1",
+                    "length cannot be specified together with minLength or maxLength".into(),
+                );
+                return;
+            }
         }
+    }
+
+    /// The value of a length facet that `t` has, own or inherited through restrictions.
+    fn inherited_length_facet(
+        &self,
+        mut t: schema::TypeRef,
+        kind: schema::FacetKind,
+    ) -> Option<u64> {
+        for _ in 0..MAX_DEPTH {
+            match t {
+                schema::TypeRef::Builtin(b) => {
+                    let listed =
+                        matches!(b, Builtin::IdRefs | Builtin::NmTokens | Builtin::Entities);
+                    return (listed && kind == schema::FacetKind::MinLength).then_some(1);
+                }
+                schema::TypeRef::AnyType => return None,
+                schema::TypeRef::Defined(id) => match self.model.types.get(id.index()) {
+                    Some(TypeDef::Simple(schema::SimpleTypeDef {
+                        variety: SimpleVariety::Restriction { base, facets },
+                        ..
+                    })) => {
+                        if let Some(f) = facets.iter().find(|f| f.kind == kind) {
+                            return f.value.trim().parse().ok();
+                        }
+                        t = *base;
+                    }
+                    _ => return None,
+                },
+            }
+        }
+        None
     }
 
     fn facet_specs(&self, facets: &[schema::Facet]) -> Vec<FacetSpec> {
@@ -661,7 +729,7 @@ impl Compiler {
                 let Some(base_st) = self.simple_of(b, depth) else {
                     return fallback;
                 };
-                self.check_length_facets(facets, loc);
+                self.check_length_facets(facets, Some(*base), loc);
                 if base_st.primitive() == Some(Builtin::Notation) {
                     self.check_notation_enumeration(facets, loc);
                 }
@@ -1124,7 +1192,7 @@ impl Compiler {
                 if facets.is_empty() {
                     return start;
                 }
-                self.check_length_facets(facets, loc);
+                self.check_length_facets(facets, None, loc);
                 let specs = self.facet_specs(facets);
                 match SimpleType::restrict(&start, &specs, None) {
                     Ok(st) => Arc::new(st),

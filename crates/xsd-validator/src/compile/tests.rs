@@ -439,3 +439,45 @@ fn a_locally_empty_mixed_extension_needs_a_mixed_base() {
         ["cos-ct-extends.1.4.3.2.2.1"]
     );
 }
+
+#[test]
+fn length_with_min_length_only_where_the_base_already_has_that_min_length() {
+    let restriction = |base: &str, facets: &str| {
+        format!(
+            r#"<xs:simpleType name="L"><xs:restriction base="xs:string"><xs:minLength value="2"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="s"><xs:restriction base="{base}">{facets}</xs:restriction></xs:simpleType>"#
+        )
+    };
+    // XSD 1.0 second edition, length-minLength-maxLength: IDREFS has minLength 1 of its own.
+    for (base, facets) in [
+        (
+            "xs:IDREFS",
+            r#"<xs:length value="5"/><xs:minLength value="1"/>"#,
+        ),
+        ("xs:NMTOKENS", r#"<xs:length value="5"/>"#),
+        ("t:L", r#"<xs:length value="3"/><xs:minLength value="2"/>"#),
+    ] {
+        assert_eq!(
+            rules(&restriction(base, facets)),
+            Vec::<&str>::new(),
+            "{base} {facets}"
+        );
+    }
+    for (base, facets) in [
+        (
+            "xs:IDREFS",
+            r#"<xs:length value="5"/><xs:minLength value="2"/>"#,
+        ),
+        (
+            "xs:string",
+            r#"<xs:length value="5"/><xs:minLength value="1"/>"#,
+        ),
+        ("t:L", r#"<xs:length value="3"/><xs:maxLength value="3"/>"#),
+    ] {
+        assert_eq!(
+            rules(&restriction(base, facets)),
+            ["length-minLength-maxLength.1"],
+            "{base} {facets}"
+        );
+    }
+}
