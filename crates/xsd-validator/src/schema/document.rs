@@ -790,7 +790,26 @@ impl Builder {
             return;
         };
         let name = node.unqualified("name").map(collapse).unwrap_or_default();
-        let message = if location.document == doc.id {
+        // The same name defined at the top level of this document, in the same symbol space
+        // (types share one): its redefinition would be a second component with that name.
+        fn space(local: &str) -> &str {
+            match local {
+                "simpleType" | "complexType" => "type",
+                other => other,
+            }
+        }
+        let own_definition = node
+            .parent()
+            .and_then(|redefine| redefine.parent())
+            .is_some_and(|root| {
+                xsd_children(root).any(|c| {
+                    space(c.tag_name().name()) == space(node.tag_name().name())
+                        && c.unqualified("name").map(collapse) == Some(name)
+                })
+            });
+        let message = if own_definition {
+            format!("'{name}' is defined by this schema document itself as well as redefined by it")
+        } else if location.document == doc.id {
             if redefinitions.contains(&original_key(original)) {
                 format!("'{name}' is redefined twice in this schema document")
             } else {

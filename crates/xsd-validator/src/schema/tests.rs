@@ -1062,6 +1062,27 @@ fn a_redefinition_replaces_only_what_the_redefined_schema_defines() {
     )];
     let e = load(&own).unwrap_err();
     assert!(rules(&e).contains(&"sch-props-correct.2"), "{e:?}");
+    assert!(
+        e.iter().any(|e| e
+            .message
+            .contains("defined by this schema document itself as well")),
+        "{e:?}"
+    );
+
+    // A circular redefine that hands a document's own definition back to it (W3C
+    // s4_2_4si01b); one between different components is fine.
+    let back = |own: &str, redefined: &str| {
+        format!(
+            r#"<xs:schema {XS}><xs:redefine schemaLocation="{redefined}">{g}</xs:redefine>{own}</xs:schema>"#
+        )
+    };
+    let own_g = r#"<xs:attributeGroup name="g"><xs:attribute name="c"/></xs:attributeGroup>"#;
+    let circular = [
+        ("a.xsd".to_owned(), back(own_g, "b.xsd")),
+        ("b.xsd".to_owned(), back("", "a.xsd")),
+    ];
+    let e = load(&circular).unwrap_err();
+    assert!(rules(&e).contains(&"sch-props-correct.2"), "{e:?}");
 
     // Two documents redefine c independently: two different components named g.
     let both = [
