@@ -186,6 +186,21 @@ fn id_kind(st: &SimpleType) -> IdKind {
     }
 }
 
+/// Whether two fixed values are the same: equal values when both are typed, else equal
+/// literals (after trimming XML whitespace).
+pub(super) fn fixed_values_equal(a: &ValueRule, b: &ValueRule) -> bool {
+    match (&a.value, &b.value) {
+        (Some(x), Some(y)) => x == y,
+        _ => {
+            let trim = |s: &str| {
+                s.trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'))
+                    .to_owned()
+            };
+            trim(&a.lexical) == trim(&b.lexical)
+        }
+    }
+}
+
 fn simple_rule(st: Arc<SimpleType>) -> SimpleRule {
     let id = id_kind(&st);
     SimpleRule { simple: st, id }
@@ -222,11 +237,7 @@ fn max_occurs(m: schema::MaxOccurs) -> cm::MaxOccurs {
 }
 
 fn namespace_set(c: &NamespaceConstraint) -> NamespaceSet {
-    match c {
-        NamespaceConstraint::Any => NamespaceSet::Any,
-        NamespaceConstraint::Not(n) => NamespaceSet::Not(*n),
-        NamespaceConstraint::Set(s) => NamespaceSet::set(s.clone()),
-    }
+    NamespaceSet::from(c)
 }
 
 fn wildcard_rule(w: &schema::Wildcard) -> WildcardRule {
@@ -590,19 +601,87 @@ impl Compiler {
         )
     }
 
-    /// length-minLength-maxLength.1: `length` together with `minLength` or `maxLength` in
-    /// one derivation step.
-    fn check_length_facets(&mut self, facets: &[schema::Facet], loc: Location) {
-        let has = |k: schema::FacetKind| facets.iter().any(|f| f.kind == k);
-        if has(schema::FacetKind::Length)
-            && (has(schema::FacetKind::MinLength) || has(schema::FacetKind::MaxLength))
-        {
-            self.error(
-                loc,
-                "length-minLength-maxLength.1",
-                "length cannot be specified together with minLength or maxLength".into(),
-            );
+    /// length-minLength-maxLength.1 and .2: `length` together with `minLength` or `maxLength`
+    /// in one derivation step, except where the other facet repeats (or only inherits) the
+    /// value of a base type that has no `length` and agrees with the length (the special case
+    /// of XSD 1.0 second edition, for restrictions of IDREFS, NMTOKENS and ENTITIES, whose
+    /// minLength is 1). `base` is the simple base type; `None` for simple content, which is
+    /// held to the plain rule.
+    fn check_length_facets(
+        &mut self,
+        facets: &[schema::Facet],
+        base: Option<schema::TypeRef>,
+        loc: Location,
+    ) {
+        use schema::FacetKind::{Length, MaxLength, MinLength};
+        let value = |k: schema::FacetKind| {
+            facets
+                .iter()
+                .find(|f| f.kind == k)
+                .map(|f| f.value.trim().parse::<u64>().ok())
+        };
+        let Some(length) = value(Length) else {
+            return;
+        };
+        for kind in [MinLength, MaxLength] {
+            let Some(v) = value(kind) else {
+                continue;
+            };
+            let consistent = match (v, length) {
+                (Some(v), Some(l)) => {
+                    if kind == MinLength {
+                        v <= l
+                    } else {
+                        v >= l
+                    }
+                }
+                _ => false,
+            };
+            let inherited = base.is_some_and(|b| {
+                v.is_some()
+                    && self.inherited_length_facet(b, kind) == v
+                    && self.inherited_length_facet(b, Length).is_none()
+            });
+            if !(consistent && inherited) {
+                self.error(
+                    loc,
+                    "length-minLength-maxLength.1",
+                    "length cannot be specified together with minLength or maxLength".into(),
+                );
+                return;
+            }
         }
+    }
+
+    /// The value of a length facet that `t` has, own or inherited through restrictions.
+    fn inherited_length_facet(
+        &self,
+        mut t: schema::TypeRef,
+        kind: schema::FacetKind,
+    ) -> Option<u64> {
+        for _ in 0..MAX_DEPTH {
+            match t {
+                schema::TypeRef::Builtin(b) => {
+                    let listed =
+                        matches!(b, Builtin::IdRefs | Builtin::NmTokens | Builtin::Entities);
+                    return (listed && kind == schema::FacetKind::MinLength).then_some(1);
+                }
+                schema::TypeRef::AnyType => return None,
+                schema::TypeRef::Defined(id) => match self.model.types.get(id.index()) {
+                    Some(TypeDef::Simple(schema::SimpleTypeDef {
+                        variety: SimpleVariety::Restriction { base, facets },
+                        ..
+                    })) => {
+                        if let Some(f) = facets.iter().find(|f| f.kind == kind) {
+                            return f.value.trim().parse().ok();
+                        }
+                        t = *base;
+                    }
+                    _ => return None,
+                },
+            }
+        }
+        None
     }
 
     fn facet_specs(&self, facets: &[schema::Facet]) -> Vec<FacetSpec> {
@@ -650,7 +729,10 @@ impl Compiler {
                 let Some(base_st) = self.simple_of(b, depth) else {
                     return fallback;
                 };
-                self.check_length_facets(facets, loc);
+                self.check_length_facets(facets, Some(*base), loc);
+                if base_st.primitive() == Some(Builtin::Notation) {
+                    self.check_notation_enumeration(facets, loc);
+                }
                 let specs = self.facet_specs(facets);
                 SimpleType::restrict(&base_st, &specs, name)
             }
@@ -686,6 +768,39 @@ impl Compiler {
             Err(e) => {
                 self.error(loc, e.rule, e.message);
                 fallback
+            }
+        }
+    }
+
+    /// The value space of NOTATION is the names of the notations declared in the schema
+    /// (Part 2, 3.2.19), so every enumerated value must name one (enumeration-valid-restriction).
+    fn check_notation_enumeration(&mut self, facets: &[schema::Facet], loc: Location) {
+        for f in facets {
+            if f.kind != schema::FacetKind::Enumeration {
+                continue;
+            }
+            let value = f
+                .value
+                .trim_matches(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+            let (prefix, local) = match value.split_once(':') {
+                Some((p, l)) => (Some(p), l),
+                None => (None, value),
+            };
+            let scope = self.model.namespace_scope(f.namespaces);
+            let namespace = match scope.and_then(|s| s.lookup(prefix)) {
+                Some(ns) => Some(ns),
+                // An unprefixed name without a default namespace is in no namespace.
+                None if prefix.is_none() => Some(schema::NamespaceId::ABSENT),
+                // An undeclared prefix is reported when the value is parsed.
+                None => None,
+            };
+            let Some(namespace) = namespace else {
+                continue;
+            };
+            if self.model.global_notations.get(namespace, local).is_none() {
+                let message =
+                    format!("enumeration value '{value}' does not name a declared notation");
+                self.error(loc, "enumeration-valid-restriction", message);
             }
         }
     }
@@ -829,10 +944,20 @@ impl Compiler {
                 let wildcard = match (complete, base_wildcard) {
                     (None, b) => b,
                     (Some(c), None) => Some(c),
-                    (Some(c), Some(b)) => Some(WildcardRule {
-                        namespaces: c.namespaces.union(&b.namespaces),
-                        process: c.process,
-                    }),
+                    (Some(c), Some(b)) => match c.namespaces.union(&b.namespaces) {
+                        Some(namespaces) => Some(WildcardRule {
+                            namespaces,
+                            process: c.process,
+                        }),
+                        None => {
+                            self.error(
+                                loc,
+                                "cos-aw-union",
+                                "the union of the attribute wildcard with the base type's is not expressible (a negated namespace with a set that holds no namespace but not the negated one)".into(),
+                            );
+                            Some(c)
+                        }
+                    },
                 };
                 (all, wildcard)
             }
@@ -865,6 +990,12 @@ impl Compiler {
                                     );
                                     self.error(loc, "derivation-ok-restriction.2.1.1", message);
                                 }
+                                self.check_restricted_attribute_type(
+                                    u.attribute,
+                                    b.attribute,
+                                    loc,
+                                    depth,
+                                );
                             }
                             None => {
                                 let ns = self.names.namespace(u.name);
@@ -894,6 +1025,15 @@ impl Compiler {
                                 "derivation-ok-restriction.4",
                                 "the attribute wildcard is not a subset of the base type's wildcard".into(),
                             );
+                        } else if base_wildcard.as_ref().is_some_and(|b| {
+                            restriction::strength(c.process) < restriction::strength(b.process)
+                        }) {
+                            // Erratum E1-21 (XSD 1.0 second edition).
+                            self.error(
+                                loc,
+                                "derivation-ok-restriction.4.3",
+                                "the attribute wildcard's processContents is weaker than the base type's".into(),
+                            );
                         }
                     }
                 }
@@ -910,6 +1050,37 @@ impl Compiler {
             wildcard,
             content,
         });
+    }
+
+    /// derivation-ok-restriction.2.1.2: the type of an attribute in a restriction must be
+    /// validly derived from its type in the base.
+    pub(super) fn check_restricted_attribute_type(
+        &mut self,
+        derived: AttributeIndex,
+        base: AttributeIndex,
+        loc: Location,
+        depth: usize,
+    ) {
+        if derived == base {
+            return;
+        }
+        let type_of =
+            |c: &Self, a: AttributeIndex| c.attributes.get(a.0 as usize).map(|r| r.type_index);
+        let (Some(dt), Some(bt)) = (type_of(self, derived), type_of(self, base)) else {
+            return;
+        };
+        let (Some(d), Some(b)) = (self.simple_of(dt, depth), self.simple_of(bt, depth)) else {
+            return;
+        };
+        if !d.is_validly_derived_from(&b) {
+            let message = format!(
+                "the type of attribute '{}' ({}) is not derived from its type in the base type ({})",
+                self.attributes.get(derived.0 as usize).map_or("", |a| &a.local),
+                self.type_display(dt),
+                self.type_display(bt)
+            );
+            self.error(loc, "derivation-ok-restriction.2.1.2", message);
+        }
     }
 
     /// ct-props-correct.5: at most one attribute of type ID.
@@ -1021,7 +1192,7 @@ impl Compiler {
                 if facets.is_empty() {
                     return start;
                 }
-                self.check_length_facets(facets, loc);
+                self.check_length_facets(facets, None, loc);
                 let specs = self.facet_specs(facets);
                 match SimpleType::restrict(&start, &specs, None) {
                     Ok(st) => Arc::new(st),
@@ -1078,6 +1249,16 @@ impl Compiler {
                         match (base_particle, explicit) {
                             (None, e) => e,
                             (Some(b), None) => {
+                                // Locally empty: the base's content type, unless the type says
+                                // mixed, which makes its effective content an empty sequence
+                                // (3.4.2, clause 3.1.1), appended to an element-only base.
+                                if def.mixed && !base_mixed {
+                                    self.error(
+                                        loc,
+                                        "cos-ct-extends.1.4.3.2.2.1",
+                                        "a mixed extension cannot extend a type with element-only content".into(),
+                                    );
+                                }
                                 mixed = base_mixed;
                                 Some(b)
                             }

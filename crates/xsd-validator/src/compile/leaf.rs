@@ -1,7 +1,7 @@
 //! Content-model leaves (element particles and wildcards) and namespace constraints.
 
 use crate::content_model::Symbol;
-use crate::schema::{NamespaceId, ProcessContents};
+use crate::schema::{NamespaceConstraint, NamespaceId, ProcessContents};
 
 use super::names::NameId;
 use super::ElementIndex;
@@ -23,6 +23,16 @@ pub(crate) enum NamespaceSet {
     Not(NamespaceId),
     /// Sorted, deduplicated.
     Set(Vec<NamespaceId>),
+}
+
+impl From<&NamespaceConstraint> for NamespaceSet {
+    fn from(c: &NamespaceConstraint) -> NamespaceSet {
+        match c {
+            NamespaceConstraint::Any => NamespaceSet::Any,
+            NamespaceConstraint::Not(n) => NamespaceSet::Not(*n),
+            NamespaceConstraint::Set(s) => NamespaceSet::set(s.clone()),
+        }
+    }
 }
 
 impl NamespaceSet {
@@ -78,9 +88,11 @@ impl NamespaceSet {
         })
     }
 
-    /// Union (XSD 1.0 3.10.6, Attribute Wildcard Union).
-    pub(crate) fn union(&self, other: &NamespaceSet) -> NamespaceSet {
-        match (self, other) {
+    /// Union (XSD 1.0 3.10.6, Attribute Wildcard Union, as amended by erratum E1-10).
+    /// `None` when it is not expressible: a negation of a namespace with a set that holds
+    /// absent but not that namespace (clause 5.3).
+    pub(crate) fn union(&self, other: &NamespaceSet) -> Option<NamespaceSet> {
+        Some(match (self, other) {
             (NamespaceSet::Any, _) | (_, NamespaceSet::Any) => NamespaceSet::Any,
             (NamespaceSet::Not(a), NamespaceSet::Not(b)) => {
                 if a == b {
@@ -94,7 +106,7 @@ impl NamespaceSet {
                 let has_a = s.contains(a);
                 let has_absent = s.contains(&NamespaceId::ABSENT);
                 if *a == NamespaceId::ABSENT {
-                    // Rule 6: not(absent) with a set.
+                    // Clause 6: not(absent) with a set.
                     if has_absent {
                         NamespaceSet::Any
                     } else {
@@ -104,16 +116,16 @@ impl NamespaceSet {
                     NamespaceSet::Any
                 } else if has_a {
                     NamespaceSet::Not(NamespaceId::ABSENT)
+                } else if has_absent {
+                    return None;
                 } else {
-                    // Rule 5.4 (5.3, absent without the negated name, is not expressible in
-                    // XSD 1.0; the negation is kept).
                     NamespaceSet::Not(*a)
                 }
             }
             (NamespaceSet::Set(a), NamespaceSet::Set(b)) => {
                 NamespaceSet::set(a.iter().chain(b).copied().collect())
             }
-        }
+        })
     }
 
     /// Whether every namespace allowed by `self` is allowed by `other` (wildcard subset).
@@ -222,17 +234,26 @@ mod tests {
         assert_eq!(NamespaceSet::Not(A).intersect(&NamespaceSet::Not(B)), None);
         assert_eq!(
             NamespaceSet::Not(A).union(&NamespaceSet::set(vec![A])),
-            NamespaceSet::Not(NamespaceId::ABSENT)
+            Some(NamespaceSet::Not(NamespaceId::ABSENT))
         );
         // not(absent) with a set without absent stays not(absent) (W3C wildZ013d).
         assert_eq!(
             NamespaceSet::Not(NamespaceId::ABSENT).union(&NamespaceSet::set(vec![A, B])),
-            NamespaceSet::Not(NamespaceId::ABSENT)
+            Some(NamespaceSet::Not(NamespaceId::ABSENT))
         );
         assert_eq!(
             NamespaceSet::Not(NamespaceId::ABSENT)
                 .union(&NamespaceSet::set(vec![NamespaceId::ABSENT])),
-            NamespaceSet::Any
+            Some(NamespaceSet::Any)
+        );
+        // ##other (of A) with {absent, B}: absent without A is not expressible (E1-10, 5.3).
+        assert_eq!(
+            NamespaceSet::Not(A).union(&NamespaceSet::set(vec![NamespaceId::ABSENT, B])),
+            None
+        );
+        assert_eq!(
+            NamespaceSet::Not(A).union(&NamespaceSet::set(vec![B])),
+            Some(NamespaceSet::Not(A))
         );
         assert!(NamespaceSet::set(vec![B]).is_subset_of(&other_a));
         assert!(!NamespaceSet::Any.is_subset_of(&other_a));

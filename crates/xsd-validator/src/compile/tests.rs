@@ -248,3 +248,236 @@ fn built_in_types_are_named_in_the_xsd_namespace() {
         .type_definition(Some(crate::schema::XSD_NS), "anyType")
         .is_some_and(|t| !t.is_simple() && t.is_mixed()));
 }
+
+#[test]
+fn a_redefined_group_without_self_reference_must_restrict_the_original() {
+    let original = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:group name="g"><xs:sequence>
+    <xs:element name="a" maxOccurs="3"/><xs:element name="b" minOccurs="0"/>
+  </xs:sequence></xs:group></xs:schema>"#;
+    let compile = |group: &str| {
+        let a = format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:redefine schemaLocation="o.xsd"><xs:group name="g">{group}</xs:group></xs:redefine></xs:schema>"#
+        );
+        let model = load_from_memory(&["a.xsd"], &[("a.xsd", &a), ("o.xsd", original)], None)?;
+        SchemaSet::from_model(model)
+    };
+    // Fewer occurrences, an optional particle dropped: a restriction.
+    let narrower = r#"<xs:sequence><xs:element name="a" maxOccurs="2"/></xs:sequence>"#;
+    assert!(compile(narrower).is_ok(), "{:?}", compile(narrower).err());
+    // A self-reference makes it an extension, which needs no restriction check.
+    let extended = r#"<xs:sequence><xs:group ref="g"/><xs:element name="c"/></xs:sequence>"#;
+    assert!(compile(extended).is_ok(), "{:?}", compile(extended).err());
+    for group in [
+        // Reordered, a superset, and a widened count.
+        r#"<xs:sequence><xs:element name="b" minOccurs="0"/><xs:element name="a"/></xs:sequence>"#,
+        r#"<xs:sequence><xs:element name="a"/><xs:element name="b" minOccurs="0"/><xs:element name="c"/></xs:sequence>"#,
+        r#"<xs:sequence><xs:element name="a" maxOccurs="4"/></xs:sequence>"#,
+    ] {
+        let e = compile(group).expect_err(group);
+        let rules: Vec<_> = e.iter().map(|e| e.rule).collect();
+        assert_eq!(rules, ["src-redefine.6.2.2"], "{group}: {e:?}");
+        assert!(e[0].message.contains("group 'g'"), "{}", e[0]);
+    }
+}
+
+#[test]
+fn a_restricting_wildcard_may_not_weaken_process_contents() {
+    let types = |base: &str, derived: &str| {
+        format!(
+            r#"<xs:complexType name="B"><xs:sequence><xs:any processContents="{base}"/></xs:sequence><xs:anyAttribute processContents="{base}"/></xs:complexType>
+<xs:complexType name="R"><xs:complexContent><xs:restriction base="t:B"><xs:sequence><xs:any processContents="{derived}"/></xs:sequence><xs:anyAttribute processContents="{derived}"/></xs:restriction></xs:complexContent></xs:complexType>"#
+        )
+    };
+    for (base, derived) in [("skip", "lax"), ("lax", "strict"), ("lax", "lax")] {
+        assert_eq!(
+            rules(&types(base, derived)),
+            Vec::<&str>::new(),
+            "{base} -> {derived}"
+        );
+    }
+    for (base, derived) in [("strict", "lax"), ("lax", "skip"), ("strict", "skip")] {
+        assert_eq!(
+            rules(&types(base, derived)),
+            ["derivation-ok-restriction.4.3", "rcase-NSSubset.3"],
+            "{base} -> {derived}"
+        );
+    }
+}
+
+#[test]
+fn a_restricted_attribute_keeps_a_type_derived_from_the_base_attribute_type() {
+    let types = |derived_type: &str| {
+        format!(
+            r#"<xs:simpleType name="Small"><xs:restriction base="xs:integer"><xs:maxInclusive value="9"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="U"><xs:union memberTypes="xs:integer xs:boolean"/></xs:simpleType>
+<xs:complexType name="B"><xs:attribute name="a" type="{{base}}"/></xs:complexType>
+<xs:complexType name="R"><xs:complexContent><xs:restriction base="t:B"><xs:attribute name="a" type="{derived_type}"/></xs:restriction></xs:complexContent></xs:complexType>"#
+        )
+    };
+    let with_base = |base: &str, derived: &str| types(derived).replace("{base}", base);
+    for (base, derived) in [
+        ("xs:integer", "t:Small"),
+        ("xs:integer", "xs:integer"),
+        ("t:U", "xs:boolean"),
+        ("xs:anySimpleType", "xs:date"),
+    ] {
+        assert_eq!(
+            rules(&with_base(base, derived)),
+            Vec::<&str>::new(),
+            "{base} -> {derived}"
+        );
+    }
+    for (base, derived) in [
+        ("xs:integer", "t:U"),
+        ("t:Small", "xs:integer"),
+        ("xs:string", "xs:date"),
+    ] {
+        assert_eq!(
+            rules(&with_base(base, derived)),
+            ["derivation-ok-restriction.2.1.2"],
+            "{base} -> {derived}"
+        );
+    }
+}
+
+#[test]
+fn an_attribute_wildcard_union_that_is_not_expressible_is_an_error() {
+    // ##other (of urn:t) extended by {absent, urn:b}: absent without urn:t (E1-10, 5.3).
+    let schema = |extension: &str| {
+        format!(
+            r###"<xs:complexType name="B"><xs:anyAttribute namespace="##other"/></xs:complexType>
+<xs:complexType name="E"><xs:complexContent><xs:extension base="t:B"><xs:anyAttribute namespace="{extension}"/></xs:extension></xs:complexContent></xs:complexType>"###
+        )
+    };
+    assert_eq!(rules(&schema("##local urn:b")), ["cos-aw-union"]);
+    assert_eq!(rules(&schema("urn:b")), Vec::<&str>::new());
+    assert_eq!(
+        rules(&schema("##local ##targetNamespace")),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn a_restriction_keeps_fixed_attribute_values() {
+    let types = |derived: &str| {
+        format!(
+            r#"<xs:complexType name="B"><xs:attribute name="a" type="xs:decimal" fixed="1.0"/></xs:complexType>
+<xs:complexType name="R"><xs:complexContent><xs:restriction base="t:B">{derived}</xs:restriction></xs:complexContent></xs:complexType>"#
+        )
+    };
+    for derived in [
+        "",
+        r#"<xs:attribute name="a" type="xs:decimal" fixed="1.0"/>"#,
+        // The same value in another lexical form.
+        r#"<xs:attribute name="a" type="xs:decimal" fixed="1"/>"#,
+    ] {
+        assert_eq!(rules(&types(derived)), Vec::<&str>::new(), "{derived}");
+    }
+    for derived in [
+        r#"<xs:attribute name="a" type="xs:decimal" fixed="2"/>"#,
+        r#"<xs:attribute name="a" type="xs:decimal" default="1.0"/>"#,
+        r#"<xs:attribute name="a" type="xs:decimal"/>"#,
+    ] {
+        assert_eq!(
+            rules(&types(derived)),
+            ["derivation-ok-restriction.2.1.3"],
+            "{derived}"
+        );
+    }
+}
+
+#[test]
+fn notation_enumerations_name_declared_notations() {
+    let schema = |value: &str| {
+        format!(
+            r#"<xs:notation name="png" public="image/png"/>
+<xs:simpleType name="N"><xs:restriction base="xs:NOTATION"><xs:enumeration value="{value}"/></xs:restriction></xs:simpleType>"#
+        )
+    };
+    assert_eq!(rules(&schema("t:png")), Vec::<&str>::new());
+    assert_eq!(rules(&schema("t:jpeg")), ["enumeration-valid-restriction"]);
+    // Unprefixed and without a default namespace: {no namespace}png, which is not declared.
+    assert_eq!(rules(&schema("png")), ["enumeration-valid-restriction"]);
+}
+
+#[test]
+fn a_redefined_attribute_group_keeps_derived_attribute_types() {
+    let original = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:attributeGroup name="g"><xs:attribute name="a" type="xs:decimal"/></xs:attributeGroup>
+</xs:schema>"#;
+    let compile = |attribute_type: &str| {
+        let a = format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:redefine schemaLocation="o.xsd"><xs:attributeGroup name="g"><xs:attribute name="a" type="{attribute_type}"/></xs:attributeGroup></xs:redefine></xs:schema>"#
+        );
+        let model = load_from_memory(&["a.xsd"], &[("a.xsd", &a), ("o.xsd", original)], None)?;
+        SchemaSet::from_model(model)
+    };
+    assert!(compile("xs:integer").is_ok());
+    let e = compile("xs:boolean").expect_err("boolean is not derived from decimal");
+    let rules: Vec<_> = e.iter().map(|e| e.rule).collect();
+    assert_eq!(rules, ["derivation-ok-restriction.2.1.2"], "{e:?}");
+}
+
+#[test]
+fn a_locally_empty_mixed_extension_needs_a_mixed_base() {
+    let schema = |base_mixed: bool, attribute: &str| {
+        format!(
+            r#"<xs:complexType name="B" mixed="{base_mixed}"><xs:sequence><xs:element name="e"/></xs:sequence></xs:complexType>
+<xs:complexType name="E"{attribute}><xs:complexContent><xs:extension base="t:B"/></xs:complexContent></xs:complexType>"#
+        )
+    };
+    assert_eq!(rules(&schema(false, "")), Vec::<&str>::new());
+    assert_eq!(rules(&schema(true, r#" mixed="true""#)), Vec::<&str>::new());
+    // Not mixed itself: the mixed content type of the base is inherited.
+    assert_eq!(
+        rules(&schema(true, r#" mixed="false""#)),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        rules(&schema(false, r#" mixed="true""#)),
+        ["cos-ct-extends.1.4.3.2.2.1"]
+    );
+}
+
+#[test]
+fn length_with_min_length_only_where_the_base_already_has_that_min_length() {
+    let restriction = |base: &str, facets: &str| {
+        format!(
+            r#"<xs:simpleType name="L"><xs:restriction base="xs:string"><xs:minLength value="2"/></xs:restriction></xs:simpleType>
+<xs:simpleType name="s"><xs:restriction base="{base}">{facets}</xs:restriction></xs:simpleType>"#
+        )
+    };
+    // XSD 1.0 second edition, length-minLength-maxLength: IDREFS has minLength 1 of its own.
+    for (base, facets) in [
+        (
+            "xs:IDREFS",
+            r#"<xs:length value="5"/><xs:minLength value="1"/>"#,
+        ),
+        ("xs:NMTOKENS", r#"<xs:length value="5"/>"#),
+        ("t:L", r#"<xs:length value="3"/><xs:minLength value="2"/>"#),
+    ] {
+        assert_eq!(
+            rules(&restriction(base, facets)),
+            Vec::<&str>::new(),
+            "{base} {facets}"
+        );
+    }
+    for (base, facets) in [
+        (
+            "xs:IDREFS",
+            r#"<xs:length value="5"/><xs:minLength value="2"/>"#,
+        ),
+        (
+            "xs:string",
+            r#"<xs:length value="5"/><xs:minLength value="1"/>"#,
+        ),
+        ("t:L", r#"<xs:length value="3"/><xs:maxLength value="3"/>"#),
+    ] {
+        assert_eq!(
+            rules(&restriction(base, facets)),
+            ["length-minLength-maxLength.1"],
+            "{base} {facets}"
+        );
+    }
+}

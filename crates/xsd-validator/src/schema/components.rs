@@ -544,6 +544,9 @@ pub struct GroupDef {
     pub name: QName,
     pub model_group: ModelGroup,
     pub location: Location,
+    /// For a redefinition that does not refer to itself: the group it replaces, which it
+    /// must restrict (src-redefine.6.2.2; checked when the set is compiled).
+    pub restricts: Option<GroupId>,
 }
 
 /// A named attribute group.
@@ -557,6 +560,10 @@ pub struct AttributeGroupDef {
     /// Attribute groups referenced directly.
     pub attribute_groups: Vec<AttributeGroupId>,
     pub location: Location,
+    /// For a redefinition that does not refer to itself: the group it replaces, which it
+    /// must restrict (src-redefine.7.2.2; types of matching uses are compared when the set
+    /// is compiled).
+    pub restricts: Option<AttributeGroupId>,
 }
 
 /// unique / key / keyref.

@@ -153,6 +153,10 @@ struct Doc<'t> {
     attributes_qualified: bool,
     block_default: DerivationSet,
     final_default: DerivationSet,
+    /// Namespaces this document's `xs:import`s name (`ABSENT` for one without `namespace`):
+    /// with the target and the XSD namespace, the only ones its QNames may refer to
+    /// (src-resolve.4).
+    imports: Vec<NamespaceId>,
 }
 
 impl Doc<'_> {
@@ -306,10 +310,14 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
             }
         }
     }
+    // Components made by a redefinition, to tell a chain of redefinitions (A redefines B,
+    // which redefines C) from two documents that redefine the same component independently.
+    let mut redefinitions = std::collections::HashSet::new();
     for i in redefine_order(docs, parsed.len()) {
         let Some(Some((x, doc))) = parsed.get(i) else {
             continue;
         };
+        let redefined = redefine_closure(docs, i);
         for redefine in xsd_children(x.root_element()).filter(|c| c.tag_name().name() == "redefine")
         {
             for child in xsd_children(redefine) {
@@ -317,6 +325,8 @@ pub(crate) fn build(docs: &[LoadedDocument]) -> Builder {
                     continue;
                 };
                 if let Some((slot, original)) = b.register_redefinition(doc, child, kind) {
+                    b.check_redefined_origin(doc, child, original, &redefinitions, &redefined);
+                    redefinitions.insert(original_key(slot_original(slot)));
                     if let Some(r) = registered.get_mut(i) {
                         r.push((child.id(), slot, original));
                     }
@@ -367,6 +377,41 @@ fn redefine_order(docs: &[LoadedDocument], count: usize) -> Vec<usize> {
         visit(i, docs, &mut done, &mut out);
     }
     out
+}
+
+/// Whether each document is `i` or one that `i` redefines, directly or through others.
+fn redefine_closure(docs: &[LoadedDocument], i: usize) -> Vec<bool> {
+    let mut reached = vec![false; docs.len()];
+    let mut stack = vec![i];
+    while let Some(d) = stack.pop() {
+        match reached.get_mut(d) {
+            Some(r) if !*r => *r = true,
+            _ => continue,
+        }
+        if let Some(doc) = docs.get(d) {
+            stack.extend(doc.redefines.iter().copied());
+        }
+    }
+    reached
+}
+
+/// The component a redefinition slot stands for, as the `Original` of a later redefinition.
+fn slot_original(slot: Slot2) -> Original {
+    match slot {
+        Slot2::Type(t) => Original::Type(t),
+        Slot2::Group(g) => Original::Group(g),
+        Slot2::AttributeGroup(g) => Original::AttributeGroup(g),
+        _ => Original::None,
+    }
+}
+
+fn original_key(original: Original) -> (u8, u32) {
+    match original {
+        Original::None => (0, 0),
+        Original::Type(t) => (1, t.0),
+        Original::Group(g) => (2, g.0),
+        Original::AttributeGroup(g) => (3, g.0),
+    }
 }
 
 fn xsd_children<'a, 'i>(node: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
@@ -428,7 +473,12 @@ impl Builder {
             attributes_qualified: false,
             block_default: DerivationSet::EMPTY,
             final_default: DerivationSet::EMPTY,
+            imports: Vec::new(),
         };
+        for import in xsd_children(root).filter(|c| c.tag_name().name() == "import") {
+            let namespace = import.unqualified("namespace").map(collapse);
+            doc.imports.push(self.model.namespaces.intern(namespace));
+        }
         doc.elements_qualified = self.form(&doc, root, "elementFormDefault").unwrap_or(false);
         doc.attributes_qualified = self
             .form(&doc, root, "attributeFormDefault")
@@ -610,6 +660,7 @@ impl Builder {
             Kind::Group => {
                 let id = GroupId(m.groups.len() as u32);
                 m.groups.push(GroupDef {
+                    restricts: None,
                     name: name.clone(),
                     model_group: ModelGroup {
                         compositor: Compositor::Sequence,
@@ -623,6 +674,7 @@ impl Builder {
             Kind::AttributeGroup => {
                 let id = AttributeGroupId(m.attribute_groups.len() as u32);
                 m.attribute_groups.push(AttributeGroupDef {
+                    restricts: None,
                     name: name.clone(),
                     attribute_uses: Vec::new(),
                     attribute_wildcards: Vec::new(),
@@ -712,6 +764,76 @@ impl Builder {
         }
         let slot = self.register(doc, node, kind, true)?;
         Some((slot, original))
+    }
+
+    /// The component a redefinition replaces must come from the schema it redefines: not
+    /// from the redefining document itself (its own definition, or a second redefinition of
+    /// the same name, would be a duplicate), and not from another document's redefinition
+    /// of it unless this document redefines that one (two independent redefinitions give two
+    /// components with one name). XSD 1.0 src-redefine.6.2.1, 7.2.1 and sch-props-correct.2.
+    fn check_redefined_origin(
+        &mut self,
+        doc: &Doc<'_>,
+        node: Node<'_, '_>,
+        original: Original,
+        redefinitions: &std::collections::HashSet<(u8, u32)>,
+        redefined: &[bool],
+    ) {
+        let m = &self.model;
+        let location = match original {
+            Original::None => return,
+            Original::Type(t) => m.types.get(t.index()).map(TypeDef::location),
+            Original::Group(g) => m.groups.get(g.index()).map(|g| g.location),
+            Original::AttributeGroup(g) => m.attribute_groups.get(g.index()).map(|g| g.location),
+        };
+        let Some(location) = location else {
+            return;
+        };
+        let name = node.unqualified("name").map(collapse).unwrap_or_default();
+        // The same name defined at the top level of this document, in the same symbol space
+        // (types share one): its redefinition would be a second component with that name.
+        fn space(local: &str) -> &str {
+            match local {
+                "simpleType" | "complexType" => "type",
+                other => other,
+            }
+        }
+        let own_definition = node
+            .parent()
+            .and_then(|redefine| redefine.parent())
+            .is_some_and(|root| {
+                xsd_children(root).any(|c| {
+                    space(c.tag_name().name()) == space(node.tag_name().name())
+                        && c.unqualified("name").map(collapse) == Some(name)
+                })
+            });
+        let message = if own_definition {
+            format!("'{name}' is defined by this schema document itself as well as redefined by it")
+        } else if location.document == doc.id {
+            if redefinitions.contains(&original_key(original)) {
+                format!("'{name}' is redefined twice in this schema document")
+            } else {
+                format!(
+                    "'{name}' is defined by this schema document itself, not by the schema it redefines"
+                )
+            }
+        } else if redefinitions.contains(&original_key(original))
+            && !redefined
+                .get(location.document.index())
+                .copied()
+                .unwrap_or(true)
+        {
+            format!(
+                "'{name}' is also redefined by another schema document ({}) that this one does not redefine",
+                m.documents
+                    .get(location.document.index())
+                    .map(|d| d.path.display().to_string())
+                    .unwrap_or_default()
+            )
+        } else {
+            return;
+        };
+        self.error(doc, node, "sch-props-correct.2", message);
     }
 
     // ---- pass 2 ----
@@ -1303,10 +1425,12 @@ impl Builder {
         };
         let (uses, wildcards, groups) =
             self.attribute_content(doc, node, original.map(|o| (&name, o)));
+        let restricts = original.filter(|o| !groups.contains(o));
         if let Some(g) = self.model.attribute_groups.get_mut(id.index()) {
             g.attribute_uses = uses;
             g.attribute_wildcards = wildcards;
             g.attribute_groups = groups;
+            g.restricts = restricts;
         }
     }
 
@@ -1393,15 +1517,18 @@ impl Builder {
         }
         let ctx = Ctx {
             redefining_group: original.map(|o| (&name, o)),
+            self_references: std::cell::Cell::new(0),
         };
-        if let Some(Particle {
-            term: Term::ModelGroup(mg),
-            ..
-        }) = self.particle(doc, compositor_node, &ctx)
-        {
-            if let Some(g) = self.model.groups.get_mut(id.index()) {
+        let particle = self.particle(doc, compositor_node, &ctx);
+        if let Some(g) = self.model.groups.get_mut(id.index()) {
+            if let Some(Particle {
+                term: Term::ModelGroup(mg),
+                ..
+            }) = particle
+            {
                 g.model_group = mg;
             }
+            g.restricts = original.filter(|_| ctx.self_references.get() == 0);
         }
     }
 
@@ -1481,6 +1608,7 @@ impl Builder {
                 let q = self.qname(doc, node, r)?;
                 if let Some((name, original)) = ctx.redefining_group {
                     if q == *name {
+                        ctx.self_references.set(ctx.self_references.get() + 1);
                         if min_occurs != 1 || max_occurs != MaxOccurs::Bounded(1) {
                             self.error(doc, node, "src-redefine.6.1.2", "the self-reference of a redefined group must have minOccurs and maxOccurs 1".to_owned());
                         }
@@ -1630,6 +1758,7 @@ impl Builder {
         let mut mixed = self.boolean(doc, node, "mixed").unwrap_or(false);
         let ctx = Ctx {
             redefining_group: None,
+            self_references: std::cell::Cell::new(0),
         };
 
         let simple_content = child(node, "simpleContent");
@@ -1875,7 +2004,19 @@ impl Builder {
                                 any_simple
                             }
                             (Some(q), _, _) => {
-                                self.resolve_type(doc, def, &q, true).unwrap_or(any_simple)
+                                let base = self.resolve_type(doc, def, &q, true);
+                                if base == Some(any_simple) {
+                                    // A restriction is atomic when its base is; anySimpleType
+                                    // has no variety, so there is nothing to restrict (Part 2,
+                                    // cos-st-restricts.1.1).
+                                    self.error(
+                                        doc,
+                                        def,
+                                        "cos-st-restricts.1.1",
+                                        "xs:anySimpleType cannot be the base of a simple type restriction; restrict a primitive type or one derived from it".to_owned(),
+                                    );
+                                }
+                                base.unwrap_or(any_simple)
                             }
                             (None, _, _) => any_simple,
                         }
@@ -1991,6 +2132,22 @@ impl Builder {
             None if doc.chameleon => doc.target,
             None => NamespaceId::ABSENT,
         };
+        if namespace != doc.target && uri != Some(XSD_NS) && !doc.imports.contains(&namespace) {
+            let (rule, shown) = match uri {
+                Some(u) => ("src-resolve.4.2", format!("namespace '{u}'")),
+                None => ("src-resolve.4.1", "no namespace".to_owned()),
+            };
+            self.error(
+                doc,
+                node,
+                rule,
+                format!(
+                    "QName '{value}' refers to {shown}, which this schema document \
+                     neither targets nor imports"
+                ),
+            );
+            return None;
+        }
         Some(QName {
             namespace,
             local: local.into(),
@@ -2450,6 +2607,8 @@ impl Builder {
 struct Ctx<'a> {
     /// Inside the redefinition of this group: a reference to the name means the original.
     redefining_group: Option<(&'a QName, GroupId)>,
+    /// How many such self-references were found.
+    self_references: std::cell::Cell<u32>,
 }
 
 fn parse_count(v: &str) -> Option<u64> {

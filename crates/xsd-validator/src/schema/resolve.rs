@@ -5,6 +5,7 @@
 use super::components::*;
 use super::document::Builder;
 use super::SchemaError;
+use crate::compile::NamespaceSet;
 use crate::datatypes::Builtin;
 
 /// Runs all finishing passes; errors are appended to `b.errors`.
@@ -15,6 +16,7 @@ pub(crate) fn finish(b: &mut Builder) {
     complex_content_bases(b);
     group_cycles(b);
     attribute_groups(b);
+    attribute_group_restrictions(b);
 }
 
 fn error_at(b: &mut Builder, location: Location, rule: &'static str, message: String) {
@@ -401,5 +403,127 @@ fn attribute_groups(b: &mut Builder) {
             c.attribute_uses = uses;
             c.attribute_wildcards.extend(wildcards);
         }
+    }
+}
+
+/// src-redefine.7.2.2: a redefined attribute group that does not refer to itself must be a
+/// valid restriction of the one it replaces, by clauses 2 to 4 of Derivation Valid
+/// (Restriction, Complex) on the expanded groups. Prohibited uses are not attribute uses
+/// of the group (3.6.1), so they count as absent on both sides. Types of matching uses
+/// (clause 2.1.2) are compared by the compile step, which knows type derivation.
+fn attribute_group_restrictions(b: &mut Builder) {
+    let pending: Vec<_> = (b.model.attribute_groups.iter().enumerate())
+        .filter_map(|(i, g)| Some((AttributeGroupId(i as u32), g.restricts?)))
+        .collect();
+    for (derived, base) in pending {
+        let m = &b.model;
+        let (Some(d), Some(bg)) = (
+            m.attribute_groups.get(derived.index()),
+            m.attribute_groups.get(base.index()),
+        ) else {
+            continue;
+        };
+        let name_of = |u: &AttributeUse| m.attributes.get(u.declaration.index()).map(|a| &a.name);
+        let fixed_of = |u| fixed_value(m, u);
+        let present = |u: &&AttributeUse| u.use_kind != AttributeUseKind::Prohibited;
+        let shown_group = m.display_name(&d.name);
+        let mut problems: Vec<(&'static str, String)> = Vec::new();
+        for u in d.attribute_uses.iter().filter(present) {
+            let Some(name) = name_of(u) else { continue };
+            let shown = m.display_name(name);
+            match bg
+                .attribute_uses
+                .iter()
+                .filter(present)
+                .find(|x| name_of(x) == Some(name))
+            {
+                Some(x) => {
+                    if x.use_kind == AttributeUseKind::Required
+                        && u.use_kind != AttributeUseKind::Required
+                    {
+                        problems.push((
+                            "derivation-ok-restriction.2.1.1",
+                            format!("attribute '{shown}' is required in the original group; the redefinition cannot make it optional"),
+                        ));
+                    }
+                    if let Some(f) = fixed_of(x) {
+                        if fixed_of(u) != Some(f) {
+                            problems.push((
+                                "derivation-ok-restriction.2.1.3",
+                                format!("attribute '{shown}' has the fixed value '{f}' in the original group; the redefinition must keep it"),
+                            ));
+                        }
+                    }
+                }
+                None => {
+                    let allowed = !bg.attribute_wildcards.is_empty()
+                        && bg
+                            .attribute_wildcards
+                            .iter()
+                            .all(|w| NamespaceSet::from(&w.namespaces).allows(name.namespace));
+                    if !allowed {
+                        problems.push((
+                            "derivation-ok-restriction.2.2",
+                            format!("attribute '{shown}' is neither in the original group nor allowed by its wildcard"),
+                        ));
+                    }
+                }
+            }
+        }
+        for x in bg.attribute_uses.iter().filter(present) {
+            let Some(name) = name_of(x) else { continue };
+            if x.use_kind == AttributeUseKind::Required
+                && !d
+                    .attribute_uses
+                    .iter()
+                    .filter(present)
+                    .any(|u| name_of(u) == Some(name))
+            {
+                problems.push((
+                    "derivation-ok-restriction.3",
+                    format!(
+                        "attribute '{}' is required in the original group but missing from the redefinition",
+                        m.display_name(name)
+                    ),
+                ));
+            }
+        }
+        if let ([w], [bw]) = (&d.attribute_wildcards[..], &bg.attribute_wildcards[..]) {
+            if !NamespaceSet::from(&w.namespaces).is_subset_of(&NamespaceSet::from(&bw.namespaces))
+            {
+                problems.push((
+                    "derivation-ok-restriction.4",
+                    "the attribute wildcard is not a subset of the original group's".to_owned(),
+                ));
+            }
+        } else if !d.attribute_wildcards.is_empty() && bg.attribute_wildcards.is_empty() {
+            problems.push((
+                "derivation-ok-restriction.4",
+                "the redefinition adds an attribute wildcard the original group does not have"
+                    .to_owned(),
+            ));
+        }
+        let location = d.location;
+        for (rule, detail) in problems {
+            error_at(
+                b,
+                location,
+                "src-redefine.7.2.2",
+                format!("redefined attribute group '{shown_group}' does not restrict the original ({rule}): {detail}"),
+            );
+        }
+    }
+}
+
+/// The fixed value of an attribute use: its own, or else its declaration's.
+fn fixed_value<'m>(m: &'m SchemaModel, u: &'m AttributeUse) -> Option<&'m str> {
+    let constraint = u.value_constraint.as_ref().or_else(|| {
+        m.attributes
+            .get(u.declaration.index())
+            .and_then(|a| a.value_constraint.as_ref())
+    });
+    match constraint {
+        Some(ValueConstraint::Fixed(v)) => Some(v.trim()),
+        _ => None,
     }
 }

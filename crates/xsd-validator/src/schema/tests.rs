@@ -947,3 +947,204 @@ fn foreign_attributes_do_not_shadow_schema_attributes() {
     assert!(!complex(&m, right.type_def).mixed);
     assert!(m.element(Some("urn:t"), "wrong").is_none());
 }
+
+#[test]
+fn references_only_reach_the_target_imported_and_xsd_namespaces() {
+    // src-resolve.4: the no-namespace `b` exists in the set, but a.xsd does not import it.
+    let b = format!(r#"<xs:schema {XS}><xs:element name="b"/></xs:schema>"#);
+    let a = |imports: &str| {
+        format!(
+            r#"<xs:schema {XS} xmlns:t="urn:t" targetNamespace="urn:t">{imports}
+  <xs:include schemaLocation="c.xsd"/>
+  <xs:complexType name="T"><xs:sequence><xs:element ref="b"/></xs:sequence></xs:complexType>
+  <xs:element name="root" type="t:T"/><xs:attribute name="n" type="xs:int"/>
+</xs:schema>"#
+        )
+    };
+    let c = format!(r#"<xs:schema {XS} targetNamespace="urn:t"/>"#);
+    let e = errors(
+        &["a.xsd", "b.xsd"],
+        &[("a.xsd", &a("")), ("b.xsd", &b), ("c.xsd", &c)],
+    );
+    assert_eq!(rules(&e), ["src-resolve.4.1"], "{e:?}");
+    assert!(e[0].to_string().contains("'b'"), "{}", e[0]);
+    ok(
+        &["a.xsd", "b.xsd"],
+        &[
+            ("a.xsd", &a(r#"<xs:import/>"#)),
+            ("b.xsd", &b),
+            ("c.xsd", &c),
+        ],
+    );
+
+    // A namespace imported by another document of the set does not count for this one.
+    let u =
+        format!(r#"<xs:schema {XS} targetNamespace="urn:u"><xs:element name="e"/></xs:schema>"#);
+    let importer = format!(
+        r#"<xs:schema {XS} targetNamespace="urn:t"><xs:import namespace="urn:u" schemaLocation="u.xsd"/><xs:include schemaLocation="d.xsd"/></xs:schema>"#
+    );
+    let d = format!(
+        r#"<xs:schema {XS} xmlns:u="urn:u" targetNamespace="urn:t"><xs:group name="g"><xs:sequence><xs:element ref="u:e"/></xs:sequence></xs:group></xs:schema>"#
+    );
+    let e = errors(
+        &["a.xsd"],
+        &[("a.xsd", &importer), ("u.xsd", &u), ("d.xsd", &d)],
+    );
+    assert_eq!(rules(&e), ["src-resolve.4.2"], "{e:?}");
+}
+
+#[test]
+fn any_simple_type_cannot_be_restricted_but_can_be_used_and_extended() {
+    let e = one_doc_errors(
+        r#"<xs:simpleType name="s"><xs:restriction base="xs:anySimpleType"/></xs:simpleType>"#,
+    );
+    assert_eq!(rules(&e), ["cos-st-restricts.1.1"], "{e:?}");
+    ok(
+        &["a.xsd"],
+        &[(
+            "a.xsd",
+            &format!(
+                r#"<xs:schema {XS}>
+  <xs:element name="e" type="xs:anySimpleType"/>
+  <xs:attribute name="a" type="xs:anySimpleType"/>
+  <xs:complexType name="c"><xs:simpleContent><xs:extension base="xs:anySimpleType"/></xs:simpleContent></xs:complexType>
+</xs:schema>"#
+            ),
+        )],
+    );
+}
+
+#[test]
+fn a_redefinition_replaces_only_what_the_redefined_schema_defines() {
+    let c = format!(
+        r#"<xs:schema {XS}><xs:attributeGroup name="g"><xs:attribute name="c"/></xs:attributeGroup></xs:schema>"#
+    );
+    let redefining = |name: &str, redefinitions: &str, rest: &str| {
+        (
+            name.to_owned(),
+            format!(
+                r#"<xs:schema {XS}>{rest}<xs:redefine schemaLocation="c.xsd">{redefinitions}</xs:redefine></xs:schema>"#
+            ),
+        )
+    };
+    let g = r#"<xs:attributeGroup name="g"><xs:attributeGroup ref="g"/><xs:attribute name="x"/></xs:attributeGroup>"#;
+    let load = |docs: &[(String, String)]| {
+        let mut all: Vec<(&str, &str)> =
+            docs.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        all.push(("c.xsd", &c));
+        load_from_memory(&["a.xsd"], &all, None)
+    };
+
+    // A chain: a redefines b, which redefines c.
+    let chain = [
+        (
+            "a.xsd".to_owned(),
+            format!(
+                r#"<xs:schema {XS}><xs:redefine schemaLocation="b.xsd">{}</xs:redefine></xs:schema>"#,
+                g.replace("\"x\"", "\"y\"")
+            ),
+        ),
+        redefining("b.xsd", g, ""),
+    ];
+    assert!(load(&chain).is_ok(), "{:?}", load(&chain).err());
+
+    // The same name twice in one redefine.
+    let twice = [redefining("a.xsd", &format!("{g}{g}"), "")];
+    let e = load(&twice).unwrap_err();
+    assert_eq!(e[0].rule, "sch-props-correct.2", "{e:?}");
+    assert!(e[0].message.contains("redefined twice"), "{}", e[0]);
+
+    // Redefined and also defined by the redefining document itself.
+    let own = [redefining(
+        "a.xsd",
+        g,
+        r#"<xs:attributeGroup name="g"><xs:attribute name="own"/></xs:attributeGroup>"#,
+    )];
+    let e = load(&own).unwrap_err();
+    assert!(rules(&e).contains(&"sch-props-correct.2"), "{e:?}");
+    assert!(
+        e.iter().any(|e| e
+            .message
+            .contains("defined by this schema document itself as well")),
+        "{e:?}"
+    );
+
+    // A circular redefine that hands a document's own definition back to it (W3C
+    // s4_2_4si01b); one between different components is fine.
+    let back = |own: &str, redefined: &str| {
+        format!(
+            r#"<xs:schema {XS}><xs:redefine schemaLocation="{redefined}">{g}</xs:redefine>{own}</xs:schema>"#
+        )
+    };
+    let own_g = r#"<xs:attributeGroup name="g"><xs:attribute name="c"/></xs:attributeGroup>"#;
+    let circular = [
+        ("a.xsd".to_owned(), back(own_g, "b.xsd")),
+        ("b.xsd".to_owned(), back("", "a.xsd")),
+    ];
+    let e = load(&circular).unwrap_err();
+    assert!(rules(&e).contains(&"sch-props-correct.2"), "{e:?}");
+
+    // Two documents redefine c independently: two different components named g.
+    let both = [
+        (
+            "a.xsd".to_owned(),
+            format!(
+                r#"<xs:schema {XS}><xs:include schemaLocation="b.xsd"/><xs:include schemaLocation="d.xsd"/></xs:schema>"#
+            ),
+        ),
+        redefining("b.xsd", g, ""),
+        // (Different text: the loader reads identical documents once.)
+        redefining("d.xsd", g, "<xs:annotation/>"),
+    ];
+    let e = load(&both).unwrap_err();
+    assert_eq!(e[0].rule, "sch-props-correct.2", "{e:?}");
+    assert!(e[0].message.contains("another schema document"), "{}", e[0]);
+}
+
+#[test]
+fn a_redefined_attribute_group_without_self_reference_must_restrict_the_original() {
+    let original = format!(
+        r#"<xs:schema {XS}><xs:attributeGroup name="g">
+  <xs:attribute name="req" use="required"/><xs:attribute name="opt"/>
+  <xs:attribute name="fix" fixed="1"/><xs:attribute name="gone" use="prohibited"/>
+</xs:attributeGroup></xs:schema>"#
+    );
+    let load = |body: &str| {
+        let a = format!(
+            r#"<xs:schema {XS}><xs:redefine schemaLocation="o.xsd"><xs:attributeGroup name="g">{body}</xs:attributeGroup></xs:redefine></xs:schema>"#
+        );
+        load_from_memory(&["a.xsd"], &[("a.xsd", &a), ("o.xsd", &original)], None)
+    };
+    let fine = r#"<xs:attribute name="req" use="required"/><xs:attribute name="fix" fixed="1"/>"#;
+    assert!(load(fine).is_ok(), "{:?}", load(fine).err());
+    // With a self-reference the group is an extension, not a restriction.
+    let extended = r#"<xs:attributeGroup ref="g"/><xs:attribute name="new"/>"#;
+    assert!(load(extended).is_ok(), "{:?}", load(extended).err());
+
+    for (body, clause) in [
+        (
+            r#"<xs:attribute name="opt"/>"#,
+            "derivation-ok-restriction.3",
+        ),
+        (
+            r#"<xs:attribute name="req"/><xs:attribute name="fix" fixed="1"/>"#,
+            "derivation-ok-restriction.2.1.1",
+        ),
+        (
+            r#"<xs:attribute name="req" use="required"/><xs:attribute name="fix" fixed="2"/>"#,
+            "derivation-ok-restriction.2.1.3",
+        ),
+        (
+            r#"<xs:attribute name="req" use="required"/><xs:attribute name="gone"/>"#,
+            "derivation-ok-restriction.2.2",
+        ),
+        (
+            r#"<xs:attribute name="req" use="required"/><xs:anyAttribute/>"#,
+            "derivation-ok-restriction.4",
+        ),
+    ] {
+        let e = load(body).expect_err(body);
+        assert_eq!(rules(&e), ["src-redefine.7.2.2"], "{body}: {e:?}");
+        assert!(e[0].message.contains(clause), "{body}: {}", e[0]);
+    }
+}

@@ -155,7 +155,11 @@ mod tests {
           </xs:element>
         </xs:schema>"#;
         let errors = load_from_memory(&["a.xsd"], &[("a.xsd", text)], None).unwrap_err();
-        assert!(errors.iter().any(|e| e.rule == "src-resolve"), "{errors:?}");
+        // Not imported, so not referable at all (src-resolve.4.2).
+        assert!(
+            errors.iter().any(|e| e.rule == "src-resolve.4.2"),
+            "{errors:?}"
+        );
     }
 
     #[test]

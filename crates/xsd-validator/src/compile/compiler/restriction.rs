@@ -6,10 +6,12 @@
 //! particles removed, and top-level element particles with a substitution group turned into
 //! choices. The mapping checks are greedy and order-preserving, as in the spec (and Xerces).
 
-use crate::schema::{self, Compositor, DerivationSet, Location, Term, TypeDef};
+use crate::schema::{self, Compositor, DerivationSet, Location, ProcessContents, Term, TypeDef};
 
-use super::super::{derivation_chain_ok, Content, ElementIndex, NamespaceSet, TypeBody, TypeIndex};
-use super::{namespace_set, Compiler, BUILTIN_TYPES, MAX_DEPTH};
+use super::super::{
+    derivation_chain_ok, AttributeIndex, Content, ElementIndex, NamespaceSet, TypeBody, TypeIndex,
+};
+use super::{fixed_values_equal, namespace_set, Compiler, BUILTIN_TYPES, MAX_DEPTH};
 
 /// Upper bound on particle comparisons per type, so that adversarial schemas stay fast.
 const BUDGET: usize = 100_000;
@@ -25,7 +27,7 @@ struct P {
 #[derive(Debug, Clone)]
 enum T {
     Element(ElementIndex),
-    Wildcard(NamespaceSet),
+    Wildcard(NamespaceSet, ProcessContents),
     Group(Compositor, Vec<P>),
 }
 
@@ -52,6 +54,16 @@ fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.saturating_add(y)),
         _ => None,
+    }
+}
+
+/// How strongly a wildcard assesses what it matches: strict > lax > skip (XSD 1.0 second
+/// edition, rcase-NSSubset.3 and derivation-ok-restriction.4.3).
+pub(super) fn strength(p: ProcessContents) -> u8 {
+    match p {
+        ProcessContents::Skip => 0,
+        ProcessContents::Lax => 1,
+        ProcessContents::Strict => 2,
     }
 }
 
@@ -113,6 +125,32 @@ impl Compiler {
             ) else {
                 continue;
             };
+            // derivation-ok-restriction.2.1.3, once value constraints are typed: an attribute
+            // fixed in the base stays fixed to the same value.
+            for u in &r.attributes {
+                let Some(f) = b
+                    .attributes
+                    .iter()
+                    .find(|x| x.name == u.name)
+                    .and_then(|x| x.value.as_ref())
+                    .filter(|v| v.fixed)
+                else {
+                    continue;
+                };
+                if !u
+                    .value
+                    .as_ref()
+                    .is_some_and(|v| v.fixed && fixed_values_equal(v, f))
+                {
+                    let message = format!(
+                        "attribute '{}' has the fixed value '{}' in the base type {}; a restriction must keep it",
+                        self.names.local(u.name),
+                        f.lexical,
+                        self.type_display(base)
+                    );
+                    problems.push((def.location, "derivation-ok-restriction.2.1.3", message));
+                }
+            }
             let rule = match (&r.content, &b.content) {
                 (Content::Simple(_), _) | (Content::Empty, Content::Empty) => continue,
                 (Content::Empty, Content::Elements { automaton, .. }) => {
@@ -159,6 +197,74 @@ impl Compiler {
                     self.type_display(base)
                 );
                 problems.push((def.location, rule_family(rule), message));
+            }
+        }
+        // src-redefine.7.2.2 with derivation-ok-restriction.2.1.2: in a redefined attribute
+        // group without a self-reference, each attribute keeps a type derived from the
+        // original's (the other clauses are checked when the schema is loaded).
+        let mut pairs = Vec::new();
+        for g in &self.model.attribute_groups {
+            let Some(original) = g
+                .restricts
+                .and_then(|o| self.model.attribute_groups.get(o.index()))
+            else {
+                continue;
+            };
+            for u in &g.attribute_uses {
+                let name = self
+                    .model
+                    .attributes
+                    .get(u.declaration.index())
+                    .map(|a| &a.name);
+                let base = original.attribute_uses.iter().find(|x| {
+                    self.model
+                        .attributes
+                        .get(x.declaration.index())
+                        .map(|a| &a.name)
+                        == name
+                });
+                if let Some(b) = base {
+                    pairs.push((u.declaration, b.declaration, g.location));
+                }
+            }
+        }
+        for (derived, base, location) in pairs {
+            let index = |a: schema::AttributeId| AttributeIndex(a.index() as u32);
+            self.check_restricted_attribute_type(index(derived), index(base), location, 0);
+        }
+
+        // src-redefine.6.2.2: a redefined group without a self-reference restricts the
+        // original, as a particle of the same occurrence.
+        for (i, g) in self.model.groups.iter().enumerate() {
+            let Some(original) = g.restricts else {
+                continue;
+            };
+            let particle = |id: schema::GroupId| schema::Particle {
+                min_occurs: 1,
+                max_occurs: schema::MaxOccurs::Bounded(1),
+                term: Term::Group(id),
+                location: g.location,
+            };
+            let id = schema::GroupId(i as u32);
+            let mut cx = Context {
+                c: self,
+                budget: BUDGET,
+            };
+            let result = match (
+                cx.normalize(&particle(id), 0),
+                cx.normalize(&particle(original), 0),
+            ) {
+                (None, None) => Ok(()),
+                (None, Some(b)) if emptiable(&b) => Ok(()),
+                (None, Some(_)) | (Some(_), None) => Err("derivation-ok-restriction.5.4.2"),
+                (Some(r), Some(b)) => cx.valid(&r, &b, 0),
+            };
+            if let Err(rule) = result {
+                let message = format!(
+                    "the redefinition of group '{}' does not refer to itself, so it must be a valid restriction of the original, and is not ({rule})",
+                    self.model.display_name(&g.name)
+                );
+                problems.push((g.location, "src-redefine.6.2.2", message));
             }
         }
         for (loc, rule, message) in problems {
@@ -216,7 +322,7 @@ impl Context<'_> {
                 return Some(P {
                     min: p.min_occurs,
                     max,
-                    term: T::Wildcard(namespace_set(&w.namespaces)),
+                    term: T::Wildcard(namespace_set(&w.namespaces), w.process_contents),
                 })
             }
             Term::Group(g) => {
@@ -269,7 +375,7 @@ impl Context<'_> {
         self.budget -= 1;
         match (&r.term, &b.term) {
             (T::Element(re), T::Element(be)) => self.name_and_type_ok(r, *re, b, *be),
-            (T::Element(re), T::Wildcard(w)) => {
+            (T::Element(re), T::Wildcard(w, _)) => {
                 let ns = self.c.elements.get(re.0 as usize).map(|e| e.namespace);
                 if !ns.is_some_and(|n| w.allows(n)) {
                     return Err("rcase-NSCompat.1");
@@ -288,17 +394,21 @@ impl Context<'_> {
                 };
                 self.valid(&wrapped, b, depth + 1)
             }
-            (T::Wildcard(rw), T::Wildcard(bw)) => {
+            (T::Wildcard(rw, rp), T::Wildcard(bw, bp)) => {
                 if !range_ok(r, b) {
                     return Err("rcase-NSSubset.1");
                 }
                 if !rw.is_subset_of(bw) {
                     return Err("rcase-NSSubset.2");
                 }
+                // Erratum E1-21 (XSD 1.0 second edition): no weaker processContents.
+                if strength(*rp) < strength(*bp) {
+                    return Err("rcase-NSSubset.3");
+                }
                 Ok(())
             }
-            (T::Wildcard(_), _) | (T::Group(..), T::Element(_)) => Err("cos-particle-restrict.2"),
-            (T::Group(_, children), T::Wildcard(_)) => {
+            (T::Wildcard(..), _) | (T::Group(..), T::Element(_)) => Err("cos-particle-restrict.2"),
+            (T::Group(_, children), T::Wildcard(..)) => {
                 // NSRecurseCheckCardinality.
                 let (min, max) = total_range(r);
                 let total = P {
