@@ -633,6 +633,20 @@ impl SimpleType {
     ) -> Result<Option<Value>, ValueError> {
         let norm = normalize_whitespace(lexical, self.whitespace());
         let s: &str = &norm;
+        let f = &self.facets;
+        // Strings restricted by length and pattern only (most XÖV text types): every
+        // literal is in the lexical space, so only those facets remain to check.
+        if self.builtin == Builtin::String
+            && !produce
+            && f.enumeration.is_none()
+            && !f.has_value_facets()
+        {
+            if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
+                f.check_length(s.chars().count(), "characters")?;
+            }
+            f.check_patterns(s)?;
+            return Ok(None);
+        }
         let primitive = self.builtin.primitive();
         let invalid = || {
             ValueError::new(
@@ -657,7 +671,6 @@ impl SimpleType {
                 ),
             ));
         }
-        let f = &self.facets;
         // Counting characters costs a pass over the value: only when a facet needs it.
         let has_length_facets =
             f.length.is_some() || f.min_length.is_some() || f.max_length.is_some();

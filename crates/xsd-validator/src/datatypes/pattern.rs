@@ -112,10 +112,14 @@ impl Pattern {
     }
 
     /// Whether the whole of `s` matches one of the patterns.
+    #[inline]
     pub fn is_match(&self, s: &str) -> bool {
-        if self.fast.iter().any(|set| set.contains_all(s)) {
-            return true;
-        }
+        self.fast.iter().any(|set| set.contains_all(s)) || self.regex_match(s)
+    }
+
+    /// The regex, for values that no fast set decides.
+    #[inline(never)]
+    fn regex_match(&self, s: &str) -> bool {
         match &self.regex {
             Automaton::Built(regex) => regex.is_match(s),
             Automaton::Deferred(hir, regex) => regex
