@@ -1002,6 +1002,12 @@ impl<'i> Reader<'i> {
     }
 
     fn recycle_attributes(&mut self) {
+        // Most tags have no attributes: then there is nothing to recycle (a drain of an
+        // empty vector still costs its setup and drop).
+        if self.attrs.is_empty() && !self.attrs_need_rebuild {
+            self.attr_ns.clear();
+            return;
+        }
         for a in self.attrs.drain(..) {
             if let Cow::Owned(mut s) = a.value {
                 s.clear();
