@@ -37,11 +37,13 @@ pub(super) fn validate(
 ) -> Outcome {
     let mut reader = Reader::from_slice(input, options.limits);
     let want_values = sink.wants_values();
+    let want_events = sink.wants_events();
     let full_id_checks = options.full_id_checks;
     let mut run = Run {
         set,
         sink,
         want_values,
+        want_events,
         max_violations: options.max_violations,
         violations: Vec::new(),
         truncated: false,
@@ -130,6 +132,7 @@ struct Run<'s, 'k> {
     set: &'s SchemaSet,
     sink: &'k mut dyn Sink,
     want_values: bool,
+    want_events: bool,
     max_violations: usize,
     violations: Vec<Violation>,
     truncated: bool,
@@ -364,6 +367,10 @@ impl<'s> Run<'s, '_> {
                 &mut self.identity_out,
             );
             self.flush_identity(reader);
+        }
+        if !self.want_events {
+            self.frames.push(frame);
+            return;
         }
         let set = self.set;
         let event = ElementEvent {
@@ -930,7 +937,9 @@ impl<'s> Run<'s, '_> {
         if frame.content == ContentKind::Skip {
             return;
         }
-        self.sink.text(text);
+        if self.want_events {
+            self.sink.text(text);
+        }
         let (content, nil, collect) = (frame.content, frame.nil, frame.collect_text);
         if collect {
             self.text.push_str(text);
@@ -1017,6 +1026,9 @@ impl<'s> Run<'s, '_> {
             self.flush_identity(reader);
         }
         self.text.truncate(frame.text_start);
+        if !self.want_events {
+            return;
+        }
         let event = EndEvent {
             name,
             value: value.as_ref(),
