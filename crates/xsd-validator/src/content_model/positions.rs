@@ -439,6 +439,7 @@ impl PositionMachine {
         state.pos = t.target;
     }
 
+    #[inline]
     pub(super) fn step<L: Symbol>(
         &self,
         leaves: &[L],
