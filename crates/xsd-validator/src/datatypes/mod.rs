@@ -541,6 +541,7 @@ impl SimpleType {
 
     /// Validates a literal: whitespace normalisation, lexical space, then every facet.
     /// Allocates only when the literal needs normalising or for list/union enumerations.
+    #[inline]
     pub fn validate(&self, lexical: &str, ns: &dyn NamespaceContext) -> Result<(), ValueError> {
         self.check(lexical, ns, false, true).map(|_| ())
     }
@@ -1045,7 +1046,16 @@ fn check_bounds_consistent(f: &Facets) -> Result<(), DatatypeError> {
 }
 
 /// Applies a whiteSpace facet value; borrows when the literal is already normalised.
+#[inline]
 pub fn normalize_whitespace(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
+    match ws {
+        // Most string types preserve: no call, no pass over the value.
+        WhiteSpace::Preserve => Cow::Borrowed(s),
+        _ => normalize_replace_or_collapse(s, ws),
+    }
+}
+
+fn normalize_replace_or_collapse(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
     let is_ws = |c: char| matches!(c, '\t' | '\n' | '\r');
     match ws {
         WhiteSpace::Preserve => Cow::Borrowed(s),

@@ -716,6 +716,10 @@ impl<'i> Reader<'i> {
             let raw = self.text.get(start..end).unwrap_or("");
             chars::push_normalized_line_ends(self.buffered(), raw);
             self.check_text_limit()?;
+        } else if self.text_acc.is_none() && len <= self.limits.max_text_bytes {
+            // The common case, inline: the first piece of an element's text, borrowed.
+            self.text_start = start;
+            self.text_acc = Some(TextSource::Input(start, end));
         } else {
             self.add_input_piece(start, start, end)?;
         }
@@ -1199,6 +1203,7 @@ impl<'i> Reader<'i> {
         Ok(())
     }
 
+    #[inline]
     fn resolve(&self, prefix: &str) -> Option<NsRef> {
         if prefix == "xml" {
             return Some(NsRef::Xml);

@@ -249,6 +249,7 @@ impl<'s> Run<'s, '_> {
         });
     }
 
+    #[inline]
     fn namespace_id(&mut self, uri: Option<&str>) -> NamespaceId {
         let Some(uri) = uri else {
             return NamespaceId::ABSENT;
