@@ -234,6 +234,7 @@ impl<L: Symbol> Automaton<L> {
 
     /// Feeds one child. On success returns the leaf that matched it (unique by
     /// `cos-nonambig`); on failure the state is unchanged.
+    #[inline]
     pub fn step(&self, state: &mut MatchState, input: &L::Input) -> Result<LeafId, StepError> {
         match &self.engine {
             Engine::Positions(m) => m.step(&self.leaves, state, input),

@@ -396,7 +396,12 @@ impl PositionMachine {
 
     #[inline]
     fn enabled(&self, state: &MatchState, t: Transition) -> bool {
-        let chain = self.chain(state.pos);
+        Self::enabled_in(self.chain(state.pos), state, t)
+    }
+
+    /// [`enabled`](Self::enabled) with the chain of `state.pos` already looked up.
+    #[inline]
+    fn enabled_in(chain: &[Counter], state: &MatchState, t: Transition) -> bool {
         let keep = usize::from(t.keep);
         for (slot, counter) in chain.iter().enumerate().skip(keep) {
             if state.regs.get(slot).is_none_or(|&c| c < counter.min) {
@@ -416,13 +421,11 @@ impl PositionMachine {
     }
 
     #[inline]
-    fn apply(&self, state: &mut MatchState, t: Transition) {
+    fn apply(&self, chain: &[Counter], state: &mut MatchState, t: Transition) {
         let keep = usize::from(t.keep);
         if t.restart {
             let slot = keep.wrapping_sub(1);
-            if let (Some(counter), Some(c)) =
-                (self.chain(state.pos).get(slot), state.regs.get_mut(slot))
-            {
+            if let (Some(counter), Some(c)) = (chain.get(slot), state.regs.get_mut(slot)) {
                 *c = match counter.max {
                     Some(_) => c.saturating_add(1),
                     None => c.saturating_add(1).min(counter.min.max(1)),
@@ -436,18 +439,21 @@ impl PositionMachine {
         state.pos = t.target;
     }
 
+    #[inline]
     pub(super) fn step<L: Symbol>(
         &self,
         leaves: &[L],
         state: &mut MatchState,
         input: &L::Input,
     ) -> Result<LeafId, StepError> {
+        // The counter chain of the current position, looked up once for all transitions.
+        let chain = self.chain(state.pos);
         for &t in self.transitions_of(state.pos) {
             let matches = leaves
                 .get(t.target as usize)
                 .is_some_and(|l| l.matches(input));
-            if matches && self.enabled(state, t) {
-                self.apply(state, t);
+            if matches && Self::enabled_in(chain, state, t) {
+                self.apply(chain, state, t);
                 return Ok(LeafId(t.target));
             }
         }

@@ -88,25 +88,12 @@ impl Facets {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn check_patterns(&self, lexical: &str) -> Result<(), ValueError> {
-        for p in &self.patterns {
-            if !p.is_match(lexical) {
-                let shown = p
-                    .sources()
-                    .iter()
-                    .map(|s| format!("'{}'", truncate(s, 80)))
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                return Err(ValueError::new(
-                    "cvc-pattern-valid",
-                    format!(
-                        "'{}' does not match the pattern {shown}",
-                        truncate(lexical, 64)
-                    ),
-                ));
-            }
+        match self.patterns.iter().find(|p| !p.is_match(lexical)) {
+            None => Ok(()),
+            Some(p) => Err(pattern_error(p, lexical)),
         }
-        Ok(())
     }
 
     pub(crate) fn check_enumeration_with(
@@ -297,6 +284,25 @@ pub(crate) fn parse_count(spec: &FacetSpec, positive: bool) -> Result<u64, Datat
         ));
     }
     Ok(value)
+}
+
+/// The violation of a pattern facet (apart from the check, which runs for every value).
+#[cold]
+#[inline(never)]
+fn pattern_error(p: &Pattern, lexical: &str) -> ValueError {
+    let shown = p
+        .sources()
+        .iter()
+        .map(|s| format!("'{}'", truncate(s, 80)))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    ValueError::new(
+        "cvc-pattern-valid",
+        format!(
+            "'{}' does not match the pattern {shown}",
+            truncate(lexical, 64)
+        ),
+    )
 }
 
 #[cfg(test)]

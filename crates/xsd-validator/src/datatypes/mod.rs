@@ -541,6 +541,7 @@ impl SimpleType {
 
     /// Validates a literal: whitespace normalisation, lexical space, then every facet.
     /// Allocates only when the literal needs normalising or for list/union enumerations.
+    #[inline]
     pub fn validate(&self, lexical: &str, ns: &dyn NamespaceContext) -> Result<(), ValueError> {
         self.check(lexical, ns, false, true).map(|_| ())
     }
@@ -633,6 +634,20 @@ impl SimpleType {
     ) -> Result<Option<Value>, ValueError> {
         let norm = normalize_whitespace(lexical, self.whitespace());
         let s: &str = &norm;
+        let f = &self.facets;
+        // Strings restricted by length and pattern only (most XÖV text types): every
+        // literal is in the lexical space, so only those facets remain to check.
+        if self.builtin == Builtin::String
+            && !produce
+            && f.enumeration.is_none()
+            && !f.has_value_facets()
+        {
+            if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
+                f.check_length(s.chars().count(), "characters")?;
+            }
+            f.check_patterns(s)?;
+            return Ok(None);
+        }
         let primitive = self.builtin.primitive();
         let invalid = || {
             ValueError::new(
@@ -657,7 +672,6 @@ impl SimpleType {
                 ),
             ));
         }
-        let f = &self.facets;
         // Counting characters costs a pass over the value: only when a facet needs it.
         let has_length_facets =
             f.length.is_some() || f.min_length.is_some() || f.max_length.is_some();
@@ -1032,7 +1046,16 @@ fn check_bounds_consistent(f: &Facets) -> Result<(), DatatypeError> {
 }
 
 /// Applies a whiteSpace facet value; borrows when the literal is already normalised.
+#[inline]
 pub fn normalize_whitespace(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
+    match ws {
+        // Most string types preserve: no call, no pass over the value.
+        WhiteSpace::Preserve => Cow::Borrowed(s),
+        _ => normalize_replace_or_collapse(s, ws),
+    }
+}
+
+fn normalize_replace_or_collapse(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
     let is_ws = |c: char| matches!(c, '\t' | '\n' | '\r');
     match ws {
         WhiteSpace::Preserve => Cow::Borrowed(s),

@@ -112,10 +112,14 @@ impl Pattern {
     }
 
     /// Whether the whole of `s` matches one of the patterns.
+    #[inline]
     pub fn is_match(&self, s: &str) -> bool {
-        if self.fast.iter().any(|set| set.contains_all(s)) {
-            return true;
-        }
+        self.fast.iter().any(|set| set.contains_all(s)) || self.regex_match(s)
+    }
+
+    /// The regex, for values that no fast set decides.
+    #[inline(never)]
+    fn regex_match(&self, s: &str) -> bool {
         match &self.regex {
             Automaton::Built(regex) => regex.is_match(s),
             Automaton::Deferred(hir, regex) => regex
@@ -219,8 +223,38 @@ impl CharSet {
         i > 0 && self.ranges.get(i - 1).is_some_and(|&(_, end)| c <= end)
     }
 
+    /// Whether every character of `s` is in the set. Works on the UTF-8 bytes: ASCII and
+    /// two-byte sequences (all of Latin, the DIN 91379 sets' bulk) are looked up in the
+    /// bitmap without going through `char`; longer sequences are decoded.
     fn contains_all(&self, s: &str) -> bool {
-        s.chars().all(|c| self.contains(c))
+        let b = s.as_bytes();
+        let mut i = 0;
+        while let Some(&lead) = b.get(i) {
+            let code = if lead < 0x80 {
+                i += 1;
+                u32::from(lead)
+            } else if lead < 0xE0 {
+                // `s` is valid UTF-8: a lead byte below 0xE0 starts a two-byte sequence,
+                // whose value is below 0x800.
+                let next = b.get(i + 1).copied().unwrap_or(0);
+                i += 2;
+                (u32::from(lead & 0x1F) << 6) | u32::from(next & 0x3F)
+            } else {
+                let Some(c) = s.get(i..).and_then(|rest| rest.chars().next()) else {
+                    return false;
+                };
+                if !self.contains(c) {
+                    return false;
+                }
+                i += c.len_utf8();
+                continue;
+            };
+            let word = self.bitmap.get((code / 64) as usize).copied().unwrap_or(0);
+            if word & (1 << (code % 64)) == 0 {
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -725,6 +759,20 @@ mod tests {
                     "{xsd} on {input:?}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte-level walk of `contains_all` agrees with a lookup per `char`, for sets
+        /// with ranges on both sides of the bitmap limit and strings of one- to four-byte
+        /// characters.
+        #[test]
+        fn contains_all_agrees_with_char_lookup(
+            ranges in proptest::collection::vec((0u32..0x3000, 0u32..0x200), 1..8),
+            s in "[\\u{0}-\\u{7F}a-z\\u{80}-\\u{900}\\u{2000}-\\u{2100}\\u{1F600}]{0,24}",
+        ) {
+            let set = CharSet::new(ranges.iter().map(|&(a, n)| (a, a + n)).collect());
+            proptest::prop_assert_eq!(set.contains_all(&s), s.chars().all(|c| set.contains(c)));
         }
     }
 

@@ -646,3 +646,23 @@ proptest! {
         prop_assert_eq!(t.validate(&lexical, &NoNamespaces).is_ok(), expected, "{}", lexical);
     }
 }
+
+proptest! {
+    /// `validate` takes a shortcut for strings restricted by length and pattern only;
+    /// `parse` (which builds the value) takes the general path. They agree on every literal.
+    #[test]
+    fn string_shortcut_agrees_with_the_general_path(s in "[a-dä \\t\\n]{0,8}") {
+        let t = restrict(
+            Builtin::String,
+            &[
+                spec(FacetKind::WhiteSpace, "collapse"),
+                spec(FacetKind::MaxLength, "4"),
+                spec(FacetKind::Pattern, "[a-cä ]*"),
+            ],
+        )
+        .unwrap();
+        let shortcut = t.validate(&s, &Ns).map_err(|e| e.rule);
+        let general = t.parse(&s, &Ns).map(|_| ()).map_err(|e| e.rule);
+        prop_assert_eq!(shortcut, general);
+    }
+}

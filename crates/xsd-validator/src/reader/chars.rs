@@ -433,6 +433,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn text_scan_matches_a_byte_by_byte_reference() {
+        // Every special byte at every offset of a 20-byte run.
+        for special in [b'<', b'&', b'>', b'\r', b'\n', 0x01, 0xEF] {
+            for at in 0..20 {
+                let mut text = b"abcdefghij]]klmnopqr".to_vec();
+                text[at] = special;
+                let expected = {
+                    let mut has_cr = false;
+                    let mut result = Some((text.len(), false));
+                    for (i, &byte) in text.iter().enumerate() {
+                        match byte {
+                            b'<' | b'&' => {
+                                result = Some((i, has_cr));
+                                break;
+                            }
+                            b'\r' => has_cr = true,
+                            b'>' if i >= 2 && &text[i - 2..i] == b"]]" => {
+                                result = None;
+                                break;
+                            }
+                            0xEF if noncharacter_at(&text, i).is_some() => {
+                                result = None;
+                                break;
+                            }
+                            0x00..=0x08 | 0x0B | 0x0C | 0x0E..=0x1F => {
+                                result = None;
+                                break;
+                            }
+                            _ => {}
+                        }
+                        result = Some((text.len(), has_cr));
+                    }
+                    result
+                };
+                assert_eq!(scan_text(&text), expected, "{special:#x} at {at}");
+            }
+        }
+    }
+
+    #[test]
     fn names() {
         assert!(is_ncname("a"));
         assert!(is_ncname("_a-b.c9"));

@@ -716,6 +716,10 @@ impl<'i> Reader<'i> {
             let raw = self.text.get(start..end).unwrap_or("");
             chars::push_normalized_line_ends(self.buffered(), raw);
             self.check_text_limit()?;
+        } else if self.text_acc.is_none() && len <= self.limits.max_text_bytes {
+            // The common case, inline: the first piece of an element's text, borrowed.
+            self.text_start = start;
+            self.text_acc = Some(TextSource::Input(start, end));
         } else {
             self.add_input_piece(start, start, end)?;
         }
@@ -986,11 +990,10 @@ impl<'i> Reader<'i> {
     fn sibling_index(&mut self, qname: &'i str) -> u32 {
         let segment_start = self.elements.last().map_or(0, |p| p.children_mark);
         let len = self.siblings.len();
-        if let Some(entry) = self
-            .siblings
-            .get_mut(segment_start..)
-            .and_then(|seg| seg.iter_mut().find(|(n, _)| *n == qname))
-        {
+        if let Some(entry) = self.siblings.get_mut(segment_start..).and_then(|seg| {
+            seg.iter_mut()
+                .find(|(n, _)| same_bytes(n.as_bytes(), qname.as_bytes()))
+        }) {
             entry.1 = entry.1.saturating_add(1);
             return entry.1;
         }
@@ -1003,6 +1006,12 @@ impl<'i> Reader<'i> {
     }
 
     fn recycle_attributes(&mut self) {
+        // Most tags have no attributes: then there is nothing to recycle (a drain of an
+        // empty vector still costs its setup and drop).
+        if self.attrs.is_empty() && !self.attrs_need_rebuild {
+            self.attr_ns.clear();
+            return;
+        }
         for a in self.attrs.drain(..) {
             if let Cow::Owned(mut s) = a.value {
                 s.clear();
@@ -1194,6 +1203,7 @@ impl<'i> Reader<'i> {
         Ok(())
     }
 
+    #[inline]
     fn resolve(&self, prefix: &str) -> Option<NsRef> {
         if prefix == "xml" {
             return Some(NsRef::Xml);
@@ -1202,7 +1212,7 @@ impl<'i> Reader<'i> {
             .iter()
             .enumerate()
             .rev()
-            .find(|(_, b)| b.prefix == prefix)
+            .find(|(_, b)| same_bytes(b.prefix.as_bytes(), prefix.as_bytes()))
             .map(|(i, b)| {
                 if b.uri.is_empty() {
                     NsRef::None
@@ -1319,6 +1329,26 @@ fn split_at_colon(name: &str, colon: Option<usize>) -> (Option<&str>, &str) {
         Some((prefix, local)) => (Some(prefix), local),
         None => (None, name),
     }
+}
+
+/// Byte equality for short strings such as names and prefixes, in eight-byte words: most are
+/// under 32 bytes, and for those a `memcmp` call costs more than comparing inline.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, a_rest)), Some((y, b_rest))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        a = a_rest;
+        b = b_rest;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Bytes that end a name inside a tag.

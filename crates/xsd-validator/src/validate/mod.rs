@@ -182,6 +182,12 @@ pub trait Sink {
     fn wants_values(&self) -> bool {
         true
     }
+
+    /// Whether the sink is told about elements and text at all; when not, no event is built
+    /// (plain validation).
+    fn wants_events(&self) -> bool {
+        true
+    }
 }
 
 /// The sink of [`SchemaSet::validate`]: ignores everything, wants no values.
@@ -189,6 +195,10 @@ struct NoSink;
 
 impl Sink for NoSink {
     fn wants_values(&self) -> bool {
+        false
+    }
+
+    fn wants_events(&self) -> bool {
         false
     }
 }

@@ -4,8 +4,8 @@ use std::collections::HashSet;
 
 use crate::compile::{
     AttributeDeclaration, AttributeIndex, ComplexRule, Content, ElementDeclaration, ElementIndex,
-    ElementInput, IdKind, Leaf, NamespaceSet, SchemaSet, SimpleRule, TypeBody, TypeDefinition,
-    TypeIndex, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
+    ElementInput, IdKind, Leaf, NameId, NamespaceSet, SchemaSet, SimpleRule, TypeBody,
+    TypeDefinition, TypeIndex, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
 };
 use crate::content_model::MatchState;
 use crate::datatypes::{
@@ -23,6 +23,9 @@ use super::{ElementEvent, EndEvent, Outcome, Sink, ValidationOptions, Violation}
 /// Namespace names remembered per document.
 const NAMESPACE_CACHE: usize = 8;
 
+/// Slots of the per-document element name cache (direct-mapped, see [`NameCache`]).
+const NAME_CACHE_SLOTS: usize = 64;
+
 /// Longest piece of a value quoted in a message.
 const QUOTE_CHARS: usize = 64;
 
@@ -34,11 +37,13 @@ pub(super) fn validate(
 ) -> Outcome {
     let mut reader = Reader::from_slice(input, options.limits);
     let want_values = sink.wants_values();
+    let want_events = sink.wants_events();
     let full_id_checks = options.full_id_checks;
     let mut run = Run {
         set,
         sink,
         want_values,
+        want_events,
         max_violations: options.max_violations,
         violations: Vec::new(),
         truncated: false,
@@ -53,6 +58,7 @@ pub(super) fn validate(
         namespace_cache: Vec::new(),
         input: input.as_ptr_range(),
         last_namespace: ((std::ptr::null(), 0), NamespaceId::ABSENT),
+        names: NameCache::default(),
         tracker: IdentityTracker::new(&set.identity),
         identity_out: Vec::new(),
     };
@@ -126,6 +132,7 @@ struct Run<'s, 'k> {
     set: &'s SchemaSet,
     sink: &'k mut dyn Sink,
     want_values: bool,
+    want_events: bool,
     max_violations: usize,
     violations: Vec<Violation>,
     truncated: bool,
@@ -145,9 +152,52 @@ struct Run<'s, 'k> {
     /// from it (address, length) with its id.
     input: std::ops::Range<*const u8>,
     last_namespace: ((*const u8, usize), NamespaceId),
+    names: NameCache<'s>,
     /// unique/key/keyref: told about every element; its violations land in `identity_out`.
     tracker: IdentityTracker<'s>,
     identity_out: Vec<IdentityViolation>,
+}
+
+/// Element names found in the schema's name table, remembered per document: a document uses
+/// few distinct names, and a slot hit costs a short byte comparison where the table costs a
+/// hash of the name, a probe and a comparison. The slot is chosen by length and the first and
+/// last bytes; a colliding name replaces the slot's entry. Names the schema does not declare
+/// are not remembered (they go to the table each time, and are rare in valid documents).
+struct NameCache<'s> {
+    slots: [Option<(NamespaceId, &'s str, NameId)>; NAME_CACHE_SLOTS],
+}
+
+impl Default for NameCache<'_> {
+    fn default() -> Self {
+        NameCache {
+            slots: [None; NAME_CACHE_SLOTS],
+        }
+    }
+}
+
+impl<'s> NameCache<'s> {
+    #[inline]
+    fn name_id(
+        &mut self,
+        set: &'s SchemaSet,
+        namespace: NamespaceId,
+        local: &str,
+    ) -> Option<NameId> {
+        let bytes = local.as_bytes();
+        let first = usize::from(bytes.first().copied().unwrap_or(0));
+        let last = usize::from(bytes.last().copied().unwrap_or(0));
+        let slot = (bytes.len().wrapping_mul(7) ^ first ^ last.wrapping_mul(3)) % NAME_CACHE_SLOTS;
+        if let Some(Some((ns, cached, id))) = self.slots.get(slot) {
+            if *ns == namespace && crate::reader::same_bytes(cached.as_bytes(), bytes) {
+                return Some(*id);
+            }
+        }
+        let id = set.name_id(namespace, local)?;
+        if let Some(entry) = self.slots.get_mut(slot) {
+            *entry = Some((namespace, set.names_local(id), id));
+        }
+        Some(id)
+    }
 }
 
 struct PendingIdRef {
@@ -199,6 +249,7 @@ impl<'s> Run<'s, '_> {
         });
     }
 
+    #[inline]
     fn namespace_id(&mut self, uri: Option<&str>) -> NamespaceId {
         let Some(uri) = uri else {
             return NamespaceId::ABSENT;
@@ -266,7 +317,7 @@ impl<'s> Run<'s, '_> {
         let name_id = if namespace == FOREIGN_NAMESPACE {
             None
         } else {
-            self.set.name_id(namespace, name.local)
+            self.names.name_id(self.set, namespace, name.local)
         };
         let governor = self.child_governor(reader, name, name_id, namespace, tag);
         let mut frame = Frame {
@@ -317,6 +368,10 @@ impl<'s> Run<'s, '_> {
                 &mut self.identity_out,
             );
             self.flush_identity(reader);
+        }
+        if !self.want_events {
+            self.frames.push(frame);
+            return;
         }
         let set = self.set;
         let event = ElementEvent {
@@ -883,7 +938,9 @@ impl<'s> Run<'s, '_> {
         if frame.content == ContentKind::Skip {
             return;
         }
-        self.sink.text(text);
+        if self.want_events {
+            self.sink.text(text);
+        }
         let (content, nil, collect) = (frame.content, frame.nil, frame.collect_text);
         if collect {
             self.text.push_str(text);
@@ -970,6 +1027,9 @@ impl<'s> Run<'s, '_> {
             self.flush_identity(reader);
         }
         self.text.truncate(frame.text_start);
+        if !self.want_events {
+            return;
+        }
         let event = EndEvent {
             name,
             value: value.as_ref(),

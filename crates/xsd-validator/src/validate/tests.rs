@@ -544,8 +544,13 @@ mod never_panics {
         fn token_soup(picks in prop::collection::vec(0..TOKENS.len(), 0..40)) {
             let s = set(PERSON);
             let doc: String = picks.iter().filter_map(|&i| TOKENS.get(i).copied()).collect();
-            let out = s.validate(doc.as_bytes(), &ValidationOptions { max_violations: 5, ..ValidationOptions::default() });
+            let options = ValidationOptions { max_violations: 5, ..ValidationOptions::default() };
+            let out = s.validate(doc.as_bytes(), &options);
             prop_assert!(out.violations.len() <= 6);
+            // A sink that wants events and values sees the same violations as plain
+            // validation, which builds neither.
+            let with_sink = s.validate_with_sink(doc.as_bytes(), &options, &mut Recorder::default());
+            prop_assert_eq!(format!("{:?}", out.violations), format!("{:?}", with_sink.violations));
         }
 
         #[test]
