@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 
 use crate::compile::{
-    AttributeDeclaration, AttributeIndex, ComplexRule, Content, ElementDeclaration, ElementIndex,
-    ElementInput, IdKind, Leaf, NameId, NamespaceSet, SchemaSet, SimpleRule, TypeBody,
-    TypeDefinition, TypeIndex, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
+    AttributeDeclaration, AttributeIndex, AttributeUseRule, ComplexRule, Content,
+    ElementDeclaration, ElementIndex, ElementInput, IdKind, Leaf, NameId, NamespaceSet, SchemaSet,
+    SimpleRule, TypeBody, TypeDefinition, TypeIndex, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
 };
 use crate::content_model::MatchState;
 use crate::datatypes::{
@@ -298,6 +298,7 @@ impl<'s> Run<'s, '_> {
                 let source = TagAttributes {
                     attributes: tag.attributes(),
                     declarations: &[],
+                    defaults: DefaultedAttributes::none(self.set),
                     reader,
                 };
                 let name = tag.name();
@@ -332,6 +333,7 @@ impl<'s> Run<'s, '_> {
             collect_text: false,
         };
         self.attribute_declarations.clear();
+        let governor_assessed = !matches!(governor, Governor::Skip);
         match governor {
             Governor::Skip => {}
             Governor::Declared(e) => self.element_start(reader, tag, Some(e), &mut frame),
@@ -355,9 +357,22 @@ impl<'s> Run<'s, '_> {
             .and_then(|id| self.set.model.elements.get(id.index()))
             .map_or(&[], |d| d.identity_constraints.as_slice());
         if !constraints.is_empty() || self.tracker.is_active() {
+            // `seen_uses` belongs to this element only when its attributes were assessed.
+            let defaults = match (
+                &governor_assessed,
+                &self.set.type_rule(frame.type_index).body,
+            ) {
+                (true, TypeBody::Complex(c)) => DefaultedAttributes {
+                    set: self.set,
+                    uses: &c.attributes,
+                    seen: &self.seen_uses,
+                },
+                _ => DefaultedAttributes::none(self.set),
+            };
             let source = TagAttributes {
                 attributes: tag.attributes(),
                 declarations: &self.attribute_declarations,
+                defaults,
                 reader,
             };
             self.tracker.start_element(
@@ -1246,28 +1261,76 @@ fn is_context_free(simple: &SimpleRule) -> bool {
         .is_some_and(|p| !matches!(p, Builtin::QName | Builtin::Notation))
 }
 
-/// The attributes of a start tag for the identity tracker: values typed by their
-/// declarations on request.
+/// The attributes of a start tag for the identity tracker: those in the tag, then those a
+/// default or fixed value of the element's type adds (they are in the infoset that fields
+/// select from); values typed by their declarations on request.
 struct TagAttributes<'a, 'r, 'i> {
     attributes: &'a [Attribute<'a>],
     declarations: &'a [Option<AttributeDeclaration<'a>>],
+    defaults: DefaultedAttributes<'a>,
     reader: &'r Reader<'i>,
+}
+
+/// The attribute uses of an element's type that the tag lacks but that have a value
+/// constraint. Found by a scan per request: the tracker asks only while a field may select
+/// an attribute of this element, and types have few uses.
+#[derive(Clone, Copy)]
+struct DefaultedAttributes<'a> {
+    set: &'a SchemaSet,
+    uses: &'a [AttributeUseRule],
+    /// Which uses the tag has, indexed like `uses`.
+    seen: &'a [bool],
+}
+
+impl<'a> DefaultedAttributes<'a> {
+    fn none(set: &'a SchemaSet) -> Self {
+        DefaultedAttributes {
+            set,
+            uses: &[],
+            seen: &[],
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a AttributeUseRule> + 'a {
+        let seen = self.seen;
+        self.uses
+            .iter()
+            .enumerate()
+            .filter(move |(i, u)| u.value.is_some() && !seen.get(*i).copied().unwrap_or(true))
+            .map(|(_, u)| u)
+    }
 }
 
 impl AttributeSource for TagAttributes<'_, '_, '_> {
     fn attribute_count(&self) -> usize {
-        self.attributes.len()
+        self.attributes.len() + self.defaults.iter().count()
     }
 
     fn attribute_name(&self, index: usize) -> Option<(Option<&str>, &str)> {
-        self.attributes
-            .get(index)
-            .map(|a| (a.name.namespace, a.name.local))
+        match self.attributes.get(index) {
+            Some(a) => Some((a.name.namespace, a.name.local)),
+            None => {
+                let set = self.defaults.set;
+                let u = self.defaults.iter().nth(index - self.attributes.len())?;
+                let namespace = set.model.namespaces.uri(set.names.namespace(u.name));
+                Some((namespace, set.names_local(u.name)))
+            }
+        }
     }
 
     fn attribute_value(&self, index: usize) -> AttributeValue {
         let Some(a) = self.attributes.get(index) else {
-            return AttributeValue::Invalid;
+            let defaulted = index
+                .checked_sub(self.attributes.len())
+                .and_then(|k| self.defaults.iter().nth(k))
+                .and_then(|u| u.value.as_ref());
+            return match defaulted {
+                Some(ValueRule {
+                    value: Some(value), ..
+                }) => AttributeValue::Typed(value.clone()),
+                Some(_) => AttributeValue::Untyped,
+                None => AttributeValue::Invalid,
+            };
         };
         let Some(simple) = self
             .declarations

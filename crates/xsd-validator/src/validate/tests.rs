@@ -560,3 +560,44 @@ mod never_panics {
         }
     }
 }
+
+/// Identity-constraint fields see attributes a default or fixed value adds (XSD 1.0 3.11.4:
+/// fields are evaluated on the post-schema-validation infoset).
+#[test]
+fn identity_fields_see_defaulted_attributes() {
+    let s = set(r#"
+  <xs:element name="r">
+    <xs:complexType>
+      <xs:sequence><xs:element name="e" maxOccurs="unbounded">
+        <xs:complexType>
+          <xs:attribute name="k" type="xs:string" default="same"/>
+          <xs:attribute name="f" type="xs:int" fixed="7"/>
+        </xs:complexType>
+      </xs:element></xs:sequence>
+    </xs:complexType>
+    <xs:key name="byK"><xs:selector xpath="t:e"/><xs:field xpath="@k"/></xs:key>
+  </xs:element>"#);
+    assert!(rules(&s, r#"<r xmlns="urn:t"><e k="a"/><e k="b"/></r>"#).is_empty());
+    // The second e gets k="same" by default: the key is no longer unique.
+    assert_eq!(
+        rules(&s, r#"<r xmlns="urn:t"><e k="same"/><e/></r>"#),
+        ["cvc-identity-constraint.4.2.2"]
+    );
+    // A key field that is present only by default still counts as present (4.2.1).
+    assert!(rules(&s, r#"<r xmlns="urn:t"><e/></r>"#).is_empty());
+
+    let fixed = set(r#"
+  <xs:element name="r">
+    <xs:complexType>
+      <xs:sequence><xs:element name="e" maxOccurs="unbounded">
+        <xs:complexType><xs:attribute name="f" type="xs:int" fixed="7"/></xs:complexType>
+      </xs:element></xs:sequence>
+    </xs:complexType>
+    <xs:unique name="byF"><xs:selector xpath="t:e"/><xs:field xpath="@f"/></xs:unique>
+  </xs:element>"#);
+    // Typed values: "07" written out equals the fixed 7 added to the other element.
+    assert_eq!(
+        rules(&fixed, r#"<r xmlns="urn:t"><e f="07"/><e/></r>"#),
+        ["cvc-identity-constraint.4.1"]
+    );
+}
