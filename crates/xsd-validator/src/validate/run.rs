@@ -837,7 +837,19 @@ impl<'s> Run<'s, '_> {
         }
         if let Some(c) = complex {
             for (i, u) in c.attributes.iter().enumerate() {
-                if u.required && !self.seen_uses.get(i).copied().unwrap_or(true) {
+                let seen = self.seen_uses.get(i).copied().unwrap_or(true);
+                if let (false, Some(value)) = (seen, &u.value) {
+                    // An attribute added by a default or fixed value is an ID or IDREF like
+                    // one in the tag (XSD 1.0 3.3.4, validation root's ID/IDREF table).
+                    if let Some(simple) = set
+                        .type_rule(set.attribute_rule(u.attribute).type_index)
+                        .simple_rule()
+                        .filter(|simple| simple.id != IdKind::None)
+                    {
+                        self.ids(reader, simple, &value.lexical, None);
+                    }
+                }
+                if u.required && !seen {
                     let message = format!(
                         "attribute '{}' is required on element '{}'",
                         set.display_name(u.name),

@@ -197,6 +197,21 @@ fn ids_and_idrefs() {
         out.violations.iter().map(|v| v.rule).collect::<Vec<_>>(),
         ["cvc-id.1"]
     );
+
+    // An IDREFS attribute added by its default value refers like one in the tag.
+    let defaulted = set(r#"<xs:element name="r"><xs:complexType><xs:sequence>
+             <xs:element name="i" minOccurs="0"><xs:complexType>
+               <xs:attribute name="id" type="xs:ID"/>
+             </xs:complexType></xs:element></xs:sequence>
+             <xs:attribute name="refs" type="xs:IDREFS" default="abc"/>
+           </xs:complexType></xs:element>"#);
+    let strict_rules = |xml: &str| -> Vec<&'static str> {
+        let out = defaulted.validate(xml.as_bytes(), &strict);
+        out.violations.iter().map(|v| v.rule).collect()
+    };
+    assert_eq!(strict_rules(r#"<r xmlns="urn:t"/>"#), ["cvc-id.1"]);
+    assert!(strict_rules(r#"<r xmlns="urn:t"><i id="abc"/></r>"#).is_empty());
+    assert!(strict_rules(r#"<r xmlns="urn:t" refs="x"><i id="x"/></r>"#).is_empty());
 }
 
 const DERIVED: &str = r#"
