@@ -21,27 +21,11 @@ use std::ops::Range;
 use roxmltree::Node;
 
 use super::components::TypeRef;
-use super::document::is_ncname;
+use super::document::{is_ncname, FACETS};
 use super::XSD_NS;
 
 /// The version-control namespace.
 pub(crate) const VC_NS: &str = "http://www.w3.org/2007/XMLSchema-versioning";
-
-/// The facets of XSD 1.0 (Part 2, 4.3).
-const FACETS: &[&str] = &[
-    "length",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "enumeration",
-    "whiteSpace",
-    "maxInclusive",
-    "maxExclusive",
-    "minInclusive",
-    "minExclusive",
-    "totalDigits",
-    "fractionDigits",
-];
 
 /// The document with every excluded element blanked out (every byte but line ends becomes a
 /// space), or `None` when nothing is excluded or the text is not well-formed (the document

@@ -13,7 +13,8 @@ use super::{SchemaError, UnqualifiedAttribute, XSD_NS};
 
 const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
-const FACETS: &[&str] = &[
+/// The facets of XSD 1.0 (Part 2, 4.3).
+pub(crate) const FACETS: &[&str] = &[
     "length",
     "minLength",
     "maxLength",
