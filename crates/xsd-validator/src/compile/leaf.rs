@@ -173,11 +173,14 @@ impl Leaf {
     /// The declaration governing a child of this name, for an element leaf.
     pub(crate) fn declaration_for(&self, name: NameId) -> Option<ElementIndex> {
         match self {
-            Leaf::Element { names, .. } => names
-                .binary_search_by_key(&name, |l| l.name)
-                .ok()
-                .and_then(|i| names.get(i))
-                .map(|l| l.element),
+            Leaf::Element { names, .. } => match names.as_slice() {
+                [only] => (only.name == name).then_some(only.element),
+                _ => names
+                    .binary_search_by_key(&name, |l| l.name)
+                    .ok()
+                    .and_then(|i| names.get(i))
+                    .map(|l| l.element),
+            },
             Leaf::Wildcard(_) => None,
         }
     }
@@ -211,6 +214,20 @@ impl Symbol for Leaf {
             }
             (Leaf::Wildcard(a), Leaf::Wildcard(b)) => a.namespaces.overlaps(&b.namespaces),
         }
+    }
+
+    fn exact_key(&self) -> Option<u32> {
+        match self {
+            Leaf::Element { names, .. } => match names.as_slice() {
+                [only] => Some(only.name.0),
+                _ => None,
+            },
+            Leaf::Wildcard(_) => None,
+        }
+    }
+
+    fn input_key(input: &ElementInput) -> Option<u32> {
+        input.name.map(|n| n.0)
     }
 }
 

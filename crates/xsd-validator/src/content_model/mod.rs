@@ -106,6 +106,20 @@ pub trait Symbol {
     /// Whether some input is matched by both leaves. Used for `cos-nonambig`;
     /// must be symmetric.
     fn overlaps(&self, other: &Self) -> bool;
+
+    /// A number that decides [`matches`](Self::matches) by equality: when `Some(k)`, the
+    /// leaf matches exactly the inputs whose [`input_key`](Self::input_key) is `Some(k)`.
+    /// The engine then compares integers in its transition table instead of calling
+    /// `matches` (an element leaf without substitution group members: one name).
+    fn exact_key(&self) -> Option<u32> {
+        None
+    }
+
+    /// The key of an input, for leaves that have an [`exact_key`](Self::exact_key).
+    fn input_key(input: &Self::Input) -> Option<u32> {
+        let _ = input;
+        None
+    }
 }
 
 /// Index of a leaf particle; see the module docs for the numbering.

@@ -53,7 +53,13 @@ struct Transition {
     keep: u8,
     /// Whether the counter in slot `keep - 1` is restarted (checked, incremented).
     restart: bool,
+    /// The target leaf's [`Symbol::exact_key`], or [`NO_KEY`]: filled in once the table is
+    /// built, so that a step compares it with the input's key without touching the leaf.
+    key: u32,
 }
+
+/// `Transition::key` of a target leaf that has no exact key (`matches` decides).
+const NO_KEY: u32 = u32::MAX;
 
 #[derive(Debug, Default)]
 struct Position {
@@ -280,10 +286,23 @@ impl PositionMachine {
                 target: y,
                 keep: 0,
                 restart: false,
+                key: NO_KEY,
             })
             .collect();
         start.sort_unstable();
         start.dedup();
+
+        // Keys last: they follow from the target, so sorting and deduplicating above are
+        // unaffected. A key equal to NO_KEY is not usable as one.
+        let key_of = |t: &mut Transition| {
+            t.key = leaves
+                .get(t.target as usize)
+                .and_then(Symbol::exact_key)
+                .filter(|&k| k != NO_KEY)
+                .unwrap_or(NO_KEY);
+        };
+        start.iter_mut().for_each(key_of);
+        transitions.iter_mut().for_each(key_of);
 
         let machine = PositionMachine {
             start,
@@ -448,10 +467,15 @@ impl PositionMachine {
     ) -> Result<LeafId, StepError> {
         // The counter chain of the current position, looked up once for all transitions.
         let chain = self.chain(state.pos);
+        let key = L::input_key(input);
         for &t in self.transitions_of(state.pos) {
-            let matches = leaves
-                .get(t.target as usize)
-                .is_some_and(|l| l.matches(input));
+            let matches = if t.key != NO_KEY {
+                key == Some(t.key)
+            } else {
+                leaves
+                    .get(t.target as usize)
+                    .is_some_and(|l| l.matches(input))
+            };
             if matches && Self::enabled_in(chain, state, t) {
                 self.apply(chain, state, t);
                 return Ok(LeafId(t.target));
@@ -504,6 +528,7 @@ fn add_pairs(follow: &mut [Vec<Transition>], from: &[u32], to: &[u32], keep: u8,
                 target: y,
                 keep,
                 restart,
+                key: NO_KEY,
             }));
         }
     }

@@ -58,6 +58,29 @@ impl Symbol for Toy {
             (a, b) => a.names().is_some_and(|ns| ns.iter().any(|n| b.matches(n))),
         }
     }
+
+    // Short names get exact keys, so the engine's keyed comparison is exercised next to
+    // `matches` (groups and wildcards); longer names and inputs have none.
+    fn exact_key(&self) -> Option<u32> {
+        match self {
+            Toy::Name(n) => toy_key(n),
+            _ => None,
+        }
+    }
+
+    fn input_key(input: &str) -> Option<u32> {
+        toy_key(input)
+    }
+}
+
+/// Names of up to three bytes packed with their length: equal keys, equal names.
+fn toy_key(name: &str) -> Option<u32> {
+    let bytes = name.as_bytes();
+    (bytes.len() <= 3).then(|| {
+        bytes
+            .iter()
+            .fold(bytes.len() as u32, |key, &b| (key << 8) | u32::from(b))
+    })
 }
 
 type P = Particle<Toy>;

@@ -339,15 +339,7 @@ impl<'s> Run<'s, '_> {
             Governor::Declared(e) => self.element_start(reader, tag, Some(e), &mut frame),
             Governor::Lax => self.element_start(reader, tag, None, &mut frame),
         }
-        if frame.content != ContentKind::Skip {
-            if let TypeBody::Complex(ComplexRule {
-                content: Content::Elements { automaton, .. },
-                ..
-            }) = &self.set.type_rule(frame.type_index).body
-            {
-                frame.state = automaton.start();
-            }
-        }
+        // `frame.state` is already every automaton's start state (`MatchState::default`).
         // Identity constraints: the tracker sees every element (undeclared and skipped ones
         // with no constraints); it does nothing while no constraint scope is open.
         let constraints: &[IdentityConstraintId] = frame
