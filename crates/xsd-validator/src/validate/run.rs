@@ -23,8 +23,9 @@ use super::{ElementEvent, EndEvent, Outcome, Sink, ValidationOptions, Violation}
 /// Namespace names remembered per document.
 const NAMESPACE_CACHE: usize = 8;
 
-/// Slots of the per-document element name cache (direct-mapped, see [`NameCache`]).
-const NAME_CACHE_SLOTS: usize = 64;
+/// Slots of the per-document name cache (direct-mapped, see [`NameCache`]): an XBau message
+/// uses some 530 distinct element names, which thrashed 64 slots.
+const NAME_CACHE_SLOTS: usize = 1024;
 
 /// Longest piece of a value quoted in a message.
 const QUOTE_CHARS: usize = 64;
@@ -158,19 +159,19 @@ struct Run<'s, 'k> {
     identity_out: Vec<IdentityViolation>,
 }
 
-/// Element names found in the schema's name table, remembered per document: a document uses
-/// few distinct names, and a slot hit costs a short byte comparison where the table costs a
-/// hash of the name, a probe and a comparison. The slot is chosen by length and the first and
-/// last bytes; a colliding name replaces the slot's entry. Names the schema does not declare
-/// are not remembered (they go to the table each time, and are rare in valid documents).
+/// Element and attribute names found in the schema's name table, remembered per document: a
+/// document uses few distinct names, and a slot hit costs a hash of at most 16 bytes and a
+/// short comparison where the table costs a hash of the whole name, a probe and a `memcmp`.
+/// A colliding name replaces the slot's entry. Names the schema does not declare are not
+/// remembered (they go to the table each time, and are rare in valid documents).
 struct NameCache<'s> {
-    slots: [Option<(NamespaceId, &'s str, NameId)>; NAME_CACHE_SLOTS],
+    slots: Vec<Option<(NamespaceId, &'s str, NameId)>>,
 }
 
 impl Default for NameCache<'_> {
     fn default() -> Self {
         NameCache {
-            slots: [None; NAME_CACHE_SLOTS],
+            slots: vec![None; NAME_CACHE_SLOTS],
         }
     }
 }
@@ -184,11 +185,9 @@ impl<'s> NameCache<'s> {
         local: &str,
     ) -> Option<NameId> {
         let bytes = local.as_bytes();
-        let first = usize::from(bytes.first().copied().unwrap_or(0));
-        let last = usize::from(bytes.last().copied().unwrap_or(0));
-        let slot = (bytes.len().wrapping_mul(7) ^ first ^ last.wrapping_mul(3)) % NAME_CACHE_SLOTS;
+        let slot = name_slot(namespace, bytes);
         if let Some(Some((ns, cached, id))) = self.slots.get(slot) {
-            if *ns == namespace && crate::reader::same_bytes(cached.as_bytes(), bytes) {
+            if *ns == namespace && same_name(cached.as_bytes(), bytes) {
                 return Some(*id);
             }
         }
@@ -198,6 +197,50 @@ impl<'s> NameCache<'s> {
         }
         Some(id)
     }
+}
+
+/// The cache slot of a name: its first and last four bytes (or all of a shorter one), its
+/// length and namespace, mixed by one multiplication.
+#[inline]
+fn name_slot(namespace: NamespaceId, bytes: &[u8]) -> usize {
+    let (head, tail) = match (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        (Some(h), Some(t)) => (u32::from_le_bytes(*h), u32::from_le_bytes(*t)),
+        _ => {
+            // Up to three bytes: first, middle and last are all of them.
+            let at = |i: usize| u32::from(bytes.get(i).copied().unwrap_or(0));
+            let n = bytes.len();
+            (at(0) | at(n / 2) << 8 | at(n.wrapping_sub(1)) << 16, 0)
+        }
+    };
+    let mixed = head ^ tail.rotate_left(11) ^ (bytes.len() as u32) << 24 ^ namespace.0 << 5;
+    (mixed.wrapping_mul(0x9E37_79B1) >> 22) as usize % NAME_CACHE_SLOTS
+}
+
+/// Byte equality of two names: whole eight-byte words (the last one overlapping) or two
+/// overlapping four-byte words; names are short, and `memcmp` or a byte loop cost more.
+#[inline]
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() >= 8 {
+        let (mut x, mut y) = (a, b);
+        while let (Some((p, x_rest)), Some((q, y_rest))) =
+            (x.split_first_chunk::<8>(), y.split_first_chunk::<8>())
+        {
+            if p != q {
+                return false;
+            }
+            x = x_rest;
+            y = y_rest;
+        }
+        return a.last_chunk::<8>() == b.last_chunk::<8>();
+    }
+    if a.len() >= 4 {
+        return a.first_chunk::<4>() == b.first_chunk::<4>()
+            && a.last_chunk::<4>() == b.last_chunk::<4>();
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 struct PendingIdRef {
@@ -772,7 +815,7 @@ impl<'s> Run<'s, '_> {
             let name_id = if namespace == FOREIGN_NAMESPACE {
                 None
             } else {
-                set.name_id(namespace, a.name.local)
+                self.names.name_id(set, namespace, a.name.local)
             };
             let found_use = match (complex, name_id) {
                 (Some(c), Some(n)) => c.attribute_use(n),
