@@ -265,8 +265,22 @@ fn quote(s: &str) -> &str {
     }
 }
 
+/// Whether character data of a text event is all whitespace. Text events hold XML characters
+/// only (the reader refuses the other C0 controls, literal or referenced), so a byte up to
+/// 0x20 is a space, tab, LF or CR; indentation is tested eight bytes at a time.
 fn is_xml_whitespace(s: &str) -> bool {
-    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut bytes = s.as_bytes();
+    while let Some((word, rest)) = bytes.split_first_chunk::<8>() {
+        let w = u64::from_le_bytes(*word);
+        // A byte above 0x20 but below 0x80 sets its high bit when 0x5F is added (no carry
+        // leaves it); a byte from 0x80 has it set already.
+        if (w.wrapping_add(0x5F * ONES) | w) & (0x80 * ONES) != 0 {
+            return false;
+        }
+        bytes = rest;
+    }
+    bytes.iter().all(|&b| b <= b' ')
 }
 
 impl<'s> Run<'s, '_> {
@@ -1009,8 +1023,13 @@ impl<'s> Run<'s, '_> {
         }
         // Empty content and nilled elements allow no character children at all, not even
         // whitespace (cvc-complex-type.2.1, cvc-elt.3.2.1); element-only content allows
-        // whitespace.
-        if is_xml_whitespace(text) && !nil && content != ContentKind::Empty {
+        // whitespace; simple and mixed content allow any (checked at the end tag).
+        let allowed = match content {
+            ContentKind::Simple | ContentKind::Mixed | ContentKind::Skip => true,
+            ContentKind::ElementOnly => is_xml_whitespace(text),
+            ContentKind::Empty => false,
+        };
+        if allowed && !nil {
             return;
         }
         let position: Option<Position> = None;
@@ -1425,5 +1444,57 @@ fn describe_leaf(set: &SchemaSet, leaf: &Leaf, found_namespace: NamespaceId) -> 
                 format!("any element from {list}")
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_test_agrees_with_a_byte_loop() {
+        let cases = [
+            "",
+            " ",
+            "\n",
+            "\n    ",
+            "\n                ",
+            "\t\r\n ",
+            "        x",
+            "x",
+            "\n  a  ",
+            "                \u{e9}",
+            "       \u{a0}",
+            "  !",
+            "\n\n\n\n\n\n\n\n\n",
+        ];
+        for s in cases {
+            let expected = s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+            assert_eq!(is_xml_whitespace(s), expected, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn names_compare_by_bytes() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefgi",
+            "identifikation.nachricht",
+            "identifikation.nachrichT",
+            "Identifikation.nachricht",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(same_name(a.as_bytes(), b.as_bytes()), a == b, "{a} {b}");
+            }
+            assert!(name_slot(NamespaceId::ABSENT, a.as_bytes()) < NAME_CACHE_SLOTS);
+        }
     }
 }
