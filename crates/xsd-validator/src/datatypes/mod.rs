@@ -1085,6 +1085,19 @@ fn normalize_replace_or_collapse(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
 /// Whether `s` is already whitespace-collapsed: no tab, LF or CR, no leading, trailing or
 /// double space (one pass over the bytes; this runs for most values).
 fn is_collapsed(s: &str) -> bool {
+    // Most values (codes, dates, numbers, names) have no byte at or below 0x20 at all, which
+    // eight-byte words tell quickly; only the others need the exact walk below.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let bytes = s.as_bytes();
+    let mut words = bytes.chunks_exact(8);
+    let low_byte = |w: u64| w.wrapping_sub(0x21 * ONES) & !w & (0x80 * ONES) != 0;
+    let any_low = words.by_ref().any(|w| {
+        w.try_into()
+            .is_ok_and(|w: [u8; 8]| low_byte(u64::from_le_bytes(w)))
+    }) || words.remainder().iter().any(|&b| b <= b' ');
+    if !any_low {
+        return true;
+    }
     let mut previous_space = true; // a leading space counts as a double one
     for b in s.bytes() {
         match b {

@@ -186,6 +186,9 @@ const BITMAP_LIMIT: u32 = 0x800;
 #[derive(Debug, Clone)]
 struct CharSet {
     bitmap: Box<[u64; (BITMAP_LIMIT / 64) as usize]>,
+    /// Indexed by byte: 1 for an ASCII character in the set, 0 otherwise (and for every
+    /// byte from 0x80), so that runs of ASCII members cost one load per byte.
+    ascii: Box<[u8; 256]>,
     ranges: Vec<(u32, u32)>,
 }
 
@@ -207,8 +210,14 @@ impl CharSet {
                 }
             }
         }
+        let mut ascii = Box::new([0u8; 256]);
+        for (b, slot) in ascii.iter_mut().enumerate().take(0x80) {
+            let word = bitmap.get(b / 64).copied().unwrap_or(0);
+            *slot = u8::from(word & (1 << (b % 64)) != 0);
+        }
         CharSet {
             bitmap,
+            ascii,
             ranges: merged,
         }
     }
@@ -228,11 +237,21 @@ impl CharSet {
     /// bitmap without going through `char`; longer sequences are decoded.
     fn contains_all(&self, s: &str) -> bool {
         let b = s.as_bytes();
+        let ascii: &[u8; 256] = &self.ascii;
         let mut i = 0;
-        while let Some(&lead) = b.get(i) {
-            let code = if lead < 0x80 {
+        loop {
+            while let Some(&byte) = b.get(i) {
+                if ascii[usize::from(byte)] == 0 {
+                    break;
+                }
                 i += 1;
-                u32::from(lead)
+            }
+            let Some(&lead) = b.get(i) else {
+                return true;
+            };
+            let code = if lead < 0x80 {
+                // An ASCII character outside the set.
+                return false;
             } else if lead < 0xE0 {
                 // `s` is valid UTF-8: a lead byte below 0xE0 starts a two-byte sequence,
                 // whose value is below 0x800.
@@ -254,7 +273,6 @@ impl CharSet {
                 return false;
             }
         }
-        true
     }
 }
 
