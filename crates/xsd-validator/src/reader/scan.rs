@@ -135,18 +135,133 @@ fn markup(doc: &[u8], at: usize, rest: &[u8]) -> Result<(Token, usize), ScanErro
 /// Index of the `>` that closes the start tag at the beginning of `rest` (quotes respected).
 fn start_tag_end(rest: &[u8]) -> Result<usize, &'static str> {
     let mut quote: Option<u8> = None;
-    for i in memchr::memchr3_iter(b'>', b'\'', b'"', rest) {
-        let b = rest.get(i).copied().unwrap_or(b'>');
-        match (quote, b) {
+    let mut from = 0;
+    loop {
+        // Outside quotes the tag ends at `>` or a value starts; inside, only the same quote
+        // ends the value.
+        let found = match quote {
+            None => find_any(rest, from, [b'>', b'\'', b'"']),
+            Some(q) => find_any(rest, from, [q, q, q]),
+        };
+        let Some(i) = found else { break };
+        match (quote, rest.get(i).copied().unwrap_or(b'>')) {
             (None, b'>') => return Ok(i),
             (None, q) => quote = Some(q),
-            (Some(q), c) if c == q => quote = None,
-            _ => {}
+            (Some(_), _) => quote = None,
         }
+        from = i + 1;
     }
     Err(match quote {
         None => "tag not closed; expected '>'",
         Some(b'\'') => "attribute value not closed; expected a closing \"'\"",
         Some(_) => "attribute value not closed; expected a closing '\"'",
     })
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// High bits of the bytes of `w` that equal `b`. Bytes above a matching one may be flagged
+/// too (a borrow), but the lowest flagged byte is always a match.
+#[inline]
+fn equal_bytes(w: u64, b: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(b));
+    x.wrapping_sub(ONES) & !x & (ONES * 0x80)
+}
+
+/// The first index from `from` on whose byte is one of `needles`. Eight bytes at a time: a
+/// start tag is mostly short, where `memchr3`'s setup per call cost more than the search.
+#[inline]
+fn find_any(hay: &[u8], from: usize, needles: [u8; 3]) -> Option<usize> {
+    let mut rest = hay.get(from..)?;
+    let mut at = from;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let w = u64::from_le_bytes(*word);
+        let hits =
+            equal_bytes(w, needles[0]) | equal_bytes(w, needles[1]) | equal_bytes(w, needles[2]);
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        rest = tail;
+        at += 8;
+    }
+    rest.iter()
+        .position(|b| needles.contains(b))
+        .map(|i| at + i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-by-byte definition `start_tag_end` must agree with.
+    fn reference(rest: &[u8]) -> Result<usize, Option<u8>> {
+        let mut quote: Option<u8> = None;
+        for (i, &b) in rest.iter().enumerate() {
+            match (quote, b) {
+                (None, b'>') => return Ok(i),
+                (None, b'\'' | b'"') => quote = Some(b),
+                (Some(q), c) if c == q => quote = None,
+                _ => {}
+            }
+        }
+        Err(quote)
+    }
+
+    fn agrees(rest: &[u8]) {
+        let expected = reference(rest);
+        match (start_tag_end(rest), expected) {
+            (Ok(i), Ok(j)) => assert_eq!(i, j, "{:?}", String::from_utf8_lossy(rest)),
+            (Err(message), Err(quote)) => {
+                let closing = match quote {
+                    None => "'>'",
+                    Some(b'\'') => "\"'\"",
+                    Some(_) => "'\"'",
+                };
+                assert!(message.ends_with(closing), "{message}");
+            }
+            (found, expected) => panic!(
+                "{:?}: {found:?} vs {expected:?}",
+                String::from_utf8_lossy(rest)
+            ),
+        }
+    }
+
+    #[test]
+    fn start_tags_end_at_the_first_unquoted_gt() {
+        for tag in [
+            "<a>",
+            "<b:ort>rest",
+            "<b:familienname>Ó Briain</b:familienname>",
+            "<code listURI=\"urn:a>b\" listVersionID='4.0'>x",
+            "<a x='\">' y=\"'>\"/>",
+            "<a x='1'",
+            "<a x=\"1",
+            "<a x='1",
+            "<abcdefghijklmnop",
+            "",
+            ">",
+        ] {
+            agrees(tag.as_bytes());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn start_tag_end_agrees_with_a_byte_loop(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b'>'),
+                    proptest::strategy::Just(b'\''),
+                    proptest::strategy::Just(b'"'),
+                    proptest::strategy::Just(b'a'),
+                    proptest::strategy::Just(0xC3u8),
+                    proptest::strategy::Just(0xFFu8),
+                    proptest::strategy::Just(0x3Du8),
+                ],
+                0..40,
+            )
+        ) {
+            agrees(&bytes);
+        }
+    }
 }
