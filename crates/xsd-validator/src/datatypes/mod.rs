@@ -543,7 +543,34 @@ impl SimpleType {
     /// Allocates only when the literal needs normalising or for list/union enumerations.
     #[inline]
     pub fn validate(&self, lexical: &str, ns: &dyn NamespaceContext) -> Result<(), ValueError> {
+        if let Some(result) = self.check_plain_string(lexical) {
+            return result;
+        }
         self.check(lexical, ns, false, true).map(|_| ())
+    }
+
+    /// Strings restricted by length and pattern only (most XÖV text types, the DIN 91379
+    /// ones): every literal is in the lexical space, so only those facets remain to check.
+    /// Inline, before `check`, whose frame (it handles lists and unions) costs more than
+    /// these checks on a short value. `None` for every other type.
+    #[inline]
+    fn check_plain_string(&self, lexical: &str) -> Option<Result<(), ValueError>> {
+        let f = &self.facets;
+        if self.builtin != Builtin::String
+            || !matches!(self.structure, Structure::Atomic)
+            || f.enumeration.is_some()
+            || f.has_value_facets()
+        {
+            return None;
+        }
+        let norm = normalize_whitespace(lexical, self.whitespace());
+        let s: &str = &norm;
+        Some((|| {
+            if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
+                f.check_length(s.chars().count(), "characters")?;
+            }
+            f.check_patterns(s)
+        })())
     }
 
     /// The same checks as [`validate`](Self::validate), returning the typed value.

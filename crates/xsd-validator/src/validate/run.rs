@@ -3,11 +3,11 @@
 use std::collections::HashSet;
 
 use crate::compile::{
-    AttributeDeclaration, AttributeIndex, AttributeUseRule, ComplexRule, Content,
-    ElementDeclaration, ElementIndex, ElementInput, IdKind, Leaf, NameId, NamespaceSet, SchemaSet,
-    SimpleRule, TypeBody, TypeDefinition, TypeIndex, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
+    AttributeDeclaration, AttributeIndex, AttributeUseRule, Content, ElementDeclaration,
+    ElementIndex, ElementInput, IdKind, Leaf, NameId, NamespaceSet, SchemaSet, SimpleRule,
+    TypeBody, TypeDefinition, TypeIndex, TypeRule, ValueRule, FOREIGN_NAMESPACE, XSI_NS,
 };
-use crate::content_model::MatchState;
+use crate::content_model::{Automaton, MatchState};
 use crate::datatypes::{
     normalize_whitespace, Builtin, NamespaceContext, Value, ValueError, WhiteSpace,
 };
@@ -106,10 +106,12 @@ enum ContentKind {
 }
 
 #[derive(Debug)]
-struct Frame {
+struct Frame<'s> {
     element: Option<ElementIndex>,
     type_index: TypeIndex,
     content: ContentKind,
+    /// The content model of element-only and mixed content (looked up once, at the start tag).
+    automaton: Option<&'s Automaton<Leaf>>,
     state: MatchState,
     nil: bool,
     /// A child was already refused; later children are not checked against the model.
@@ -137,7 +139,7 @@ struct Run<'s, 'k> {
     max_violations: usize,
     violations: Vec<Violation>,
     truncated: bool,
-    frames: Vec<Frame>,
+    frames: Vec<Frame<'s>>,
     /// Open elements inside a skipped element (not framed).
     skip_depth: usize,
     text: String,
@@ -334,14 +336,20 @@ impl<'s> Run<'s, '_> {
         id
     }
 
-    fn content_kind(&self, t: TypeIndex) -> ContentKind {
-        match &self.set.type_rule(t).body {
-            TypeBody::Simple(_) => ContentKind::Simple,
+    fn content_kind(rule: &'s TypeRule) -> (ContentKind, Option<&'s Automaton<Leaf>>) {
+        match &rule.body {
+            TypeBody::Simple(_) => (ContentKind::Simple, None),
             TypeBody::Complex(c) => match &c.content {
-                Content::Empty => ContentKind::Empty,
-                Content::Simple(_) => ContentKind::Simple,
-                Content::Elements { mixed: false, .. } => ContentKind::ElementOnly,
-                Content::Elements { mixed: true, .. } => ContentKind::Mixed,
+                Content::Empty => (ContentKind::Empty, None),
+                Content::Simple(_) => (ContentKind::Simple, None),
+                Content::Elements {
+                    mixed: false,
+                    automaton,
+                } => (ContentKind::ElementOnly, Some(automaton)),
+                Content::Elements {
+                    mixed: true,
+                    automaton,
+                } => (ContentKind::Mixed, Some(automaton)),
             },
         }
     }
@@ -382,6 +390,7 @@ impl<'s> Run<'s, '_> {
             element: None,
             type_index: TypeIndex::ANY_TYPE,
             content: ContentKind::Skip,
+            automaton: None,
             state: MatchState::default(),
             nil: false,
             content_failed: false,
@@ -399,13 +408,15 @@ impl<'s> Run<'s, '_> {
         // `frame.state` is already every automaton's start state (`MatchState::default`).
         // Identity constraints: the tracker sees every element (undeclared and skipped ones
         // with no constraints); it does nothing while no constraint scope is open.
-        let constraints: &[IdentityConstraintId] = frame
+        let constrained = frame
             .element
             .filter(|_| frame.content != ContentKind::Skip)
-            .map(|e| self.set.element_rule(e).model_id)
-            .and_then(|id| self.set.model.elements.get(id.index()))
-            .map_or(&[], |d| d.identity_constraints.as_slice());
-        if !constraints.is_empty() || self.tracker.is_active() {
+            .map(|e| self.set.element_rule(e))
+            .filter(|rule| rule.has_identity_constraints);
+        if constrained.is_some() || self.tracker.is_active() {
+            let constraints: &[IdentityConstraintId] = constrained
+                .and_then(|rule| self.set.model.elements.get(rule.model_id.index()))
+                .map_or(&[], |d| d.identity_constraints.as_slice());
             // `seen_uses` belongs to this element only when its attributes were assessed.
             let defaults = match (
                 &governor_assessed,
@@ -533,11 +544,7 @@ impl<'s> Run<'s, '_> {
                 if parent.content_failed {
                     return fallback();
                 }
-                let TypeBody::Complex(ComplexRule {
-                    content: Content::Elements { automaton, .. },
-                    ..
-                }) = &set.type_rule(parent.type_index).body
-                else {
+                let Some(automaton) = parent.automaton else {
                     return fallback();
                 };
                 let input = ElementInput {
@@ -616,7 +623,7 @@ impl<'s> Run<'s, '_> {
         reader: &Reader<'_>,
         tag: &StartTag<'_>,
         element: Option<ElementIndex>,
-        frame: &mut Frame,
+        frame: &mut Frame<'s>,
     ) {
         let set = self.set;
         let position: Option<Position> = None;
@@ -713,7 +720,7 @@ impl<'s> Run<'s, '_> {
             }
         }
         frame.type_index = type_index;
-        frame.content = self.content_kind(type_index);
+        (frame.content, frame.automaton) = Self::content_kind(set.type_rule(type_index));
         frame.collect_text = match frame.content {
             ContentKind::Simple => true,
             ContentKind::Mixed => decl.is_some_and(|d| d.value.is_some()),
@@ -1125,21 +1132,16 @@ impl<'s> Run<'s, '_> {
         &mut self,
         reader: &Reader<'_>,
         name: QName<'_>,
-        frame: &Frame,
+        frame: &Frame<'s>,
         text: &str,
         want: bool,
     ) -> Option<Value> {
         let set = self.set;
-        let rule = set.type_rule(frame.type_index);
         let decl = frame.element.map(|e| set.element_rule(e));
         let position: Option<Position> = None;
         match frame.content {
             ContentKind::ElementOnly | ContentKind::Mixed => {
-                if let TypeBody::Complex(ComplexRule {
-                    content: Content::Elements { automaton, .. },
-                    ..
-                }) = &rule.body
-                {
+                if let Some(automaton) = frame.automaton {
                     if !frame.content_failed && !automaton.can_finish(&frame.state) {
                         let expected = automaton.expected(&frame.state);
                         let namespace = set.namespace_id(name.namespace);
@@ -1179,7 +1181,7 @@ impl<'s> Run<'s, '_> {
                 None
             }
             ContentKind::Simple => {
-                let simple = rule.simple_rule()?;
+                let simple = set.type_rule(frame.type_index).simple_rule()?;
                 let value_rule = decl.and_then(|d| d.value.as_ref());
                 if text.is_empty() && !frame.has_children {
                     if let Some(v) = value_rule {
