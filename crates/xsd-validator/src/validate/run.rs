@@ -308,7 +308,7 @@ impl<'s> Run<'s, '_> {
         });
     }
 
-    #[inline]
+    #[inline(always)]
     fn namespace_id(&mut self, uri: Option<&str>) -> NamespaceId {
         let Some(uri) = uri else {
             return NamespaceId::ABSENT;
@@ -316,10 +316,18 @@ impl<'s> Run<'s, '_> {
         // Most names resolve through the same few declarations, whose URIs borrow from the
         // input: the same address and length is the same string (the input does not change
         // during the run); URIs the reader had to rewrite live elsewhere and are compared.
-        let borrowed = self.input.contains(&uri.as_ptr());
-        if borrowed && self.last_namespace.0 == (uri.as_ptr(), uri.len()) {
+        if self.last_namespace.0 == (uri.as_ptr(), uri.len()) && self.input.contains(&uri.as_ptr())
+        {
             return self.last_namespace.1;
         }
+        self.namespace_id_slow(uri)
+    }
+
+    /// [`namespace_id`](Self::namespace_id) for a URI other than the last one (out of line:
+    /// the inline part is a comparison).
+    #[inline(never)]
+    fn namespace_id_slow(&mut self, uri: &str) -> NamespaceId {
+        let borrowed = self.input.contains(&uri.as_ptr());
         let id = match self.namespace_cache.iter().find(|(u, _)| **u == *uri) {
             Some((_, id)) => *id,
             None => {
