@@ -1,13 +1,24 @@
 use std::borrow::Cow;
+use std::io::Read;
+use std::ops::ControlFlow;
 
 use super::*;
 
-/// Renders every event until `Eof` (`S{ns}p:l[a=v]`, `E{ns}p:l`, `T:text`).
+/// Renders every event until `Eof` (`S{ns}p:l[a=v]`, `E{ns}p:l`, `T:text`). Also reads the
+/// input through [`EventStream`] with windows of 1 to 16 bytes and with a source that returns
+/// one byte per read, and asserts the same events, positions, paths and errors.
 fn events_with(input: &[u8], limits: Limits) -> Result<Vec<String>, XmlError> {
     let mut r = Reader::from_slice(input, limits);
     let mut out = Vec::new();
-    loop {
-        match r.next_event()? {
+    let mut detailed = Vec::new();
+    let result = loop {
+        match r.advance_event() {
+            Err(e) => break Err(e),
+            Ok(()) => {}
+        }
+        let event = r.current_event();
+        detailed.push(render_detailed(&r, &event));
+        match event {
             Event::Start(s) => {
                 let mut line = format!("S{}", render(s.name()));
                 for a in s.attributes() {
@@ -17,7 +28,123 @@ fn events_with(input: &[u8], limits: Limits) -> Result<Vec<String>, XmlError> {
             }
             Event::End(e) => out.push(format!("E{}", render(e.name()))),
             Event::Text(t) => out.push(format!("T:{t}")),
-            Event::Eof => return Ok(out),
+            Event::Eof => break Ok(out),
+        }
+    };
+    let expected = (detailed, result.as_ref().err().cloned());
+    assert_streams_agree(input, limits, &expected, 1..=16);
+    result
+}
+
+/// Reads `input` through [`EventStream`] with each window size, with one byte per read and
+/// with the default window, and asserts `expected` (what the slice reader reported) each time.
+fn assert_streams_agree(
+    input: &[u8],
+    limits: Limits,
+    expected: &Detailed,
+    windows: impl IntoIterator<Item = usize>,
+) {
+    for window in windows {
+        let streamed = streamed_events(EventStream::with_window(input, limits, window));
+        assert_same(input, &format!("window {window}"), expected, &streamed);
+    }
+    let streamed = streamed_events(EventStream::with_window(OneByte(input), limits, 8));
+    assert_same(input, "one byte per read", expected, &streamed);
+    let streamed = streamed_events(EventStream::new(input, limits));
+    assert_same(input, "default window", expected, &streamed);
+}
+
+/// What the slice reader reports, in the detail [`streamed_events`] gives.
+fn slice_detailed(input: &[u8], limits: Limits) -> Detailed {
+    let mut r = Reader::from_slice(input, limits);
+    let mut detailed = Vec::new();
+    loop {
+        if let Err(e) = r.advance_event() {
+            return (detailed, Some(e));
+        }
+        let event = r.current_event();
+        detailed.push(render_detailed(&r, &event));
+        if matches!(event, Event::Eof) {
+            return (detailed, None);
+        }
+    }
+}
+
+type Detailed = (Vec<String>, Option<XmlError>);
+
+fn assert_same(input: &[u8], how: &str, expected: &Detailed, streamed: &Detailed) {
+    let shown = String::from_utf8_lossy(input);
+    assert_eq!(
+        expected.0, streamed.0,
+        "{shown:?}: events differ when streamed, {how}"
+    );
+    assert_eq!(
+        expected.1, streamed.1,
+        "{shown:?}: error differs when streamed, {how}"
+    );
+}
+
+/// Each event with everything a consumer can ask about it.
+fn render_detailed(r: &Reader<'_>, event: &Event<'_>) -> String {
+    let mut line = format!(
+        "{} @{} +{} d{} {}: ",
+        r.position(),
+        r.byte_offset(),
+        r.element_path(),
+        r.depth(),
+        r.resolve_prefix("").unwrap_or("-")
+    );
+    match event {
+        Event::Start(s) => {
+            line.push_str(&format!(
+                "S{} empty={}",
+                render(s.name()),
+                s.is_empty_element()
+            ));
+            for a in s.attributes() {
+                line.push_str(&format!(
+                    " {}={:?}@{}",
+                    render(a.name),
+                    a.value,
+                    r.attribute_position(a)
+                ));
+            }
+            for d in s.namespace_declarations() {
+                line.push_str(&format!(" xmlns:{:?}={}", d.prefix, d.uri));
+            }
+        }
+        Event::End(e) => line.push_str(&format!("E{}", render(e.name()))),
+        Event::Text(t) => line.push_str(&format!("T:{t:?}")),
+        Event::Eof => line.push_str("Eof"),
+    }
+    line
+}
+
+fn streamed_events<R: Read>(stream: EventStream<R>) -> Detailed {
+    let mut detailed = Vec::new();
+    let result = stream.for_each_event(|r, event| {
+        detailed.push(render_detailed(r, &event));
+        ControlFlow::Continue(())
+    });
+    match result {
+        Ok(()) => (detailed, None),
+        Err(StreamError::Xml(e)) => (detailed, Some(e)),
+        Err(StreamError::Io(e)) => panic!("reading from a slice failed: {e}"),
+    }
+}
+
+/// A source that returns one byte per read.
+struct OneByte<'a>(&'a [u8]);
+
+impl Read for OneByte<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((&b, rest)), Some(slot)) => {
+                *slot = b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
         }
     }
 }
@@ -1088,6 +1215,19 @@ fn reads_generated_five_megabyte_document() {
     assert_eq!(text_events, texts);
     assert_eq!(attrs, (elements - 1) / 5 * 4);
     assert_eq!(max_depth, 4);
+    // Streamed in windows of 4 KiB and of the default size: the same events, positions and
+    // paths (compared as a digest of each event's rendering).
+    let digest = |detailed: (Vec<String>, Option<XmlError>)| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        detailed.0.hash(&mut h);
+        (detailed.0.len(), h.finish(), detailed.1)
+    };
+    let expected = digest(slice_detailed(doc.as_bytes(), Limits::default()));
+    for window in [4096, stream::DEFAULT_WINDOW_BYTES] {
+        let stream = EventStream::with_window(doc.as_bytes(), Limits::default(), window);
+        assert_eq!(digest(streamed_events(stream)), expected, "window {window}");
+    }
 }
 
 /// xorshift64*: deterministic, no extra crate.
@@ -1109,6 +1249,8 @@ impl Rng {
 /// Reads to the end; returns the error if any. Panics if the reader does not terminate or an
 /// error is not sticky.
 fn drain(input: &[u8]) -> Option<XmlError> {
+    let expected = slice_detailed(input, Limits::default());
+    assert_streams_agree(input, Limits::default(), &expected, [1, 2, 3, 5, 7, 16]);
     let mut r = Reader::from_slice(input, Limits::default());
     for _ in 0..input.len() * 2 + 4 {
         match r.next_event() {
