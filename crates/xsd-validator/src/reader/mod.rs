@@ -42,7 +42,7 @@ use chars::{is_whitespace, CharIssue, QNameProblem, ReferenceProblem};
 pub use error::{Position, XmlError, XmlErrorKind};
 use position::LineIndex;
 use scan::Token;
-pub use stream::{EventStream, ReadError, StreamError};
+pub use stream::{EventStream, ReadError, StreamError, DEFAULT_WINDOW_BYTES};
 
 /// The namespace bound to the `xml` prefix.
 pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
@@ -494,10 +494,12 @@ impl<'i> Reader<'i> {
                 && (token == Token::Eof
                     || (token == Token::Text
                         && end == self.doc.len()
-                        && self.phase == Phase::Content))
+                        && (self.phase == Phase::Content
+                            || !self.doc.get(start..end).is_some_and(all_whitespace))))
             {
-                // Text may go on in the next window (outside the root, whitespace is checked
-                // piece by piece and need not wait).
+                // Text may go on in the next window. Whitespace outside the root is checked
+                // piece by piece and need not wait; anything else there waits for its whole
+                // token, since broken UTF-8 anywhere in it is reported first.
                 return self.need_more(start, token == Token::Text);
             }
             if token == Token::Doctype {
@@ -1467,6 +1469,10 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         b = b_rest;
     }
     a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+fn all_whitespace(b: &[u8]) -> bool {
+    b.iter().all(|&c| is_whitespace(c))
 }
 
 /// Bytes that end a name inside a tag.

@@ -11,7 +11,13 @@ use crate::content_model::MatchState;
 use crate::datatypes::{
     normalize_whitespace, Builtin, NamespaceContext, Value, ValueError, WhiteSpace,
 };
-use crate::reader::{Attribute, Event, Position, QName, Reader, StartTag};
+use std::io::Read;
+use std::ops::ControlFlow;
+
+use crate::reader::{
+    Attribute, Event, EventStream, Position, QName, ReadError, Reader, StartTag, StreamError,
+    XmlError,
+};
 use crate::schema::{DerivationSet, IdentityConstraintId, NamespaceId, ProcessContents};
 
 use crate::identity::{
@@ -36,60 +42,34 @@ pub(super) fn validate(
     sink: &mut dyn Sink,
 ) -> Outcome {
     let mut reader = Reader::from_slice(input, options.limits);
-    let want_values = sink.wants_values();
-    let want_events = sink.wants_events();
-    let full_id_checks = options.full_id_checks;
-    let mut run = Run {
-        set,
-        sink,
-        want_values,
-        want_events,
-        max_violations: options.max_violations,
-        violations: Vec::new(),
-        truncated: false,
-        frames: Vec::with_capacity(32),
-        skip_depth: 0,
-        text: String::new(),
-        seen_uses: Vec::new(),
-        attribute_declarations: Vec::new(),
-        ids: HashSet::new(),
-        idrefs: Vec::new(),
-        full_id_checks,
-        namespace_cache: Vec::new(),
-        input: input.as_ptr_range(),
-        last_namespace: ((std::ptr::null(), 0), NamespaceId::ABSENT),
-        names: NameCache::default(),
-        tracker: IdentityTracker::new(&set.identity),
-        identity_out: Vec::new(),
-    };
-    let mut well_formed = true;
+    let mut run = Run::new(set, sink, options, input.as_ptr_range());
     loop {
         if let Err(e) = reader.advance_event() {
-            well_formed = false;
-            // The XML error is always reported, even past the cap: it ends validation.
-            run.violations.push(Violation {
-                rule: e.rule(),
-                line: e.position.line,
-                column: e.position.column,
-                element_path: e.element_path.clone(),
-                message: e.kind.to_string(),
-            });
-            break;
+            return run.refused(&e);
         }
-        match reader.current_event() {
-            Event::Start(tag) => run.start(&reader, &tag),
-            Event::End(tag) => run.end(&reader, tag.name()),
-            Event::Text(text) => run.text(&reader, &text),
-            Event::Eof => {
-                run.finish();
-                break;
-            }
+        if run.event(&reader, reader.current_event()).is_break() {
+            return run.outcome(true);
         }
     }
-    Outcome {
-        well_formed,
-        violations: run.violations,
-        truncated: run.truncated,
+}
+
+/// [`validate`] over a document read from `input`, `window` bytes at a time.
+pub(super) fn validate_read(
+    set: &SchemaSet,
+    input: &mut dyn Read,
+    options: &ValidationOptions,
+    sink: &mut dyn Sink,
+    window: usize,
+) -> Result<Outcome, ReadError> {
+    // No address range: names in a stream's windows and arena move between windows, so
+    // namespace names are never recognized by their address.
+    let no_input = std::ptr::null()..std::ptr::null();
+    let mut run = Run::new(set, sink, options, no_input);
+    let stream = EventStream::with_window(input, options.limits, window);
+    match stream.for_each_event(|reader, event| run.event(reader, event)) {
+        Ok(()) => Ok(run.outcome(true)),
+        Err(StreamError::Xml(e)) => Ok(run.refused(&e)),
+        Err(StreamError::Io(e)) => Err(e),
     }
 }
 
@@ -224,6 +204,76 @@ fn quote(s: &str) -> &str {
 
 fn is_xml_whitespace(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+impl<'s, 'k> Run<'s, 'k> {
+    fn new(
+        set: &'s SchemaSet,
+        sink: &'k mut dyn Sink,
+        options: &ValidationOptions,
+        input: std::ops::Range<*const u8>,
+    ) -> Self {
+        Run {
+            set,
+            want_values: sink.wants_values(),
+            want_events: sink.wants_events(),
+            sink,
+            max_violations: options.max_violations,
+            violations: Vec::new(),
+            truncated: false,
+            frames: Vec::with_capacity(32),
+            skip_depth: 0,
+            text: String::new(),
+            seen_uses: Vec::new(),
+            attribute_declarations: Vec::new(),
+            ids: HashSet::new(),
+            idrefs: Vec::new(),
+            full_id_checks: options.full_id_checks,
+            namespace_cache: Vec::new(),
+            input,
+            last_namespace: ((std::ptr::null(), 0), NamespaceId::ABSENT),
+            names: NameCache::default(),
+            tracker: IdentityTracker::new(&set.identity),
+            identity_out: Vec::new(),
+        }
+    }
+
+    /// Validates one event; breaks after the last ([`Event::Eof`]).
+    #[inline]
+    fn event(&mut self, reader: &Reader<'_>, event: Event<'_>) -> ControlFlow<()> {
+        match event {
+            Event::Start(tag) => self.start(reader, &tag),
+            Event::End(tag) => self.end(reader, tag.name()),
+            Event::Text(text) => self.text(reader, &text),
+            Event::Eof => {
+                self.finish();
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// The outcome for a document the reader refused with `e`.
+    fn refused(self, e: &XmlError) -> Outcome {
+        let mut outcome = self.outcome(false);
+        // The XML error is always reported, even past the cap: it ends validation.
+        outcome.violations.push(Violation {
+            rule: e.rule(),
+            line: e.position.line,
+            column: e.position.column,
+            element_path: e.element_path.clone(),
+            message: e.kind.to_string(),
+        });
+        outcome
+    }
+
+    fn outcome(self, well_formed: bool) -> Outcome {
+        Outcome {
+            well_formed,
+            violations: self.violations,
+            truncated: self.truncated,
+        }
+    }
 }
 
 impl<'s> Run<'s, '_> {
