@@ -269,6 +269,9 @@ pub struct Reader<'i> {
     shift: usize,
     /// No input follows `doc` (always for a slice).
     last: bool,
+    /// A stream's reader: comments, processing instructions and end tags are bounded as in
+    /// [`stream::token_limit`] whether or not they are cut by the end of a window.
+    bounded_tokens: bool,
     /// Where the pending text started when that was in an earlier window: its position and
     /// its offset in the document after the byte order mark.
     text_carried: Option<(Position, usize)>,
@@ -314,6 +317,7 @@ impl<'i> Reader<'i> {
             base: 0,
             shift: bom_len,
             last: true,
+            bounded_tokens: false,
             text_carried: None,
             text,
             utf8_error_at,
@@ -539,7 +543,17 @@ impl<'i> Reader<'i> {
     #[cold]
     fn need_more(&mut self, start: usize, is_text: bool) -> Result<Step, XmlError> {
         let len = self.doc.len().saturating_sub(start);
-        if is_text {
+        let rest = self.doc.get(start..).unwrap_or(&[]);
+        // A CDATA section is text: bounded by the text limit, with the same error as when
+        // it is complete.
+        let text_len = if is_text {
+            Some(len)
+        } else if rest.starts_with(b"<![CDATA[") {
+            Some(len - 9)
+        } else {
+            None
+        };
+        if let Some(len) = text_len {
             let pending = match self.text_acc {
                 Some(TextSource::Input(a, b)) => b - a,
                 Some(TextSource::Buffer) => self.text_buf.len(),
@@ -553,7 +567,6 @@ impl<'i> Reader<'i> {
                 return Err(self.text_limit_error());
             }
         } else {
-            let rest = self.doc.get(start..).unwrap_or(&[]);
             let (limit, kind) = stream::token_limit(rest, &self.limits);
             if len > limit {
                 let at = if rest.first() == Some(&b'&') {
@@ -882,7 +895,22 @@ impl<'i> Reader<'i> {
         }
     }
 
+    /// For a stream, the token limit of markup that has no limit of its own (see
+    /// [`stream::token_limit`]), so that windows of any size give the same verdict.
+    fn check_token_size(&self, start: usize, end: usize) -> Result<(), XmlError> {
+        if !self.bounded_tokens {
+            return Ok(());
+        }
+        let token = self.doc.get(start..end).unwrap_or(&[]);
+        let (limit, kind) = stream::token_limit(token, &self.limits);
+        if token.len() > limit {
+            return Err(self.err_at(start, kind));
+        }
+        Ok(())
+    }
+
     fn comment(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        self.check_token_size(start, end)?;
         let (a, b) = (start + 4, end.saturating_sub(3)); // `<!--` ... `-->`
         let content = self.src(a, b)?;
         if let Some(i) = content.find("--") {
@@ -902,6 +930,7 @@ impl<'i> Reader<'i> {
     }
 
     fn processing_instruction(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        self.check_token_size(start, end)?;
         let a = start + 2; // `<?` ... `?>`
         let content = self.src(a, end.saturating_sub(2))?;
         let target_len = content
@@ -937,6 +966,7 @@ impl<'i> Reader<'i> {
     }
 
     fn declaration(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        self.check_token_size(start, end)?;
         if self.base + start != 0 {
             return Err(self.err_at(
                 start,
@@ -1053,6 +1083,7 @@ impl<'i> Reader<'i> {
     }
 
     fn end_tag(&mut self, start: usize, end: usize) -> Result<Step, XmlError> {
+        self.check_token_size(start, end)?;
         self.event_offset = start;
         let inner = self.src(start + 2, end.saturating_sub(1))?;
         let name_len = inner

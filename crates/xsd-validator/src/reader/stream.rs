@@ -338,6 +338,7 @@ impl<'w> Reader<'w> {
             base: saved.base,
             shift: saved.base + saved.bom_len,
             last,
+            bounded_tokens: true,
             text_carried: saved.text_carried,
             text,
             utf8_error_at,
@@ -459,11 +460,12 @@ pub(super) fn may_continue(rest: &[u8]) -> bool {
 }
 
 /// The longest the token at the start of `rest` may be before a stream refuses it, and the
-/// error it gets. Text is bounded by [`Limits::max_text_bytes`] (see `Reader::need_more`);
-/// a start tag by its name, attributes and their values; a reference by the name limit;
-/// comments, CDATA sections, processing instructions and end tags by the text limit. A slice
-/// reader has no such bound for comments and processing instructions: that is the one place
-/// where the two can differ.
+/// error it gets. Text and CDATA sections are bounded by [`Limits::max_text_bytes`] (see
+/// `Reader::need_more`); a start tag by its name, attributes and their values; a reference
+/// by the name limit; comments, processing instructions, the XML declaration and end tags
+/// by the text limit plus a name. A slice reader has no such bound for comments, processing
+/// instructions and whitespace in tags: that is where the two can differ (a stream checks
+/// these whether or not a window cuts them, so its verdict does not depend on the window).
 pub(super) fn token_limit(rest: &[u8], limits: &Limits) -> (usize, XmlErrorKind) {
     const SLACK: usize = 16;
     match rest {

@@ -1396,3 +1396,196 @@ fn scan_text_agrees_with_check_text() {
         }
     }
 }
+
+// ---- streaming ---------------------------------------------------------------------------
+// Every test above that goes through `events_with`, `error_with` or `drain` also reads its
+// input through `EventStream` in windows of 1 to 16 bytes and one byte per read.
+
+#[test]
+fn characters_split_across_reads() {
+    // Two-, three- and four-byte characters in names, values and text land on every offset
+    // relative to the window ends.
+    assert_eq!(
+        events("<ä xmlns:ö='urn:€' ö:€='ö€😀'>ä€😀<ö:b/>😀</ä>"),
+        [
+            "Sä {urn:€}ö:€=ö€😀",
+            "T:ä€😀",
+            "S{urn:€}ö:b",
+            "E{urn:€}ö:b",
+            "T:😀",
+            "Eä"
+        ]
+    );
+    // A broken sequence is reported where it starts, however the reads cut it.
+    for (input, column) in [
+        (&b"<a>x\xF0\x9F\x98</a>"[..], 5),
+        (b"<a>\xF0\x9F\x98\x80\xF0</a>", 5),
+        (b"<a></a>\xF0\x9F", 8),
+        (b"<a b='\xE2\x82'/>", 7),
+    ] {
+        let e = error_with(input, Limits::default());
+        assert_eq!(e.kind, XmlErrorKind::InvalidUtf8, "{input:?}: {e}");
+        assert_eq!(e.position, Position { line: 1, column }, "{input:?}: {e}");
+    }
+}
+
+#[test]
+fn streamed_tokens_at_the_limits() {
+    let limits = Limits {
+        max_text_bytes: 40,
+        max_name_bytes: 12,
+        ..Limits::default()
+    };
+    // Exactly at the limits, in windows far smaller than the tokens: accepted.
+    let text = "x".repeat(40);
+    let name = "n".repeat(12);
+    let doc = format!("<{name} {name}='{text}'>{text}<![CDATA[]]>&#x263A;</{name}>");
+    assert!(
+        events_with(doc.as_bytes(), limits).is_err(),
+        "the text plus the reference is over the limit"
+    );
+    let doc = format!("<{name} {name}='{text}'>{text}</{name}>");
+    assert_eq!(
+        events_with(doc.as_bytes(), limits).unwrap_or_else(|e| panic!("{e}")),
+        [
+            format!("S{name} {name}={text}"),
+            format!("T:{text}"),
+            format!("E{name}")
+        ]
+    );
+    // One byte over: the same error as for the whole document in memory.
+    assert_error_bytes(
+        format!("<a>\n{text}x</a>").as_bytes(),
+        limits,
+        XmlErrorKind::TextLimitExceeded { limit: 40 },
+        1,
+        4,
+        "/a",
+    );
+    assert_error_bytes(
+        format!("<a>{name}n</a>").replace("<a>", "<").as_bytes(),
+        limits,
+        XmlErrorKind::NameTooLong { limit: 12 },
+        1,
+        2,
+        "",
+    );
+}
+
+#[test]
+fn streams_refuse_comments_beyond_the_limits() {
+    // The one difference to a slice: a stream holds each token whole, so a comment or
+    // processing instruction is bounded by the text limit (plus a name and delimiters).
+    let limits = Limits {
+        max_text_bytes: 40,
+        max_name_bytes: 12,
+        ..Limits::default()
+    };
+    let doc = format!("<a>\n <!--{}--></a>", "c".repeat(100));
+    assert!(Reader::from_slice(doc.as_bytes(), limits)
+        .next_event()
+        .is_ok());
+    let mut slice = Reader::from_slice(doc.as_bytes(), limits);
+    while !matches!(slice.next_event(), Ok(Event::Eof) | Err(_)) {}
+    assert_eq!(
+        slice.next_event().ok().map(|e| matches!(e, Event::Eof)),
+        Some(true)
+    );
+    for window in [1, 16, 64] {
+        let stream = EventStream::with_window(doc.as_bytes(), limits, window);
+        match stream.for_each_event(|_, _| ControlFlow::Continue(())) {
+            Err(StreamError::Xml(e)) => {
+                assert_eq!(e.rule(), "xml-limit.token", "{e}");
+                assert_eq!(e.position, Position { line: 2, column: 2 }, "{e}");
+                assert_eq!(e.element_path, "/a");
+            }
+            other => panic!("window {window}: {other:?}"),
+        }
+    }
+}
+
+/// Returns its bytes in reads of at most 3, one `Interrupted` first, then fails.
+struct FailingAfter<'a> {
+    data: &'a [u8],
+    interrupted: bool,
+}
+
+impl Read for FailingAfter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.interrupted {
+            self.interrupted = true;
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        if self.data.is_empty() {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let n = self.data.len().min(buf.len()).min(3);
+        let (now, rest) = self.data.split_at(n);
+        buf.get_mut(..n).unwrap_or_default().copy_from_slice(now);
+        self.data = rest;
+        Ok(n)
+    }
+}
+
+#[test]
+fn read_errors_end_the_stream_with_their_offset() {
+    let doc = b"<a><b>text</b><c/></a>";
+    let mut seen = Vec::new();
+    let input = FailingAfter {
+        data: &doc[..12],
+        interrupted: false,
+    };
+    let result = EventStream::with_window(input, Limits::default(), 4).for_each_event(|_, e| {
+        seen.push(format!("{e:?}").chars().take(5).collect::<String>());
+        ControlFlow::Continue(())
+    });
+    match result {
+        Err(StreamError::Io(e)) => {
+            assert_eq!(e.offset, 12);
+            assert_eq!(
+                e.to_string(),
+                "reading the document failed after 12 bytes: disk on fire"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Events before the failure were reported (`<a>`, `<b>`, the text), nothing after.
+    assert_eq!(seen, ["Start", "Start", "Text("]);
+}
+
+#[test]
+fn a_callback_can_stop_the_stream() {
+    let mut starts = 0;
+    let result = EventStream::with_window(&b"<a><b/><c/></a>"[..], Limits::default(), 2)
+        .for_each_event(|_, e| {
+            if matches!(e, Event::Start(_)) {
+                starts += 1;
+            }
+            if starts == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+    assert!(result.is_ok());
+    assert_eq!(starts, 2);
+}
+
+#[test]
+fn streamed_cdata_beyond_the_text_limit_is_the_text_error() {
+    let limits = Limits {
+        max_text_bytes: 40,
+        max_name_bytes: 12,
+        ..Limits::default()
+    };
+    // Far longer than any token limit: the text limit's error, as for the slice, whatever the
+    // window.
+    assert_error_bytes(
+        format!("<a>x<![CDATA[{}]]></a>", "c".repeat(500)).as_bytes(),
+        limits,
+        XmlErrorKind::TextLimitExceeded { limit: 40 },
+        1,
+        4,
+        "/a",
+    );
+}
