@@ -487,11 +487,11 @@ impl<'i> Reader<'i> {
             }
             let (token, end) = match scan::scan(self.doc, start) {
                 Ok(found) => found,
-                Err((at, kind)) => {
+                Err((at, message)) => {
                     if !self.last && stream::may_continue(self.doc.get(start..).unwrap_or(&[])) {
                         return self.need_more(start, false);
                     }
-                    return Err(self.err_at(at, kind));
+                    return Err(self.err_at(at, XmlErrorKind::Syntax(message.to_owned())));
                 }
             };
             if !self.last

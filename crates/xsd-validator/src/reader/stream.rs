@@ -495,3 +495,24 @@ pub(super) fn token_limit(rest: &[u8], limits: &Limits) -> (usize, XmlErrorKind)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relabel_keeps_the_allocation() {
+        let mut v: Vec<(&'static str, u32)> = Vec::with_capacity(100);
+        v.push(("a", 1));
+        let at = v.as_ptr() as usize;
+        let w: Vec<(&str, u32)> = relabel(v);
+        assert!(w.is_empty());
+        assert_eq!(w.capacity(), 100);
+        assert_eq!(w.as_ptr() as usize, at);
+        let mut e: Vec<OpenElement<'static>> = Vec::with_capacity(10);
+        let at = e.as_ptr() as usize;
+        e.clear();
+        let f: Vec<OpenElement<'_>> = relabel(e);
+        assert_eq!((f.capacity(), f.as_ptr() as usize), (10, at));
+    }
+}
