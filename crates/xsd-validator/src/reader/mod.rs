@@ -232,6 +232,9 @@ enum Pending {
     End,
     /// An end was reported; the element leaves scope before the next event.
     Pop,
+    /// A stream's new window starts with text carried over from the previous one (otherwise
+    /// text is always flushed before an event): it ends if a tag follows.
+    CarriedText,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -267,6 +270,9 @@ pub struct Reader<'i> {
     base: usize,
     /// `base + bom_len`: added to window offsets for the size limit.
     shift: usize,
+    /// Where text found by the fast path may end: the end of the valid UTF-8, and before the
+    /// end of a window that more input follows (text there may go on).
+    fast_text_end: usize,
     /// No input follows `doc` (always for a slice).
     last: bool,
     /// A stream's reader: comments, processing instructions and end tags are bounded as in
@@ -316,6 +322,7 @@ impl<'i> Reader<'i> {
             doc,
             base: 0,
             shift: bom_len,
+            fast_text_end: text.len(),
             last: true,
             bounded_tokens: false,
             text_carried: None,
@@ -366,6 +373,18 @@ impl<'i> Reader<'i> {
             self.last = true;
         }
         Ok(())
+    }
+
+    /// For a window of an [`EventStream`]: moves to the next event (`true`), or finds that the
+    /// window ends before it (`false`, never for a slice).
+    #[inline]
+    pub(crate) fn advance_in_window(&mut self) -> Result<bool, XmlError> {
+        self.step()
+    }
+
+    /// Takes what the reader holds as the whole rest of the document.
+    pub(crate) fn end_of_input(&mut self) {
+        self.last = true;
     }
 
     /// Moves to the next event (`true`), or finds that the window ends before it (`false`).
@@ -455,20 +474,22 @@ impl<'i> Reader<'i> {
                 return Ok(Step::End);
             }
             Pending::Pop => self.pop_element(),
+            Pending::CarriedText => {
+                self.event_position.set(None);
+                match self.text_continues(self.pos) {
+                    Some(true) => {}
+                    Some(false) => return Ok(self.flush_text()),
+                    None => {
+                        self.pending = Pending::CarriedText;
+                        return Ok(Step::NeedMore);
+                    }
+                }
+            }
             Pending::None => {}
         }
         self.event_position.set(None);
         if self.phase == Phase::Done {
             return Ok(Step::Eof);
-        }
-        if self.text_acc.is_some() {
-            // Text carried over from the previous window (otherwise text is always flushed
-            // before an event is returned): it ends if a tag follows.
-            match self.text_continues(self.pos) {
-                Some(true) => {}
-                Some(false) => return Ok(self.flush_text()),
-                None => return Ok(Step::NeedMore),
-            }
         }
         loop {
             let start = self.pos;
@@ -836,9 +857,8 @@ impl<'i> Reader<'i> {
         };
         let end = start + len;
         if len == 0
-            || end > self.text.len()
+            || end > self.fast_text_end
             || end.saturating_add(self.shift) > self.limits.max_total_bytes
-            || (end == self.doc.len() && !self.last)
         {
             return Ok(None);
         }
@@ -1156,6 +1176,7 @@ impl<'i> Reader<'i> {
         }
     }
 
+    #[inline]
     fn recycle_attributes(&mut self) {
         // Most tags have no attributes: then there is nothing to recycle (a drain of an
         // empty vector still costs its setup and drop).

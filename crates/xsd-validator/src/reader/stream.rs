@@ -95,9 +95,23 @@ impl<R: Read> EventStream<R> {
     /// [`Event::Eof`], or until `f` breaks. Between events the reader answers the same
     /// queries as a slice reader ([`Reader::position`], [`Reader::element_path`],
     /// [`Reader::resolve_prefix`], ...). The first error ends the stream.
-    pub fn for_each_event<F>(mut self, mut f: F) -> Result<(), StreamError>
+    pub fn for_each_event<F>(self, mut f: F) -> Result<(), StreamError>
     where
         F: FnMut(&Reader<'_>, Event<'_>) -> ControlFlow<()>,
+    {
+        self.drive_windows(&mut |reader| {
+            window_events(reader, &mut f).map(|end| matches!(end, WindowEnd::Done))
+        })
+    }
+
+    /// Runs `g` on the reader of each window in turn; `g` advances it with
+    /// [`Reader::advance_in_window`] and returns `Ok(true)` when done (after [`Event::Eof`] or
+    /// to stop early), `Ok(false)` when the window has no further event. The validator drives
+    /// slices and streams through its own per-window loop this way, so that its per-event work
+    /// is compiled once, next to it.
+    pub(crate) fn drive_windows<G>(mut self, g: &mut G) -> Result<(), StreamError>
+    where
+        G: FnMut(&mut Reader<'_>) -> Result<bool, XmlError>,
     {
         let mut buffer = Buffer::default();
         let mut arena = String::new();
@@ -107,17 +121,8 @@ impl<R: Read> EventStream<R> {
         loop {
             buffer.fill(&mut self.input, target)?;
             let mut reader = Reader::resume(buffer.filled(), &arena, saved, buffer.at_end);
-            loop {
-                match reader.step() {
-                    Ok(true) => {
-                        let eof = matches!(reader.current, Step::Eof);
-                        if f(&reader, reader.current_event()).is_break() || eof {
-                            return Ok(());
-                        }
-                    }
-                    Ok(false) => break,
-                    Err(e) => return Err(StreamError::Xml(e)),
-                }
+            if g(&mut reader)? {
+                return Ok(());
             }
             let consumed;
             (saved, consumed) = reader.suspend(&mut next_arena);
@@ -129,6 +134,30 @@ impl<R: Read> EventStream<R> {
             } else {
                 buffer.len.saturating_add(self.window)
             };
+        }
+    }
+}
+
+/// How the events of a window ended.
+enum WindowEnd {
+    /// The window ends before the next event.
+    NeedMore,
+    /// After [`Event::Eof`], or the callback stopped.
+    Done,
+}
+
+/// The event loop of [`EventStream::for_each_event`]: `f` on each event of the window.
+fn window_events<F>(reader: &mut Reader<'_>, f: &mut F) -> Result<WindowEnd, XmlError>
+where
+    F: FnMut(&Reader<'_>, Event<'_>) -> ControlFlow<()>,
+{
+    loop {
+        if !reader.step()? {
+            return Ok(WindowEnd::NeedMore);
+        }
+        let eof = matches!(reader.current, Step::Eof);
+        if f(reader, reader.current_event()).is_break() || eof {
+            return Ok(WindowEnd::Done);
         }
     }
 }
@@ -337,6 +366,11 @@ impl<'w> Reader<'w> {
             doc,
             base: saved.base,
             shift: saved.base + saved.bom_len,
+            fast_text_end: if last {
+                text.len()
+            } else {
+                text.len().min(doc.len().saturating_sub(1))
+            },
             last,
             bounded_tokens: true,
             text_carried: saved.text_carried,
@@ -349,7 +383,11 @@ impl<'w> Reader<'w> {
             event_offset: 0,
             event_position: Cell::new(None),
             phase: saved.phase,
-            pending: saved.pending,
+            pending: if saved.text_pending {
+                Pending::CarriedText
+            } else {
+                saved.pending
+            },
             elements,
             siblings,
             bindings,
@@ -426,7 +464,11 @@ impl<'w> Reader<'w> {
             limits: self.limits,
             lines: self.lines,
             phase: self.phase,
-            pending: self.pending,
+            // Carried text is `text_pending` (and becomes `CarriedText` again on resume).
+            pending: match self.pending {
+                Pending::CarriedText => Pending::None,
+                other => other,
+            },
             spare,
             attr_ns: self.attr_ns,
             string_pool: self.string_pool,

@@ -12,7 +12,6 @@ use crate::datatypes::{
     normalize_whitespace, Builtin, NamespaceContext, Value, ValueError, WhiteSpace,
 };
 use std::io::Read;
-use std::ops::ControlFlow;
 
 use crate::reader::{
     Attribute, Event, EventStream, Position, QName, ReadError, Reader, StartTag, StreamError,
@@ -44,11 +43,11 @@ pub(super) fn validate(
     let mut reader = Reader::from_slice(input, options.limits);
     let mut run = Run::new(set, sink, options, input.as_ptr_range());
     loop {
-        if let Err(e) = reader.advance_event() {
-            return run.refused(&e);
-        }
-        if run.event(&reader, reader.current_event()).is_break() {
-            return run.outcome(true);
+        match run.window(&mut reader) {
+            Ok(true) => return run.outcome(true),
+            // Never: a slice reader's one window is the whole document.
+            Ok(false) => reader.end_of_input(),
+            Err(e) => return run.refused(&e),
         }
     }
 }
@@ -61,12 +60,12 @@ pub(super) fn validate_read(
     sink: &mut dyn Sink,
     window: usize,
 ) -> Result<Outcome, ReadError> {
-    // No address range: names in a stream's windows and arena move between windows, so
-    // namespace names are never recognized by their address.
+    // A slice's namespace names stay at their address for the whole run; a stream's windows
+    // and arena are reused, so here the address range is empty and never matches.
     let no_input = std::ptr::null()..std::ptr::null();
     let mut run = Run::new(set, sink, options, no_input);
     let stream = EventStream::with_window(input, options.limits, window);
-    match stream.for_each_event(|reader, event| run.event(reader, event)) {
+    match stream.drive_windows(&mut |reader| run.window(reader)) {
         Ok(()) => Ok(run.outcome(true)),
         Err(StreamError::Xml(e)) => Ok(run.refused(&e)),
         Err(StreamError::Io(e)) => Err(e),
@@ -238,19 +237,25 @@ impl<'s, 'k> Run<'s, 'k> {
         }
     }
 
-    /// Validates one event; breaks after the last ([`Event::Eof`]).
-    #[inline]
-    fn event(&mut self, reader: &Reader<'_>, event: Event<'_>) -> ControlFlow<()> {
-        match event {
-            Event::Start(tag) => self.start(reader, &tag),
-            Event::End(tag) => self.end(reader, tag.name()),
-            Event::Text(text) => self.text(reader, &text),
-            Event::Eof => {
-                self.finish();
-                return ControlFlow::Break(());
+    /// Validates the events of one window of the reader (for a slice, all of them): `Ok(true)`
+    /// after the last ([`Event::Eof`]), `Ok(false)` when the window ends before the next. The
+    /// one event loop for slices and streams, so that the per-event work is compiled once,
+    /// inlined here.
+    fn window(&mut self, reader: &mut Reader<'_>) -> Result<bool, XmlError> {
+        loop {
+            if !reader.advance_in_window()? {
+                return Ok(false);
+            }
+            match reader.current_event() {
+                Event::Start(tag) => self.start(reader, &tag),
+                Event::End(tag) => self.end(reader, tag.name()),
+                Event::Text(text) => self.text(reader, &text),
+                Event::Eof => {
+                    self.finish();
+                    return Ok(true);
+                }
             }
         }
-        ControlFlow::Continue(())
     }
 
     /// The outcome for a document the reader refused with `e`.
