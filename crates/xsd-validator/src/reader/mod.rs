@@ -1184,6 +1184,13 @@ impl<'i> Reader<'i> {
             self.attr_ns.clear();
             return;
         }
+        self.recycle_attribute_values();
+    }
+
+    /// Out of line: called from two places (a start tag, a stream's suspend), it would not be
+    /// inlined, and the common case above must be.
+    #[inline(never)]
+    fn recycle_attribute_values(&mut self) {
         for a in self.attrs.drain(..) {
             if let Cow::Owned(mut s) = a.value {
                 s.clear();
