@@ -12,9 +12,8 @@ fn events_with(input: &[u8], limits: Limits) -> Result<Vec<String>, XmlError> {
     let mut out = Vec::new();
     let mut detailed = Vec::new();
     let result = loop {
-        match r.advance_event() {
-            Err(e) => break Err(e),
-            Ok(()) => {}
+        if let Err(e) = r.advance_event() {
+            break Err(e);
         }
         let event = r.current_event();
         detailed.push(render_detailed(&r, &event));
