@@ -563,6 +563,11 @@ impl<'i> Reader<'i> {
     /// that the window never grows without bound.
     #[cold]
     fn need_more(&mut self, start: usize, is_text: bool) -> Result<Step, XmlError> {
+        if self.doc.len().saturating_add(self.shift) > self.limits.max_total_bytes {
+            // The token ends past the size limit: the slice reader's error for it.
+            let limit = self.limits.max_total_bytes;
+            return Err(self.err_at(start, XmlErrorKind::SizeLimitExceeded { limit }));
+        }
         let len = self.doc.len().saturating_sub(start);
         let rest = self.doc.get(start..).unwrap_or(&[]);
         // A CDATA section is text: bounded by the text limit, with the same error as when

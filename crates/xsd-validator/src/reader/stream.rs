@@ -17,7 +17,9 @@
 //! **Invariant:** a window starts at markup (`<` or `&`) or after it (`>` or `;`), never inside
 //! a line break, a character or a token; events, errors and positions are those of
 //! [`Reader::from_slice`] over the whole document (tests run every reader test through both),
-//! except that a stream refuses single tokens beyond its limits (see [`token_limit`]).
+//! except that a stream refuses single tokens beyond its limits (see [`token_limit`]), and
+//! that for a construct which is never closed and runs past [`Limits::max_total_bytes`] it
+//! reports the size limit where a slice reader reports the unclosed construct.
 //!
 //! **Allocation:** the arena strings and vectors are reused from window to window (the vectors
 //! of borrowed names change their lifetime in place, see `relabel`), so a steady state

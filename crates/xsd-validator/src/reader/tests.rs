@@ -1588,3 +1588,35 @@ fn streamed_cdata_beyond_the_text_limit_is_the_text_error() {
         "/a",
     );
 }
+
+#[test]
+fn streamed_tokens_past_the_size_limit_are_the_size_error() {
+    // A stream does not buffer a token past the size limit: the same error as for a slice.
+    let limits = Limits {
+        max_total_bytes: 64,
+        ..Limits::default()
+    };
+    let doc = format!("<a>x</a><!--{}-->", "c".repeat(500));
+    let e = error_with(doc.as_bytes(), limits);
+    assert_eq!(e.kind, XmlErrorKind::SizeLimitExceeded { limit: 64 }, "{e}");
+    assert_eq!(e.position, Position { line: 1, column: 9 }, "{e}");
+    // A token that never closes: a slice finds the end of the document and says so, a stream
+    // stops at the limit. Both refuse the document at the token.
+    let unclosed = format!("<a>x</a><!--{}", "c".repeat(500));
+    let stream = EventStream::with_window(unclosed.as_bytes(), limits, 16);
+    match stream.for_each_event(|_, _| ControlFlow::Continue(())) {
+        Err(StreamError::Xml(e)) => {
+            assert_eq!(e.kind, XmlErrorKind::SizeLimitExceeded { limit: 64 }, "{e}");
+            assert_eq!(e.position, Position { line: 1, column: 9 }, "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_error_bytes(
+        format!("<a>{}</a>", "t".repeat(500)).as_bytes(),
+        limits,
+        XmlErrorKind::SizeLimitExceeded { limit: 64 },
+        1,
+        4,
+        "/a",
+    );
+}
