@@ -275,6 +275,9 @@ pub struct Reader<'i> {
     fast_text_end: usize,
     /// No input follows `doc` (always for a slice).
     last: bool,
+    /// Bytes that do not change while this reader exists and that names and namespace URIs
+    /// borrow from: the input of a slice reader, the arena of a stream's window.
+    stable: &'i [u8],
     /// A stream's reader: comments, processing instructions and end tags are bounded as in
     /// [`stream::token_limit`] whether or not they are cut by the end of a window.
     bounded_tokens: bool,
@@ -324,6 +327,7 @@ impl<'i> Reader<'i> {
             shift: bom_len,
             fast_text_end: text.len(),
             last: true,
+            stable: input,
             bounded_tokens: false,
             text_carried: None,
             text,
@@ -380,6 +384,13 @@ impl<'i> Reader<'i> {
     #[inline]
     pub(crate) fn advance_in_window(&mut self) -> Result<bool, XmlError> {
         self.step()
+    }
+
+    /// Where [`stable_bytes`]-borrowing names live: a string that starts in this range is the
+    /// same string wherever it is seen while this reader exists (the validator's namespace
+    /// cache relies on it). Names from a stream's window (and rewritten values) are elsewhere.
+    pub(crate) fn stable_bytes(&self) -> &'i [u8] {
+        self.stable
     }
 
     /// Takes what the reader holds as the whole rest of the document.

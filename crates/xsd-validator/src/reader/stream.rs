@@ -374,6 +374,7 @@ impl<'w> Reader<'w> {
                 text.len().min(doc.len().saturating_sub(1))
             },
             last,
+            stable: arena.as_bytes(),
             bounded_tokens: true,
             text_carried: saved.text_carried,
             text,

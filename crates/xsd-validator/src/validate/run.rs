@@ -41,7 +41,7 @@ pub(super) fn validate(
     sink: &mut dyn Sink,
 ) -> Outcome {
     let mut reader = Reader::from_slice(input, options.limits);
-    let mut run = Run::new(set, sink, options, input.as_ptr_range());
+    let mut run = Run::new(set, sink, options);
     loop {
         match run.window(&mut reader) {
             Ok(true) => return run.outcome(true),
@@ -60,10 +60,7 @@ pub(super) fn validate_read(
     sink: &mut dyn Sink,
     window: usize,
 ) -> Result<Outcome, ReadError> {
-    // A slice's namespace names stay at their address for the whole run; a stream's windows
-    // and arena are reused, so here the address range is empty and never matches.
-    let no_input = std::ptr::null()..std::ptr::null();
-    let mut run = Run::new(set, sink, options, no_input);
+    let mut run = Run::new(set, sink, options);
     let stream = EventStream::with_window(input, options.limits, window);
     match stream.drive_windows(&mut |reader| run.window(reader)) {
         Ok(()) => Ok(run.outcome(true)),
@@ -206,12 +203,7 @@ fn is_xml_whitespace(s: &str) -> bool {
 }
 
 impl<'s, 'k> Run<'s, 'k> {
-    fn new(
-        set: &'s SchemaSet,
-        sink: &'k mut dyn Sink,
-        options: &ValidationOptions,
-        input: std::ops::Range<*const u8>,
-    ) -> Self {
+    fn new(set: &'s SchemaSet, sink: &'k mut dyn Sink, options: &ValidationOptions) -> Self {
         Run {
             set,
             want_values: sink.wants_values(),
@@ -229,7 +221,7 @@ impl<'s, 'k> Run<'s, 'k> {
             idrefs: Vec::new(),
             full_id_checks: options.full_id_checks,
             namespace_cache: Vec::new(),
-            input,
+            input: std::ptr::null()..std::ptr::null(),
             last_namespace: ((std::ptr::null(), 0), NamespaceId::ABSENT),
             names: NameCache::default(),
             tracker: IdentityTracker::new(&set.identity),
@@ -242,6 +234,11 @@ impl<'s, 'k> Run<'s, 'k> {
     /// one event loop for slices and streams, so that the per-event work is compiled once,
     /// inlined here.
     fn window(&mut self, reader: &mut Reader<'_>) -> Result<bool, XmlError> {
+        // Namespace names are recognized by address only where the bytes stay put: the whole
+        // input of a slice, the arena of a stream's window (reused by the next window, hence
+        // the reset).
+        self.input = reader.stable_bytes().as_ptr_range();
+        self.last_namespace = ((std::ptr::null(), 0), NamespaceId::ABSENT);
         loop {
             if !reader.advance_in_window()? {
                 return Ok(false);
