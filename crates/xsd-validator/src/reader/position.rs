@@ -99,24 +99,32 @@ fn is_break(doc: &[u8], i: usize, after_cr: bool) -> bool {
 
 fn forward(doc: &[u8], mut c: Cursor, offset: usize, after_cr: bool) -> Cursor {
     let span = doc.get(c.offset..offset).unwrap_or(&[]);
-    let mut last_break = None;
-    let mut breaks: u32 = 0;
-    for i in memchr::memchr2_iter(b'\n', b'\r', span) {
-        let at = c.offset + i;
-        if is_break(doc, at, after_cr) {
-            breaks = breaks.saturating_add(1);
-        }
-        // A CR LF pair: the line starts after the LF either way.
-        last_break = Some(at);
-    }
-    match last_break {
-        Some(at) => {
-            c.line = c.line.saturating_add(breaks);
-            c.line_start = at + 1;
-            c.column = count_chars(doc.get(c.line_start..offset).unwrap_or(&[]));
-        }
-        None => c.column += count_chars(span),
-    }
+    // A CR LF pair: the line starts after the LF either way.
+    let Some(last) = memchr::memrchr2(b'\n', b'\r', span) else {
+        c.column += count_chars(span);
+        c.offset = offset;
+        return c;
+    };
+    let breaks = if memchr::memchr(b'\r', span).is_none() {
+        // LF only, the common case (a stream counts every window's lines): one pass that
+        // compiles to vector code instead of a step per line. The first LF may complete a CR
+        // LF whose CR is before the span.
+        let lf = span.iter().filter(|&&b| b == b'\n').count();
+        let before_is_cr = match c.offset.checked_sub(1) {
+            Some(i) => doc.get(i) == Some(&b'\r'),
+            None => after_cr,
+        };
+        lf - usize::from(before_is_cr && span.first() == Some(&b'\n'))
+    } else {
+        memchr::memchr2_iter(b'\n', b'\r', span)
+            .filter(|&i| is_break(doc, c.offset + i, after_cr))
+            .count()
+    };
+    c.line = c
+        .line
+        .saturating_add(u32::try_from(breaks).unwrap_or(u32::MAX));
+    c.line_start = c.offset + last + 1;
+    c.column = count_chars(doc.get(c.line_start..offset).unwrap_or(&[]));
     c.offset = offset;
     c
 }
@@ -169,5 +177,27 @@ mod tests {
         // Fresh index straight into the middle equals the incremental answer.
         assert_eq!(LineIndex::new().position(doc, 8), pos(3, 1));
         assert_eq!(LineIndex::new().position(doc, 7), pos(2, 3));
+    }
+
+    #[test]
+    fn rebased_windows_count_like_the_whole_document() {
+        // Every cut of a document with LF, CR LF and lone CR breaks and multi-byte characters:
+        // positions in the second window equal those in the whole document.
+        let doc = "ab\näö\r\nx\ry\n\nz€\r\n\rq".as_bytes();
+        for cut in 0..=doc.len() {
+            let whole = LineIndex::new();
+            let mut windowed = LineIndex::new();
+            // Something asked in the first window, as a reader would.
+            let _ = windowed.position(doc, cut / 2);
+            windowed.rebase(doc, cut);
+            let rest = &doc[cut..];
+            for at in (0..=rest.len()).rev().chain(0..=rest.len()) {
+                assert_eq!(
+                    windowed.position(rest, at),
+                    whole.position(doc, cut + at),
+                    "cut {cut}, offset {at}"
+                );
+            }
+        }
     }
 }
