@@ -386,9 +386,11 @@ impl<'i> Reader<'i> {
         self.step()
     }
 
-    /// Where [`stable_bytes`]-borrowing names live: a string that starts in this range is the
-    /// same string wherever it is seen while this reader exists (the validator's namespace
-    /// cache relies on it). Names from a stream's window (and rewritten values) are elsewhere.
+    /// Bytes that names and namespace URIs borrow from and that do not change while this
+    /// reader exists: a string that starts in them is the same string wherever it is seen
+    /// (the validator's namespace cache relies on it). The input of a slice reader; the arena
+    /// of a stream's window (names borrowed from the window itself, and rewritten values, are
+    /// elsewhere).
     pub(crate) fn stable_bytes(&self) -> &'i [u8] {
         self.stable
     }
