@@ -4,13 +4,9 @@
 mod support;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use support::*;
-
-fn gateway_command() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xoev-gateway"))
-}
 
 #[test]
 fn validate_reads_standard_input_for_dash() {
