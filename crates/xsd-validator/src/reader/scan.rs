@@ -46,6 +46,21 @@ fn syntax(at: usize, message: &'static str) -> ScanError {
 /// The kind of construct that starts at `at` and the offset just after it.
 pub(super) fn scan(doc: &[u8], at: usize) -> Result<(Token, usize), ScanError> {
     let rest = doc.get(at..).unwrap_or(&[]);
+    // Start tags, the common case, first; everything else out of line, so that this stays
+    // a small function.
+    if let (Some(b'<'), Some(&second)) = (rest.first(), rest.get(1)) {
+        if !matches!(second, b'/' | b'?' | b'!') {
+            return start_tag_end(rest)
+                .map(|i| (Token::StartTag, at + i + 1))
+                .map_err(|message| syntax(at, message));
+        }
+    }
+    other(doc, at, rest)
+}
+
+/// [`scan`] for everything but a start tag.
+#[inline(never)]
+fn other(doc: &[u8], at: usize, rest: &[u8]) -> Result<(Token, usize), ScanError> {
     let Some(&first) = rest.first() else {
         return Ok((Token::Eof, at));
     };
