@@ -155,7 +155,7 @@ impl Default for NameCache<'_> {
 }
 
 impl<'s> NameCache<'s> {
-    #[inline]
+    #[inline(always)]
     fn name_id(
         &mut self,
         set: &'s SchemaSet,
