@@ -8,6 +8,7 @@
 //! component model) -> [`compile`] (runtime form: [`datatypes`] for simple types,
 //! [`content_model`] for automata, [`identity`] for unique/key/keyref) -> [`validate`]
 //! (streaming validation, which drives the identity tracker).
+pub mod cache;
 pub mod compile;
 pub mod content_model;
 pub mod datatypes;

@@ -353,9 +353,7 @@ impl<'s> Run<'s, '_> {
         let constraints: &[IdentityConstraintId] = frame
             .element
             .filter(|_| frame.content != ContentKind::Skip)
-            .map(|e| self.set.element_rule(e).model_id)
-            .and_then(|id| self.set.model.elements.get(id.index()))
-            .map_or(&[], |d| d.identity_constraints.as_slice());
+            .map_or(&[], |e| &self.set.element_rule(e).identity_constraints);
         if !constraints.is_empty() || self.tracker.is_active() {
             // `seen_uses` belongs to this element only when its attributes were assessed.
             let defaults = match (
@@ -1324,7 +1322,7 @@ impl AttributeSource for TagAttributes<'_, '_, '_> {
             None => {
                 let set = self.defaults.set;
                 let u = self.defaults.iter().nth(index - self.attributes.len())?;
-                let namespace = set.model.namespaces.uri(set.names.namespace(u.name));
+                let namespace = set.namespaces.uri(set.names.namespace(u.name));
                 Some((namespace, set.names_local(u.name)))
             }
         }
