@@ -278,8 +278,7 @@ fn read_entry(bytes: &[u8], key: &Key) -> Result<SchemaSet, Miss> {
         return Err(corrupt("checksum mismatch"));
     }
     let (header, body) = rest.split_at(header_len);
-    let header: Header =
-        postcard::from_bytes(header).map_err(|e| Miss::Corrupt(format!("header: {e}")))?;
+    let header: Header = decode_all(header).map_err(|e| Miss::Corrupt(format!("header: {e}")))?;
     if header.build != BUILD {
         return Err(Miss::Foreign);
     }
@@ -292,7 +291,7 @@ fn read_entry(bytes: &[u8], key: &Key) -> Result<SchemaSet, Miss> {
             return Err(Miss::Stale(change));
         }
     }
-    let set: SetOwned = shared::scoped(|| postcard::from_bytes(body))
+    let set: SetOwned = shared::scoped(|| decode_all(body))
         .map_err(|e| Miss::Corrupt(format!("compiled set: {e}")))?;
     Ok(SchemaSet {
         model: ModelSource::Sources {
@@ -311,6 +310,14 @@ fn read_entry(bytes: &[u8], key: &Key) -> Result<SchemaSet, Miss> {
         xsi_namespace: set.xsi_namespace,
         identity: set.identity,
     })
+}
+
+/// Decodes `bytes` as one `T`, with nothing left over.
+fn decode_all<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, postcard::Error> {
+    match postcard::take_from_bytes(bytes)? {
+        (value, []) => Ok(value),
+        _ => Err(postcard::Error::DeserializeBadEncoding),
+    }
 }
 
 /// The bytes of an entry.
