@@ -45,6 +45,8 @@ const MAGIC: &[u8; 8] = b"XSDCSET\0";
 const FORMAT_VERSION: u32 = 1;
 /// magic, format version, header length (u32), body length (u64), xxh3 of the rest (u64).
 const PREAMBLE_LEN: usize = 8 + 4 + 4 + 8 + 8;
+/// Source files are hashed in pieces of this size.
+const HASH_BUFFER_LEN: usize = 64 << 10;
 /// The file name extension of entries.
 const EXTENSION: &str = "xsdset";
 
@@ -286,8 +288,9 @@ fn read_entry(bytes: &[u8], key: &Key) -> Result<SchemaSet, Miss> {
         // Two keys with one file name: a hash collision, treated like a missing entry.
         return Err(Miss::Absent);
     }
+    let mut buffer = vec![0u8; HASH_BUFFER_LEN];
     for dependency in &header.dependencies {
-        if let Some(change) = dependency.change() {
+        if let Some(change) = dependency.change(&mut buffer) {
             return Err(Miss::Stale(change));
         }
     }

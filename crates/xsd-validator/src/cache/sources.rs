@@ -48,8 +48,9 @@ impl Dependency {
         }
     }
 
-    /// Why the file no longer is as recorded, or `None` if it is.
-    pub(crate) fn change(&self) -> Option<String> {
+    /// Why the file no longer is as recorded, or `None` if it is. `buffer` is scratch space
+    /// for hashing, reused across files so that reading them costs no fresh pages.
+    pub(crate) fn change(&self, buffer: &mut [u8]) -> Option<String> {
         let path = self.path.display();
         match (&self.state, std::fs::metadata(&self.path)) {
             (FileState::Absent, Err(_)) => None,
@@ -71,12 +72,27 @@ impl Dependency {
                 }
                 // Size and time can stay the same across an edit (coarse clocks, copies that
                 // keep times), so the content decides.
-                match std::fs::read(&self.path) {
-                    Ok(bytes) if xxhash_rust::xxh3::xxh3_64(&bytes) == *hash => None,
+                match hash_file(&self.path, buffer) {
+                    Ok(current) if current == *hash => None,
                     Ok(_) => Some(format!("{path} has other content")),
                     Err(e) => Some(format!("{path}: {e}")),
                 }
             }
+        }
+    }
+}
+
+/// The xxh3 hash of a file's content, read in pieces of `buffer`'s size.
+fn hash_file(path: &Path, buffer: &mut [u8]) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    loop {
+        match file.read(buffer) {
+            Ok(0) => return Ok(hasher.digest()),
+            Ok(n) => hasher.update(buffer.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }
