@@ -1,6 +1,7 @@
 //! Serialising `Arc`-shared values once: a simple type's base chain, its patterns and its
-//! enumeration are shared by every type derived from it, so writing each `Arc` by value
-//! would copy them once per derived type (and lose the sharing on reading).
+//! enumeration are shared by every type derived from it. Writing each `Arc` by value would
+//! copy them once per derived type and, worse, lose the sharing on reading: derivation checks
+//! (`SimpleType::is_derived_from`, for xsi:type and union members) compare types by address.
 //!
 //! Within [`scoped`], the first occurrence of an `Arc` is written as its value and later ones
 //! as a back reference (its position in post order, which the reader reproduces); built-in
