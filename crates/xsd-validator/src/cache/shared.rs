@@ -23,6 +23,10 @@ use crate::datatypes::{Builtin, SimpleType};
 pub(crate) struct Table<T> {
     /// Writing: address of the `Arc`'s value -> position.
     written: HashMap<usize, u32>,
+    /// Writing: [`Shareable::content_key`] -> position.
+    written_content: HashMap<String, u32>,
+    /// Writing: the position of the next new value.
+    next: u32,
     /// Reading: the values in position order.
     read: Vec<Arc<T>>,
 }
@@ -31,6 +35,8 @@ impl<T> Default for Table<T> {
     fn default() -> Self {
         Table {
             written: HashMap::new(),
+            written_content: HashMap::new(),
+            next: 0,
             read: Vec::new(),
         }
     }
@@ -74,6 +80,12 @@ pub(crate) trait Shareable: Serialize + DeserializeOwned + 'static {
     fn from_static(_key: u16) -> Option<Arc<Self>> {
         None
     }
+
+    /// For values that are interchangeable when equal and never compared by address: a key
+    /// under which equal values are written once (and so shared when read).
+    fn content_key(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Shareable for SimpleType {
@@ -99,6 +111,13 @@ impl Shareable for SimpleType {
 impl Shareable for Pattern {
     fn table(tables: &mut Tables) -> &mut Table<Self> {
         &mut tables.pattern
+    }
+
+    /// A pattern is a function of its sources. Types restricted by the same pattern text
+    /// (XÖV's UUID pattern, say) then share one regex, built once on first use.
+    fn content_key(&self) -> Option<String> {
+        // NUL cannot occur in XML text, so the joined key is unambiguous.
+        Some(self.sources().join("\0"))
     }
 }
 
@@ -135,8 +154,16 @@ pub(crate) fn serialize<T: Shareable, S: Serializer>(
         return EntryRef::<T>::Static(key).serialize(s);
     }
     let address = Arc::as_ptr(value) as usize;
-    let seen = with_tables(|t| T::table(t).written.get(&address).copied())
-        .ok_or_else(|| S::Error::custom("shared value written outside a cache scope"))?;
+    let content = value.content_key();
+    let seen = with_tables(|t| {
+        let table = T::table(t);
+        table.written.get(&address).copied().or_else(|| {
+            content
+                .as_ref()
+                .and_then(|key| table.written_content.get(key).copied())
+        })
+    })
+    .ok_or_else(|| S::Error::custom("shared value written outside a cache scope"))?;
     if let Some(position) = seen {
         return EntryRef::<T>::Back(position).serialize(s);
     }
@@ -144,8 +171,12 @@ pub(crate) fn serialize<T: Shareable, S: Serializer>(
     let ok = EntryRef::New(&**value).serialize(s)?;
     with_tables(|t| {
         let table = T::table(t);
-        let position = u32::try_from(table.written.len()).unwrap_or(u32::MAX);
+        let position = table.next;
+        table.next = position.saturating_add(1);
         table.written.insert(address, position);
+        if let Some(key) = content {
+            table.written_content.insert(key, position);
+        }
     });
     Ok(ok)
 }
