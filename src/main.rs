@@ -293,14 +293,25 @@ fn validate(
     let options = xsd_validator::ValidationOptions::default();
     let mut all_valid = true;
     for file in files {
-        let input = match std::fs::read(file) {
-            Ok(input) => input,
+        // Streamed: memory stays flat however large the file (the validator buffers itself).
+        let read = if file.as_os_str() == "-" {
+            schema_set.validate_read(&mut std::io::stdin().lock(), &options)
+        } else {
+            match std::fs::File::open(file) {
+                Ok(mut input) => schema_set.validate_read(&mut input, &options),
+                Err(error) => {
+                    eprintln!("{}: cannot read: {error}", file.display());
+                    return ExitCode::from(2);
+                }
+            }
+        };
+        let outcome = match read {
+            Ok(outcome) => outcome,
             Err(error) => {
                 eprintln!("{}: cannot read: {error}", file.display());
                 return ExitCode::from(2);
             }
         };
-        let outcome = schema_set.validate(&input, &options);
         all_valid &= outcome.is_valid();
         if json {
             let problems: Vec<_> = outcome

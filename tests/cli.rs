@@ -2,13 +2,7 @@
 
 mod support;
 
-use std::process::Command;
-
 use support::*;
-
-fn gateway_command() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xoev-gateway"))
-}
 
 #[test]
 fn check_accepts_the_example_config() {

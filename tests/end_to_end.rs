@@ -203,7 +203,7 @@ async fn a_rejected_delivery_is_dead_lettered_and_can_be_replayed() {
     // The Fachverfahren is fixed; the operator replays with the command-line client.
     receiver.set_default(200);
     let dead_letter_id = letters[0]["id"].as_str().expect("id").to_owned();
-    let replay = std::process::Command::new(env!("CARGO_BIN_EXE_xoev-gateway"))
+    let replay = gateway_command()
         .args([
             "dead-letters",
             "replay",

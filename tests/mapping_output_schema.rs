@@ -6,7 +6,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use support::*;
@@ -143,7 +142,7 @@ async fn output_the_receivers_schema_refuses_is_422_at_submission_and_a_dead_let
 }
 
 fn check(config: &Path) -> (Option<i32>, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_xoev-gateway"))
+    let output = gateway_command()
         .args(["check", "--config"])
         .arg(config)
         .output()

@@ -28,6 +28,11 @@ pub fn repo_path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// The gateway binary built for these tests, for its offline commands (`check`, `validate`, ...).
+pub fn gateway_command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_xoev-gateway"))
+}
+
 /// Waits until `check` returns `Some`, polling; panics with `what` at the deadline.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where

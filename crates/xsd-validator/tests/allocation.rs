@@ -1,5 +1,6 @@
 //! Validation of a valid document allocates a bounded amount, independent of its length
-//! (no allocation per event): counted with a counting global allocator.
+//! (no allocation per event): counted with a counting global allocator. Streamed validation
+//! also allocates nothing per window, and no buffer that grows with the document.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,10 +11,13 @@ use xsd_validator::{SchemaSet, ValidationOptions};
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// The largest allocation (or reallocation) since it was last reset, in bytes.
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -21,12 +25,16 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        LARGEST.fetch_max(new_size, Ordering::Relaxed);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// The counters are global: tests that read them run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 const SCHEMA: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
     xmlns="urn:a" targetNamespace="urn:a" elementFormDefault="qualified">
@@ -70,8 +78,23 @@ fn allocations(set: &SchemaSet, doc: &str) -> usize {
     after - before
 }
 
+/// Allocations of [`SchemaSet::validate_read`] over `doc`, and the largest single allocation.
+fn streamed_allocations(set: &SchemaSet, doc: &str) -> (usize, usize) {
+    let mut input = doc.as_bytes();
+    LARGEST.store(0, Ordering::Relaxed);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let outcome = set.validate_read(&mut input, &ValidationOptions::default());
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    match outcome {
+        Ok(outcome) => assert!(outcome.is_valid(), "{:?}", outcome.violations),
+        Err(e) => panic!("{e}"),
+    }
+    (after - before, LARGEST.load(Ordering::Relaxed))
+}
+
 #[test]
 fn allocations_do_not_grow_with_document_length() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let model = load_from_memory(&["a.xsd"], &[("a.xsd", SCHEMA)], None)
         .unwrap_or_else(|e| panic!("{e:?}"));
     let set = SchemaSet::from_model(model).unwrap_or_else(|e| panic!("{e:?}"));
@@ -84,4 +107,31 @@ fn allocations_do_not_grow_with_document_length() {
     eprintln!("allocations: {a} for 10 items, {b} for 2000 items");
     // Buffers may grow a few more times for a longer document, but not per element.
     assert!(b <= a + 16, "{a} allocations for 10 items, {b} for 2000");
+}
+
+#[test]
+fn streamed_allocations_do_not_grow_with_document_length() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let model = load_from_memory(&["a.xsd"], &[("a.xsd", SCHEMA)], None)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let set = SchemaSet::from_model(model).unwrap_or_else(|e| panic!("{e:?}"));
+    // About 0.7 and 2.8 MB: some 11 and 44 windows of 64 KiB. Buffers grow while the first
+    // windows are read; after that nothing is allocated per window or per element.
+    let medium = document(4000);
+    let large = document(16000);
+    streamed_allocations(&set, &medium);
+    let (a, _) = streamed_allocations(&set, &medium);
+    let (b, largest) = streamed_allocations(&set, &large);
+    eprintln!(
+        "streamed allocations: {a} for 4000 items, {b} for 16000 items ({} bytes); largest {largest} bytes",
+        large.len()
+    );
+    assert!(b <= a + 8, "{a} allocations for 4000 items, {b} for 16000");
+    // The window buffer (64 KiB plus the part of a token carried over) is the largest
+    // allocation; nothing is the size of the document.
+    assert!(
+        largest <= 256 << 10 && largest < large.len() / 8,
+        "an allocation of {largest} bytes for a document of {}",
+        large.len()
+    );
 }

@@ -4,13 +4,19 @@
 //! - `manifest_is_complete`: the manifest parses and names 33 existing messages.
 //! - `xoev_corpus`: the product engine over the manifest.
 //! - `xmllint_reference_xoev` (ignored): the xmllint oracle must reproduce the manifest.
+//! - `xoev_corpus_streamed`: every message gets the same outcome streamed from its file as in
+//!   memory, and the same reader events in windows of 61 bytes.
 
 // Shared with tests/w3c_suite.rs; this test uses the engine, oracle and manifest parts.
 #[allow(dead_code)]
 mod w3c;
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+
+use xsd_validator::reader::{Event, EventStream, Limits, Reader};
+use xsd_validator::{SchemaSet, ValidationOptions};
 
 use w3c::engine::Engine;
 use w3c::manifest::{self, Entry};
@@ -129,4 +135,95 @@ fn short(path: &Path) -> String {
         Some((_, inside)) => inside.to_owned(),
         None => display,
     }
+}
+
+/// Streamed validation (`validate_read` on the open file, as the CLI does) gives each message
+/// the same outcome as validation in memory, violation for violation; and the reader reports
+/// the same events, positions and paths in windows of 61 bytes (most messages are smaller than
+/// the default window of 64 KiB).
+#[test]
+fn xoev_corpus_streamed() {
+    let Some(entries) = load() else { return };
+    let options = ValidationOptions::default();
+    let mut sets: BTreeMap<(PathBuf, Option<PathBuf>), Option<SchemaSet>> = BTreeMap::new();
+    let mut compared = 0;
+    for entry in &entries {
+        let key = (entry.schema.clone(), entry.catalog.clone());
+        let set = sets.entry(key).or_insert_with(|| {
+            SchemaSet::compile(
+                std::slice::from_ref(&entry.schema),
+                entry.catalog.as_deref(),
+            )
+            .ok()
+        });
+        // A schema that does not compile is `xoev_corpus`'s failure to report.
+        let Some(set) = set else { continue };
+        let name = short(&entry.instance);
+        let bytes = std::fs::read(&entry.instance).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let in_memory = set.validate(&bytes, &options);
+        let mut file =
+            std::fs::File::open(&entry.instance).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let streamed = set
+            .validate_read(&mut file, &options)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(streamed, in_memory, "{name}: streamed outcome differs");
+        assert_eq!(
+            streamed_events(&bytes, 61),
+            slice_events(&bytes),
+            "{name}: streamed events differ"
+        );
+        compared += 1;
+    }
+    eprintln!(
+        "XÖV corpus streamed: {compared}/{} messages agree",
+        entries.len()
+    );
+    assert_eq!(compared, entries.len(), "every message was compared");
+}
+
+/// Each event with its position, path and attributes, and the error if any.
+fn render(reader: &Reader<'_>, event: &Event<'_>) -> String {
+    let mut line = format!("{} {}: ", reader.position(), reader.element_path());
+    match event {
+        Event::Start(tag) => {
+            line.push_str(&format!("S{}", tag.name()));
+            for a in tag.attributes() {
+                let at = reader.attribute_position(a);
+                line.push_str(&format!(" {}={:?}@{at}", a.name, a.value));
+            }
+        }
+        Event::End(tag) => line.push_str(&format!("E{}", tag.name())),
+        Event::Text(text) => line.push_str(&format!("T{text:?}")),
+        Event::Eof => line.push_str("Eof"),
+    }
+    line
+}
+
+fn slice_events(bytes: &[u8]) -> Vec<String> {
+    let mut reader = Reader::from_slice(bytes, Limits::default());
+    let mut out = Vec::new();
+    loop {
+        if let Err(e) = reader.advance_event() {
+            out.push(e.to_string());
+            return out;
+        }
+        let event = reader.current_event();
+        out.push(render(&reader, &event));
+        if matches!(event, Event::Eof) {
+            return out;
+        }
+    }
+}
+
+fn streamed_events(bytes: &[u8], window: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let stream = EventStream::with_window(bytes, Limits::default(), window);
+    let result = stream.for_each_event(|reader, event| {
+        out.push(render(reader, &event));
+        ControlFlow::Continue(())
+    });
+    if let Err(e) = result {
+        out.push(e.to_string());
+    }
+    out
 }

@@ -74,6 +74,10 @@ pub enum XmlErrorKind {
     SizeLimitExceeded { limit: usize },
     #[error("name longer than the limit of {limit} bytes")]
     NameTooLong { limit: usize },
+    /// Only from a stream, which holds one token at a time: a tag, comment, CDATA section or
+    /// processing instruction longer than its limits allow (see `EventStream`).
+    #[error("markup (a tag, comment, CDATA section or processing instruction) longer than the limit of {limit} bytes")]
+    TokenLimitExceeded { limit: usize },
     #[error("'{0}' is not a valid XML name")]
     InvalidName(String),
     #[error("'{0}' is not a valid qualified name; expected NCName or prefix:NCName (Namespaces in XML 1.0)")]
@@ -118,6 +122,7 @@ impl XmlErrorKind {
             XmlErrorKind::TextLimitExceeded { .. } => "xml-limit.text",
             XmlErrorKind::SizeLimitExceeded { .. } => "xml-limit.size",
             XmlErrorKind::NameTooLong { .. } => "xml-limit.name",
+            XmlErrorKind::TokenLimitExceeded { .. } => "xml-limit.token",
             XmlErrorKind::InvalidName(_) => "xml-wf.invalid-name",
             XmlErrorKind::InvalidQName(_) => "xml-ns.invalid-qname",
             XmlErrorKind::InvalidXmlDeclaration(_) => "xml-wf.xml-declaration",

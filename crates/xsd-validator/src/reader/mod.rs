@@ -15,6 +15,13 @@
 //! reused and bounded by [`Limits::max_text_bytes`]. Events borrow from the input when nothing
 //! needs rewriting, otherwise from the reader's buffers: no allocation per event.
 //!
+//! **Input:** a complete document in memory ([`Reader::from_slice`]) or any [`std::io::Read`]
+//! ([`EventStream`]). Both run the same code over a window of the document: for a slice the
+//! window is the whole input; a stream reads into a bounded buffer and the reader stops at a
+//! token the window does not hold completely (`Step::NeedMore`). State that outlives a window
+//! (open elements, sibling names, namespace bindings) is then copied into an arena owned by the
+//! stream (see `stream`), so memory is bounded by nesting depth and the largest token.
+//!
 //! **Encoding:** UTF-8 only (with or without BOM). A UTF-16 document or an `encoding` other than
 //! UTF-8 is refused with [`XmlErrorKind::UnsupportedEncoding`].
 
@@ -23,6 +30,7 @@ mod declaration;
 mod error;
 mod position;
 mod scan;
+mod stream;
 #[cfg(test)]
 mod tests;
 
@@ -34,6 +42,7 @@ use chars::{is_whitespace, CharIssue, QNameProblem, ReferenceProblem};
 pub use error::{Position, XmlError, XmlErrorKind};
 use position::LineIndex;
 use scan::Token;
+pub use stream::{EventStream, ReadError, StreamError, DEFAULT_WINDOW_BYTES};
 
 /// The namespace bound to the `xml` prefix.
 pub const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
@@ -223,6 +232,9 @@ enum Pending {
     End,
     /// An end was reported; the element leaves scope before the next event.
     Pop,
+    /// A stream's new window starts with text carried over from the previous one (otherwise
+    /// text is always flushed before an event): it ends if a tag follows.
+    CarriedText,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -233,20 +245,45 @@ enum TextSource {
 
 #[derive(Debug, Clone, Copy)]
 enum Step {
-    Start { empty: bool },
+    Start {
+        empty: bool,
+    },
     End,
     Text(TextSource),
     Eof,
+    /// The window ends inside a token (or before what decides the next event) and more
+    /// input follows: nothing of that token has been consumed. Never for the last window.
+    NeedMore,
 }
 
-/// Streaming, well-formedness-checking reader over a complete document in memory.
+/// Streaming, well-formedness-checking reader over a complete document in memory, or over one
+/// window of a document read by an [`EventStream`].
 ///
 /// Between events, [`depth`](Self::depth), [`element_path`](Self::element_path) and
 /// [`resolve_prefix`](Self::resolve_prefix) describe the scope of the last event; at an
 /// [`Event::End`] the closing element is still counted and in scope.
 pub struct Reader<'i> {
-    /// Input after the byte order mark; all offsets are relative to it.
+    /// Input after the byte order mark (for a stream: the current window); all offsets are
+    /// relative to it.
     doc: &'i [u8],
+    /// Offset of `doc[0]` in the document after the byte order mark (0 for a slice).
+    base: usize,
+    /// `base + bom_len`: added to window offsets for the size limit.
+    shift: usize,
+    /// Where text found by the fast path may end: the end of the valid UTF-8, and before the
+    /// end of a window that more input follows (text there may go on).
+    fast_text_end: usize,
+    /// No input follows `doc` (always for a slice).
+    last: bool,
+    /// Bytes that do not change while this reader exists and that names and namespace URIs
+    /// borrow from: the input of a slice reader, the arena of a stream's window.
+    stable: &'i [u8],
+    /// A stream's reader: comments, processing instructions and end tags are bounded as in
+    /// [`stream::token_limit`] whether or not they are cut by the end of a window.
+    bounded_tokens: bool,
+    /// Where the pending text started when that was in an earlier window: its position and
+    /// its offset in the document after the byte order mark.
+    text_carried: Option<(Position, usize)>,
     /// The longest valid UTF-8 prefix of `doc`.
     text: &'i str,
     utf8_error_at: Option<usize>,
@@ -275,37 +312,24 @@ pub struct Reader<'i> {
     failed: Option<XmlError>,
     /// The last step taken, for [`Reader::current_event`].
     current: Step,
+    /// A stream's vectors for the state between windows (empty for a slice).
+    spare: stream::Spare,
 }
 
 impl<'i> Reader<'i> {
     pub fn from_slice(input: &'i [u8], limits: Limits) -> Self {
-        const BOM: &[u8] = b"\xEF\xBB\xBF";
-        let bom_len = if input.starts_with(BOM) { BOM.len() } else { 0 };
+        let (bom_len, early) = document_start(input);
         let doc = input.get(bom_len..).unwrap_or(&[]);
-        // SIMD UTF-8 check: std's is several instructions per byte on the non-ASCII text of
-        // DIN 91379 names, and every document goes through here once.
-        let (text, utf8_error_at) = match simdutf8::compat::from_utf8(doc) {
-            Ok(s) => (s, None),
-            Err(e) => {
-                let valid = e.valid_up_to();
-                let prefix = doc.get(..valid).unwrap_or(&[]);
-                (std::str::from_utf8(prefix).unwrap_or(""), Some(valid))
-            }
-        };
-        let early = if input.starts_with(b"\xFE\xFF") || input.starts_with(b"\xFF\xFE") {
-            Some(XmlErrorKind::UnsupportedEncoding("UTF-16".into()))
-        } else if input.starts_with(b"\x00<\x00?") || input.starts_with(b"<\x00?\x00") {
-            Some(XmlErrorKind::UnsupportedEncoding(
-                "UTF-16 (without byte order mark)".into(),
-            ))
-        } else if bom_len > 0 && doc.starts_with(BOM) {
-            // A second BOM is character data before the root.
-            Some(XmlErrorKind::TextOutsideRoot)
-        } else {
-            None
-        };
+        let (doc, text, utf8_error_at) = checked_utf8(doc, true);
         Reader {
             doc,
+            base: 0,
+            shift: bom_len,
+            fast_text_end: text.len(),
+            last: true,
+            stable: input,
+            bounded_tokens: false,
+            text_carried: None,
             text,
             utf8_error_at,
             bom_len,
@@ -328,6 +352,7 @@ impl<'i> Reader<'i> {
             text_acc: None,
             text_start: 0,
             current: Step::Eof,
+            spare: stream::Spare::default(),
             failed: early.map(|kind| XmlError {
                 kind,
                 position: Position::default(),
@@ -346,13 +371,45 @@ impl<'i> Reader<'i> {
     /// Moves to the next event without borrowing it, so that [`current_event`](Self::current_event)
     /// and the scope queries ([`resolve_prefix`](Self::resolve_prefix)) can be used together.
     pub fn advance_event(&mut self) -> Result<(), XmlError> {
+        // Only a stream's window can need more input, and windows are driven by the stream;
+        // should one get here, what it holds is all there is.
+        while !self.step()? {
+            self.last = true;
+        }
+        Ok(())
+    }
+
+    /// For a window of an [`EventStream`]: moves to the next event (`true`), or finds that the
+    /// window ends before it (`false`, never for a slice).
+    #[inline]
+    pub(crate) fn advance_in_window(&mut self) -> Result<bool, XmlError> {
+        self.step()
+    }
+
+    /// Bytes that names and namespace URIs borrow from and that do not change while this
+    /// reader exists: a string that starts in them is the same string wherever it is seen
+    /// (the validator's namespace cache relies on it). The input of a slice reader; the arena
+    /// of a stream's window (names borrowed from the window itself, and rewritten values, are
+    /// elsewhere).
+    pub(crate) fn stable_bytes(&self) -> &'i [u8] {
+        self.stable
+    }
+
+    /// Takes what the reader holds as the whole rest of the document.
+    pub(crate) fn end_of_input(&mut self) {
+        self.last = true;
+    }
+
+    /// Moves to the next event (`true`), or finds that the window ends before it (`false`).
+    fn step(&mut self) -> Result<bool, XmlError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         match self.advance() {
+            Ok(Step::NeedMore) => Ok(false),
             Ok(step) => {
                 self.current = step;
-                Ok(())
+                Ok(true)
             }
             Err(e) => {
                 self.failed = Some(e.clone());
@@ -384,7 +441,10 @@ impl<'i> Reader<'i> {
 
     /// Byte offset in the input of the start of the last returned event.
     pub fn byte_offset(&self) -> usize {
-        self.event_offset + self.bom_len
+        match (self.current, self.text_carried) {
+            (Step::Text(_), Some((_, at))) => at + self.bom_len,
+            _ => self.base + self.event_offset + self.bom_len,
+        }
     }
 
     /// Open elements as `/a/b[2]/c`: names as written, `[n]` (1-based among same-named
@@ -427,6 +487,17 @@ impl<'i> Reader<'i> {
                 return Ok(Step::End);
             }
             Pending::Pop => self.pop_element(),
+            Pending::CarriedText => {
+                self.event_position.set(None);
+                match self.text_continues(self.pos) {
+                    Some(true) => {}
+                    Some(false) => return Ok(self.flush_text()),
+                    None => {
+                        self.pending = Pending::CarriedText;
+                        return Ok(Step::NeedMore);
+                    }
+                }
+            }
             Pending::None => {}
         }
         self.event_position.set(None);
@@ -436,8 +507,12 @@ impl<'i> Reader<'i> {
         loop {
             let start = self.pos;
             if let Some(end) = self.content_text(start)? {
-                if self.text_acc.is_some() && !self.text_continues(end) {
-                    return Ok(self.flush_text());
+                if self.text_acc.is_some() {
+                    match self.text_continues(end) {
+                        Some(true) => {}
+                        Some(false) => return Ok(self.flush_text()),
+                        None => return Ok(Step::NeedMore),
+                    }
                 }
                 continue;
             }
@@ -446,13 +521,30 @@ impl<'i> Reader<'i> {
             }
             let (token, end) = match scan::scan(self.doc, start) {
                 Ok(found) => found,
-                Err((at, kind)) => return Err(self.err_at(at, kind)),
+                Err((at, message)) => {
+                    if !self.last && stream::may_continue(self.doc.get(start..).unwrap_or(&[])) {
+                        return self.need_more(start, false);
+                    }
+                    return Err(self.err_at(at, XmlErrorKind::Syntax(message.to_owned())));
+                }
             };
+            if !self.last
+                && (token == Token::Eof
+                    || (token == Token::Text
+                        && end == self.doc.len()
+                        && (self.phase == Phase::Content
+                            || !self.doc.get(start..end).is_some_and(all_whitespace))))
+            {
+                // Text may go on in the next window. Whitespace outside the root is checked
+                // piece by piece and need not wait; anything else there waits for its whole
+                // token, since broken UTF-8 anywhere in it is reported first.
+                return self.need_more(start, token == Token::Text);
+            }
             if token == Token::Doctype {
                 // Refused before anything of it is scanned: no DTD is ever parsed.
                 return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed));
             }
-            if end.saturating_add(self.bom_len) > self.limits.max_total_bytes {
+            if end.saturating_add(self.shift) > self.limits.max_total_bytes {
                 let limit = self.limits.max_total_bytes;
                 return Err(self.err_at(start, XmlErrorKind::SizeLimitExceeded { limit }));
             }
@@ -469,10 +561,63 @@ impl<'i> Reader<'i> {
                 Token::Doctype => return Err(self.err_at(start, XmlErrorKind::DoctypeNotAllowed)),
                 Token::Eof => return self.eof(),
             }
-            if self.text_acc.is_some() && !self.text_continues(end) {
-                return Ok(self.flush_text());
+            if self.text_acc.is_some() {
+                match self.text_continues(end) {
+                    Some(true) => {}
+                    Some(false) => return Ok(self.flush_text()),
+                    None => return Ok(Step::NeedMore),
+                }
             }
         }
+    }
+
+    /// The window ends inside the token at `start` (text when `is_text`). Asks for more input,
+    /// unless the token is already longer than the limits allow: then the limit's error, so
+    /// that the window never grows without bound.
+    #[cold]
+    fn need_more(&mut self, start: usize, is_text: bool) -> Result<Step, XmlError> {
+        if self.doc.len().saturating_add(self.shift) > self.limits.max_total_bytes {
+            // The token ends past the size limit: the slice reader's error for it.
+            let limit = self.limits.max_total_bytes;
+            return Err(self.err_at(start, XmlErrorKind::SizeLimitExceeded { limit }));
+        }
+        let len = self.doc.len().saturating_sub(start);
+        let rest = self.doc.get(start..).unwrap_or(&[]);
+        // A CDATA section is text: bounded by the text limit, with the same error as when
+        // it is complete.
+        let text_len = if is_text {
+            Some(len)
+        } else if rest.starts_with(b"<![CDATA[") {
+            Some(len - 9)
+        } else {
+            None
+        };
+        if let Some(len) = text_len {
+            let pending = match self.text_acc {
+                Some(TextSource::Input(a, b)) => b - a,
+                Some(TextSource::Buffer) => self.text_buf.len(),
+                None => 0,
+            };
+            if pending.saturating_add(len) > self.limits.max_text_bytes {
+                if self.text_acc.is_none() {
+                    self.text_start = start;
+                    self.text_carried = None;
+                }
+                return Err(self.text_limit_error());
+            }
+        } else {
+            let (limit, kind) = stream::token_limit(rest, &self.limits);
+            if len > limit {
+                let at = if rest.first() == Some(&b'&') {
+                    start + 1
+                } else {
+                    start
+                };
+                return Err(self.err_at(at, kind));
+            }
+        }
+        self.pos = start;
+        Ok(Step::NeedMore)
     }
 
     #[inline]
@@ -497,7 +642,7 @@ impl<'i> Reader<'i> {
                 Event::Text(Cow::Borrowed(self.text.get(a..b).unwrap_or("")))
             }
             Step::Text(TextSource::Buffer) => Event::Text(Cow::Borrowed(&self.text_buf)),
-            Step::Eof => Event::Eof,
+            Step::Eof | Step::NeedMore => Event::Eof,
         }
     }
 
@@ -611,17 +756,25 @@ impl<'i> Reader<'i> {
     // ---- character data ---------------------------------------------------------------------
 
     /// Whether character data goes on after `at`: more text, a reference, comment, PI or
-    /// CDATA section (and not a tag or the end of the document).
-    fn text_continues(&self, at: usize) -> bool {
+    /// CDATA section (and not a tag or the end of the document). `None` when the window ends
+    /// before that is decided.
+    fn text_continues(&self, at: usize) -> Option<bool> {
         match self.doc.get(at) {
-            None => false,
-            Some(b'<') => matches!(self.doc.get(at + 1), Some(b'!' | b'?')),
-            Some(_) => true,
+            None => self.last.then_some(false),
+            Some(b'<') => match self.doc.get(at + 1) {
+                Some(b'!' | b'?') => Some(true),
+                Some(_) => Some(false),
+                None => self.last.then_some(false),
+            },
+            Some(_) => Some(true),
         }
     }
 
     fn flush_text(&mut self) -> Step {
         self.event_offset = self.text_start;
+        if let Some((position, _)) = self.text_carried {
+            self.event_position.set(Some(position));
+        }
         match self.text_acc.take() {
             Some(source) => Step::Text(source),
             None => Step::Text(TextSource::Buffer),
@@ -631,6 +784,7 @@ impl<'i> Reader<'i> {
     fn begin_piece(&mut self, at: usize) {
         if self.text_acc.is_none() {
             self.text_start = at;
+            self.text_carried = None;
         }
     }
 
@@ -670,10 +824,24 @@ impl<'i> Reader<'i> {
             None => 0,
         };
         if len > self.limits.max_text_bytes {
-            let limit = self.limits.max_text_bytes;
-            return Err(self.err_at(self.text_start, XmlErrorKind::TextLimitExceeded { limit }));
+            return Err(self.text_limit_error());
         }
         Ok(())
+    }
+
+    /// The text limit error, at the start of the pending text.
+    fn text_limit_error(&self) -> XmlError {
+        let kind = XmlErrorKind::TextLimitExceeded {
+            limit: self.limits.max_text_bytes,
+        };
+        match self.text_carried {
+            Some((position, _)) => XmlError {
+                kind,
+                position,
+                element_path: self.element_path(),
+            },
+            None => self.err_at(self.text_start, kind),
+        }
     }
 
     fn text_piece(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
@@ -707,8 +875,8 @@ impl<'i> Reader<'i> {
         };
         let end = start + len;
         if len == 0
-            || end > self.text.len()
-            || end.saturating_add(self.bom_len) > self.limits.max_total_bytes
+            || end > self.fast_text_end
+            || end.saturating_add(self.shift) > self.limits.max_total_bytes
         {
             return Ok(None);
         }
@@ -721,6 +889,7 @@ impl<'i> Reader<'i> {
         } else if self.text_acc.is_none() && len <= self.limits.max_text_bytes {
             // The common case, inline: the first piece of an element's text, borrowed.
             self.text_start = start;
+            self.text_carried = None;
             self.text_acc = Some(TextSource::Input(start, end));
         } else {
             self.add_input_piece(start, start, end)?;
@@ -764,7 +933,22 @@ impl<'i> Reader<'i> {
         }
     }
 
+    /// For a stream, the token limit of markup that has no limit of its own (see
+    /// [`stream::token_limit`]), so that windows of any size give the same verdict.
+    fn check_token_size(&self, start: usize, end: usize) -> Result<(), XmlError> {
+        if !self.bounded_tokens {
+            return Ok(());
+        }
+        let token = self.doc.get(start..end).unwrap_or(&[]);
+        let (limit, kind) = stream::token_limit(token, &self.limits);
+        if token.len() > limit {
+            return Err(self.err_at(start, kind));
+        }
+        Ok(())
+    }
+
     fn comment(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        self.check_token_size(start, end)?;
         let (a, b) = (start + 4, end.saturating_sub(3)); // `<!--` ... `-->`
         let content = self.src(a, b)?;
         if let Some(i) = content.find("--") {
@@ -784,6 +968,7 @@ impl<'i> Reader<'i> {
     }
 
     fn processing_instruction(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
+        self.check_token_size(start, end)?;
         let a = start + 2; // `<?` ... `?>`
         let content = self.src(a, end.saturating_sub(2))?;
         let target_len = content
@@ -819,7 +1004,8 @@ impl<'i> Reader<'i> {
     }
 
     fn declaration(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
-        if start != 0 {
+        self.check_token_size(start, end)?;
+        if self.base + start != 0 {
             return Err(self.err_at(
                 start,
                 XmlErrorKind::InvalidXmlDeclaration(
@@ -925,7 +1111,7 @@ impl<'i> Reader<'i> {
         let matches = rest.starts_with(b"</")
             && rest.get(2..2 + name.len()) == Some(name)
             && rest.get(2 + name.len()) == Some(&b'>');
-        if !matches || end.saturating_add(self.bom_len) > self.limits.max_total_bytes {
+        if !matches || end.saturating_add(self.shift) > self.limits.max_total_bytes {
             return None;
         }
         self.pos = end;
@@ -935,6 +1121,7 @@ impl<'i> Reader<'i> {
     }
 
     fn end_tag(&mut self, start: usize, end: usize) -> Result<Step, XmlError> {
+        self.check_token_size(start, end)?;
         self.event_offset = start;
         let inner = self.src(start + 2, end.saturating_sub(1))?;
         let name_len = inner
@@ -1007,6 +1194,7 @@ impl<'i> Reader<'i> {
         }
     }
 
+    #[inline]
     fn recycle_attributes(&mut self) {
         // Most tags have no attributes: then there is nothing to recycle (a drain of an
         // empty vector still costs its setup and drop).
@@ -1014,6 +1202,13 @@ impl<'i> Reader<'i> {
             self.attr_ns.clear();
             return;
         }
+        self.recycle_attribute_values();
+    }
+
+    /// Out of line: called from two places (a start tag, a stream's suspend), it would not be
+    /// inlined, and the common case above must be.
+    #[inline(never)]
+    fn recycle_attribute_values(&mut self) {
         for a in self.attrs.drain(..) {
             if let Cow::Owned(mut s) = a.value {
                 s.clear();
@@ -1353,6 +1548,10 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).all(|(x, y)| x == y)
 }
 
+fn all_whitespace(b: &[u8]) -> bool {
+    b.iter().all(|&c| is_whitespace(c))
+}
+
 /// Bytes that end a name inside a tag.
 fn is_tag_delimiter(b: u8) -> bool {
     matches!(b, b'=' | b'/' | b'<' | b'>' | b'"' | b'\'')
@@ -1388,4 +1587,46 @@ fn first_duplicate<K: Ord>(
         }
     }
     best
+}
+
+/// Length of the byte order mark at the start of `input`, and an error the document has from
+/// its first bytes on (UTF-16, a second byte order mark).
+fn document_start(input: &[u8]) -> (usize, Option<XmlErrorKind>) {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    let bom_len = if input.starts_with(BOM) { BOM.len() } else { 0 };
+    let doc = input.get(bom_len..).unwrap_or(&[]);
+    let early = if input.starts_with(b"\xFE\xFF") || input.starts_with(b"\xFF\xFE") {
+        Some(XmlErrorKind::UnsupportedEncoding("UTF-16".into()))
+    } else if input.starts_with(b"\x00<\x00?") || input.starts_with(b"<\x00?\x00") {
+        Some(XmlErrorKind::UnsupportedEncoding(
+            "UTF-16 (without byte order mark)".into(),
+        ))
+    } else if bom_len > 0 && doc.starts_with(BOM) {
+        // A second BOM is character data before the root.
+        Some(XmlErrorKind::TextOutsideRoot)
+    } else {
+        None
+    };
+    (bom_len, early)
+}
+
+/// `doc` (without a character cut off at its end when more input follows), its longest
+/// valid UTF-8 prefix, and where that prefix ends when it is not all of it.
+fn checked_utf8(doc: &[u8], last: bool) -> (&[u8], &str, Option<usize>) {
+    // SIMD UTF-8 check: std's is several instructions per byte on the non-ASCII text of
+    // DIN 91379 names, and every document goes through here once.
+    match simdutf8::compat::from_utf8(doc) {
+        Ok(s) => (doc, s, None),
+        Err(e) => {
+            let valid = e.valid_up_to();
+            let prefix = doc.get(..valid).unwrap_or(&[]);
+            let text = std::str::from_utf8(prefix).unwrap_or("");
+            if !last && e.error_len().is_none() {
+                // A character split by the end of the window: the next window has all of it.
+                (prefix, text, None)
+            } else {
+                (doc, text, Some(valid))
+            }
+        }
+    }
 }

@@ -9,8 +9,6 @@
 
 use memchr::memmem;
 
-use super::XmlErrorKind;
-
 /// What starts at the scanned offset; the construct ends where [`scan`] says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Token {
@@ -36,12 +34,13 @@ pub(super) enum Token {
     Eof,
 }
 
-/// A construct that is not closed or not recognized: the error and its offset (the `<` or
-/// `&` that starts it).
-pub(super) type ScanError = (usize, XmlErrorKind);
+/// A construct that is not closed or not recognized: its offset (the `<` or `&` that starts
+/// it) and what is wrong, for an `XmlErrorKind::Syntax`. Not allocated here: a stream meets
+/// unclosed constructs at the end of every window and usually reads on.
+pub(super) type ScanError = (usize, &'static str);
 
-fn syntax(at: usize, message: &str) -> ScanError {
-    (at, XmlErrorKind::Syntax(message.to_owned()))
+fn syntax(at: usize, message: &'static str) -> ScanError {
+    (at, message)
 }
 
 /// The kind of construct that starts at `at` and the offset just after it.

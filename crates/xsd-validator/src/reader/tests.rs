@@ -1,13 +1,23 @@
 use std::borrow::Cow;
+use std::io::Read;
+use std::ops::ControlFlow;
 
 use super::*;
 
-/// Renders every event until `Eof` (`S{ns}p:l[a=v]`, `E{ns}p:l`, `T:text`).
+/// Renders every event until `Eof` (`S{ns}p:l[a=v]`, `E{ns}p:l`, `T:text`). Also reads the
+/// input through [`EventStream`] with windows of 1 to 16 bytes and with a source that returns
+/// one byte per read, and asserts the same events, positions, paths and errors.
 fn events_with(input: &[u8], limits: Limits) -> Result<Vec<String>, XmlError> {
     let mut r = Reader::from_slice(input, limits);
     let mut out = Vec::new();
-    loop {
-        match r.next_event()? {
+    let mut detailed = Vec::new();
+    let result = loop {
+        if let Err(e) = r.advance_event() {
+            break Err(e);
+        }
+        let event = r.current_event();
+        detailed.push(render_detailed(&r, &event));
+        match event {
             Event::Start(s) => {
                 let mut line = format!("S{}", render(s.name()));
                 for a in s.attributes() {
@@ -17,7 +27,123 @@ fn events_with(input: &[u8], limits: Limits) -> Result<Vec<String>, XmlError> {
             }
             Event::End(e) => out.push(format!("E{}", render(e.name()))),
             Event::Text(t) => out.push(format!("T:{t}")),
-            Event::Eof => return Ok(out),
+            Event::Eof => break Ok(out),
+        }
+    };
+    let expected = (detailed, result.as_ref().err().cloned());
+    assert_streams_agree(input, limits, &expected, 1..=16);
+    result
+}
+
+/// Reads `input` through [`EventStream`] with each window size, with one byte per read and
+/// with the default window, and asserts `expected` (what the slice reader reported) each time.
+fn assert_streams_agree(
+    input: &[u8],
+    limits: Limits,
+    expected: &Detailed,
+    windows: impl IntoIterator<Item = usize>,
+) {
+    for window in windows {
+        let streamed = streamed_events(EventStream::with_window(input, limits, window));
+        assert_same(input, &format!("window {window}"), expected, &streamed);
+    }
+    let streamed = streamed_events(EventStream::with_window(OneByte(input), limits, 8));
+    assert_same(input, "one byte per read", expected, &streamed);
+    let streamed = streamed_events(EventStream::new(input, limits));
+    assert_same(input, "default window", expected, &streamed);
+}
+
+/// What the slice reader reports, in the detail [`streamed_events`] gives.
+fn slice_detailed(input: &[u8], limits: Limits) -> Detailed {
+    let mut r = Reader::from_slice(input, limits);
+    let mut detailed = Vec::new();
+    loop {
+        if let Err(e) = r.advance_event() {
+            return (detailed, Some(e));
+        }
+        let event = r.current_event();
+        detailed.push(render_detailed(&r, &event));
+        if matches!(event, Event::Eof) {
+            return (detailed, None);
+        }
+    }
+}
+
+type Detailed = (Vec<String>, Option<XmlError>);
+
+fn assert_same(input: &[u8], how: &str, expected: &Detailed, streamed: &Detailed) {
+    let shown = String::from_utf8_lossy(input);
+    assert_eq!(
+        expected.0, streamed.0,
+        "{shown:?}: events differ when streamed, {how}"
+    );
+    assert_eq!(
+        expected.1, streamed.1,
+        "{shown:?}: error differs when streamed, {how}"
+    );
+}
+
+/// Each event with everything a consumer can ask about it.
+fn render_detailed(r: &Reader<'_>, event: &Event<'_>) -> String {
+    let mut line = format!(
+        "{} @{} +{} d{} {}: ",
+        r.position(),
+        r.byte_offset(),
+        r.element_path(),
+        r.depth(),
+        r.resolve_prefix("").unwrap_or("-")
+    );
+    match event {
+        Event::Start(s) => {
+            line.push_str(&format!(
+                "S{} empty={}",
+                render(s.name()),
+                s.is_empty_element()
+            ));
+            for a in s.attributes() {
+                line.push_str(&format!(
+                    " {}={:?}@{}",
+                    render(a.name),
+                    a.value,
+                    r.attribute_position(a)
+                ));
+            }
+            for d in s.namespace_declarations() {
+                line.push_str(&format!(" xmlns:{:?}={}", d.prefix, d.uri));
+            }
+        }
+        Event::End(e) => line.push_str(&format!("E{}", render(e.name()))),
+        Event::Text(t) => line.push_str(&format!("T:{t:?}")),
+        Event::Eof => line.push_str("Eof"),
+    }
+    line
+}
+
+fn streamed_events<R: Read>(stream: EventStream<R>) -> Detailed {
+    let mut detailed = Vec::new();
+    let result = stream.for_each_event(|r, event| {
+        detailed.push(render_detailed(r, &event));
+        ControlFlow::Continue(())
+    });
+    match result {
+        Ok(()) => (detailed, None),
+        Err(StreamError::Xml(e)) => (detailed, Some(e)),
+        Err(StreamError::Io(e)) => panic!("reading from a slice failed: {e}"),
+    }
+}
+
+/// A source that returns one byte per read.
+struct OneByte<'a>(&'a [u8]);
+
+impl Read for OneByte<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((&b, rest)), Some(slot)) => {
+                *slot = b;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
         }
     }
 }
@@ -1088,6 +1214,19 @@ fn reads_generated_five_megabyte_document() {
     assert_eq!(text_events, texts);
     assert_eq!(attrs, (elements - 1) / 5 * 4);
     assert_eq!(max_depth, 4);
+    // Streamed in windows of 4 KiB and of the default size: the same events, positions and
+    // paths (compared as a digest of each event's rendering).
+    let digest = |detailed: (Vec<String>, Option<XmlError>)| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        detailed.0.hash(&mut h);
+        (detailed.0.len(), h.finish(), detailed.1)
+    };
+    let expected = digest(slice_detailed(doc.as_bytes(), Limits::default()));
+    for window in [4096, stream::DEFAULT_WINDOW_BYTES] {
+        let stream = EventStream::with_window(doc.as_bytes(), Limits::default(), window);
+        assert_eq!(digest(streamed_events(stream)), expected, "window {window}");
+    }
 }
 
 /// xorshift64*: deterministic, no extra crate.
@@ -1109,6 +1248,8 @@ impl Rng {
 /// Reads to the end; returns the error if any. Panics if the reader does not terminate or an
 /// error is not sticky.
 fn drain(input: &[u8]) -> Option<XmlError> {
+    let expected = slice_detailed(input, Limits::default());
+    assert_streams_agree(input, Limits::default(), &expected, [1, 2, 3, 5, 7, 16]);
     let mut r = Reader::from_slice(input, Limits::default());
     for _ in 0..input.len() * 2 + 4 {
         match r.next_event() {
@@ -1253,4 +1394,229 @@ fn scan_text_agrees_with_check_text() {
             None => assert!(expected.is_err(), "{text:?}"),
         }
     }
+}
+
+// ---- streaming ---------------------------------------------------------------------------
+// Every test above that goes through `events_with`, `error_with` or `drain` also reads its
+// input through `EventStream` in windows of 1 to 16 bytes and one byte per read.
+
+#[test]
+fn characters_split_across_reads() {
+    // Two-, three- and four-byte characters in names, values and text land on every offset
+    // relative to the window ends.
+    assert_eq!(
+        events("<ä xmlns:ö='urn:€' ö:€='ö€😀'>ä€😀<ö:b/>😀</ä>"),
+        [
+            "Sä {urn:€}ö:€=ö€😀",
+            "T:ä€😀",
+            "S{urn:€}ö:b",
+            "E{urn:€}ö:b",
+            "T:😀",
+            "Eä"
+        ]
+    );
+    // A broken sequence is reported where it starts, however the reads cut it.
+    for (input, column) in [
+        (&b"<a>x\xF0\x9F\x98</a>"[..], 5),
+        (b"<a>\xF0\x9F\x98\x80\xF0</a>", 5),
+        (b"<a></a>\xF0\x9F", 8),
+        (b"<a b='\xE2\x82'/>", 7),
+    ] {
+        let e = error_with(input, Limits::default());
+        assert_eq!(e.kind, XmlErrorKind::InvalidUtf8, "{input:?}: {e}");
+        assert_eq!(e.position, Position { line: 1, column }, "{input:?}: {e}");
+    }
+}
+
+#[test]
+fn streamed_tokens_at_the_limits() {
+    let limits = Limits {
+        max_text_bytes: 40,
+        max_name_bytes: 12,
+        ..Limits::default()
+    };
+    // Exactly at the limits, in windows far smaller than the tokens: accepted.
+    let text = "x".repeat(40);
+    let name = "n".repeat(12);
+    let doc = format!("<{name} {name}='{text}'>{text}<![CDATA[]]>&#x263A;</{name}>");
+    assert!(
+        events_with(doc.as_bytes(), limits).is_err(),
+        "the text plus the reference is over the limit"
+    );
+    let doc = format!("<{name} {name}='{text}'>{text}</{name}>");
+    assert_eq!(
+        events_with(doc.as_bytes(), limits).unwrap_or_else(|e| panic!("{e}")),
+        [
+            format!("S{name} {name}={text}"),
+            format!("T:{text}"),
+            format!("E{name}")
+        ]
+    );
+    // One byte over: the same error as for the whole document in memory.
+    assert_error_bytes(
+        format!("<a>\n{text}x</a>").as_bytes(),
+        limits,
+        XmlErrorKind::TextLimitExceeded { limit: 40 },
+        1,
+        4,
+        "/a",
+    );
+    assert_error_bytes(
+        format!("<a>{name}n</a>").replace("<a>", "<").as_bytes(),
+        limits,
+        XmlErrorKind::NameTooLong { limit: 12 },
+        1,
+        2,
+        "",
+    );
+}
+
+#[test]
+fn streams_refuse_comments_beyond_the_limits() {
+    // The one difference to a slice: a stream holds each token whole, so a comment or
+    // processing instruction is bounded by the text limit (plus a name and delimiters).
+    let limits = Limits {
+        max_text_bytes: 40,
+        max_name_bytes: 12,
+        ..Limits::default()
+    };
+    let doc = format!("<a>\n <!--{}--></a>", "c".repeat(100));
+    assert!(Reader::from_slice(doc.as_bytes(), limits)
+        .next_event()
+        .is_ok());
+    let mut slice = Reader::from_slice(doc.as_bytes(), limits);
+    while !matches!(slice.next_event(), Ok(Event::Eof) | Err(_)) {}
+    assert_eq!(
+        slice.next_event().ok().map(|e| matches!(e, Event::Eof)),
+        Some(true)
+    );
+    for window in [1, 16, 64] {
+        let stream = EventStream::with_window(doc.as_bytes(), limits, window);
+        match stream.for_each_event(|_, _| ControlFlow::Continue(())) {
+            Err(StreamError::Xml(e)) => {
+                assert_eq!(e.rule(), "xml-limit.token", "{e}");
+                assert_eq!(e.position, Position { line: 2, column: 2 }, "{e}");
+                assert_eq!(e.element_path, "/a");
+            }
+            other => panic!("window {window}: {other:?}"),
+        }
+    }
+}
+
+/// Returns its bytes in reads of at most 3, one `Interrupted` first, then fails.
+struct FailingAfter<'a> {
+    data: &'a [u8],
+    interrupted: bool,
+}
+
+impl Read for FailingAfter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.interrupted {
+            self.interrupted = true;
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        if self.data.is_empty() {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let n = self.data.len().min(buf.len()).min(3);
+        let (now, rest) = self.data.split_at(n);
+        buf.get_mut(..n).unwrap_or_default().copy_from_slice(now);
+        self.data = rest;
+        Ok(n)
+    }
+}
+
+#[test]
+fn read_errors_end_the_stream_with_their_offset() {
+    let doc = b"<a><b>text</b><c/></a>";
+    let mut seen = Vec::new();
+    let input = FailingAfter {
+        data: &doc[..12],
+        interrupted: false,
+    };
+    let result = EventStream::with_window(input, Limits::default(), 4).for_each_event(|_, e| {
+        seen.push(format!("{e:?}").chars().take(5).collect::<String>());
+        ControlFlow::Continue(())
+    });
+    match result {
+        Err(StreamError::Io(e)) => {
+            assert_eq!(e.offset, 12);
+            assert_eq!(
+                e.to_string(),
+                "reading the document failed after 12 bytes: disk on fire"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Events before the failure were reported (`<a>`, `<b>`, the text), nothing after.
+    assert_eq!(seen, ["Start", "Start", "Text("]);
+}
+
+#[test]
+fn a_callback_can_stop_the_stream() {
+    let mut starts = 0;
+    let result = EventStream::with_window(&b"<a><b/><c/></a>"[..], Limits::default(), 2)
+        .for_each_event(|_, e| {
+            if matches!(e, Event::Start(_)) {
+                starts += 1;
+            }
+            if starts == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+    assert!(result.is_ok());
+    assert_eq!(starts, 2);
+}
+
+#[test]
+fn streamed_cdata_beyond_the_text_limit_is_the_text_error() {
+    let limits = Limits {
+        max_text_bytes: 40,
+        max_name_bytes: 12,
+        ..Limits::default()
+    };
+    // Far longer than any token limit: the text limit's error, as for the slice, whatever the
+    // window.
+    assert_error_bytes(
+        format!("<a>x<![CDATA[{}]]></a>", "c".repeat(500)).as_bytes(),
+        limits,
+        XmlErrorKind::TextLimitExceeded { limit: 40 },
+        1,
+        4,
+        "/a",
+    );
+}
+
+#[test]
+fn streamed_tokens_past_the_size_limit_are_the_size_error() {
+    // A stream does not buffer a token past the size limit: the same error as for a slice.
+    let limits = Limits {
+        max_total_bytes: 64,
+        ..Limits::default()
+    };
+    let doc = format!("<a>x</a><!--{}-->", "c".repeat(500));
+    let e = error_with(doc.as_bytes(), limits);
+    assert_eq!(e.kind, XmlErrorKind::SizeLimitExceeded { limit: 64 }, "{e}");
+    assert_eq!(e.position, Position { line: 1, column: 9 }, "{e}");
+    // A token that never closes: a slice finds the end of the document and says so, a stream
+    // stops at the limit. Both refuse the document at the token.
+    let unclosed = format!("<a>x</a><!--{}", "c".repeat(500));
+    let stream = EventStream::with_window(unclosed.as_bytes(), limits, 16);
+    match stream.for_each_event(|_, _| ControlFlow::Continue(())) {
+        Err(StreamError::Xml(e)) => {
+            assert_eq!(e.kind, XmlErrorKind::SizeLimitExceeded { limit: 64 }, "{e}");
+            assert_eq!(e.position, Position { line: 1, column: 9 }, "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_error_bytes(
+        format!("<a>{}</a>", "t".repeat(500)).as_bytes(),
+        limits,
+        XmlErrorKind::SizeLimitExceeded { limit: 64 },
+        1,
+        4,
+        "/a",
+    );
 }

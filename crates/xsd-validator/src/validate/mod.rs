@@ -12,7 +12,8 @@
 //! the common path of a valid document.
 //!
 //! **API boundary:** validation never fails and never panics: a broken document is an
-//! [`Outcome`] with `well_formed == false` whose last violation is the XML error.
+//! [`Outcome`] with `well_formed == false` whose last violation is the XML error. Only reading
+//! a document from an `io::Read` can fail ([`crate::reader::ReadError`]).
 
 mod run;
 #[cfg(test)]
@@ -204,7 +205,7 @@ impl Sink for NoSink {
 }
 
 impl SchemaSet {
-    /// Validates one document.
+    /// Validates one document in memory.
     pub fn validate(&self, input: &[u8], options: &ValidationOptions) -> Outcome {
         run::validate(self, input, options, &mut NoSink)
     }
@@ -217,5 +218,30 @@ impl SchemaSet {
         sink: &mut dyn Sink,
     ) -> Outcome {
         run::validate(self, input, options, sink)
+    }
+
+    /// Validates one document read from `input`, with memory bounded by nesting depth and the
+    /// largest token rather than the document's size (the input is read in windows of 64 KiB;
+    /// it needs no `BufReader`). Same outcome as [`validate`](Self::validate) on the whole
+    /// document. An error only when reading fails: a document that is not well-formed is an
+    /// [`Outcome`].
+    pub fn validate_read(
+        &self,
+        input: &mut dyn std::io::Read,
+        options: &ValidationOptions,
+    ) -> Result<Outcome, reader::ReadError> {
+        let window = reader::DEFAULT_WINDOW_BYTES;
+        run::validate_read(self, input, options, &mut NoSink, window)
+    }
+
+    /// [`validate_read`](Self::validate_read), pushing the events to `sink` as they are
+    /// validated.
+    pub fn validate_read_with_sink(
+        &self,
+        input: &mut dyn std::io::Read,
+        options: &ValidationOptions,
+        sink: &mut dyn Sink,
+    ) -> Result<Outcome, reader::ReadError> {
+        run::validate_read(self, input, options, sink, reader::DEFAULT_WINDOW_BYTES)
     }
 }

@@ -11,7 +11,12 @@ use crate::content_model::MatchState;
 use crate::datatypes::{
     normalize_whitespace, Builtin, NamespaceContext, Value, ValueError, WhiteSpace,
 };
-use crate::reader::{Attribute, Event, Position, QName, Reader, StartTag};
+use std::io::Read;
+
+use crate::reader::{
+    Attribute, Event, EventStream, Position, QName, ReadError, Reader, StartTag, StreamError,
+    XmlError,
+};
 use crate::schema::{DerivationSet, IdentityConstraintId, NamespaceId, ProcessContents};
 
 use crate::identity::{
@@ -36,60 +41,31 @@ pub(super) fn validate(
     sink: &mut dyn Sink,
 ) -> Outcome {
     let mut reader = Reader::from_slice(input, options.limits);
-    let want_values = sink.wants_values();
-    let want_events = sink.wants_events();
-    let full_id_checks = options.full_id_checks;
-    let mut run = Run {
-        set,
-        sink,
-        want_values,
-        want_events,
-        max_violations: options.max_violations,
-        violations: Vec::new(),
-        truncated: false,
-        frames: Vec::with_capacity(32),
-        skip_depth: 0,
-        text: String::new(),
-        seen_uses: Vec::new(),
-        attribute_declarations: Vec::new(),
-        ids: HashSet::new(),
-        idrefs: Vec::new(),
-        full_id_checks,
-        namespace_cache: Vec::new(),
-        input: input.as_ptr_range(),
-        last_namespace: ((std::ptr::null(), 0), NamespaceId::ABSENT),
-        names: NameCache::default(),
-        tracker: IdentityTracker::new(&set.identity),
-        identity_out: Vec::new(),
-    };
-    let mut well_formed = true;
+    let mut run = Run::new(set, sink, options);
     loop {
-        if let Err(e) = reader.advance_event() {
-            well_formed = false;
-            // The XML error is always reported, even past the cap: it ends validation.
-            run.violations.push(Violation {
-                rule: e.rule(),
-                line: e.position.line,
-                column: e.position.column,
-                element_path: e.element_path.clone(),
-                message: e.kind.to_string(),
-            });
-            break;
-        }
-        match reader.current_event() {
-            Event::Start(tag) => run.start(&reader, &tag),
-            Event::End(tag) => run.end(&reader, tag.name()),
-            Event::Text(text) => run.text(&reader, &text),
-            Event::Eof => {
-                run.finish();
-                break;
-            }
+        match run.window(&mut reader) {
+            Ok(true) => return run.outcome(true),
+            // Never: a slice reader's one window is the whole document.
+            Ok(false) => reader.end_of_input(),
+            Err(e) => return run.refused(&e),
         }
     }
-    Outcome {
-        well_formed,
-        violations: run.violations,
-        truncated: run.truncated,
+}
+
+/// [`validate`] over a document read from `input`, `window` bytes at a time.
+pub(super) fn validate_read(
+    set: &SchemaSet,
+    input: &mut dyn Read,
+    options: &ValidationOptions,
+    sink: &mut dyn Sink,
+    window: usize,
+) -> Result<Outcome, ReadError> {
+    let mut run = Run::new(set, sink, options);
+    let stream = EventStream::with_window(input, options.limits, window);
+    match stream.drive_windows(&mut |reader| run.window(reader)) {
+        Ok(()) => Ok(run.outcome(true)),
+        Err(StreamError::Xml(e)) => Ok(run.refused(&e)),
+        Err(StreamError::Io(e)) => Err(e),
     }
 }
 
@@ -224,6 +200,82 @@ fn quote(s: &str) -> &str {
 
 fn is_xml_whitespace(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+impl<'s, 'k> Run<'s, 'k> {
+    fn new(set: &'s SchemaSet, sink: &'k mut dyn Sink, options: &ValidationOptions) -> Self {
+        Run {
+            set,
+            want_values: sink.wants_values(),
+            want_events: sink.wants_events(),
+            sink,
+            max_violations: options.max_violations,
+            violations: Vec::new(),
+            truncated: false,
+            frames: Vec::with_capacity(32),
+            skip_depth: 0,
+            text: String::new(),
+            seen_uses: Vec::new(),
+            attribute_declarations: Vec::new(),
+            ids: HashSet::new(),
+            idrefs: Vec::new(),
+            full_id_checks: options.full_id_checks,
+            namespace_cache: Vec::new(),
+            input: std::ptr::null()..std::ptr::null(),
+            last_namespace: ((std::ptr::null(), 0), NamespaceId::ABSENT),
+            names: NameCache::default(),
+            tracker: IdentityTracker::new(&set.identity),
+            identity_out: Vec::new(),
+        }
+    }
+
+    /// Validates the events of one window of the reader (for a slice, all of them): `Ok(true)`
+    /// after the last ([`Event::Eof`]), `Ok(false)` when the window ends before the next. The
+    /// one event loop for slices and streams, so that the per-event work is compiled once,
+    /// inlined here.
+    fn window(&mut self, reader: &mut Reader<'_>) -> Result<bool, XmlError> {
+        // Namespace names are recognized by address only where the bytes stay put: the whole
+        // input of a slice, the arena of a stream's window (reused by the next window, hence
+        // the reset).
+        self.input = reader.stable_bytes().as_ptr_range();
+        self.last_namespace = ((std::ptr::null(), 0), NamespaceId::ABSENT);
+        loop {
+            if !reader.advance_in_window()? {
+                return Ok(false);
+            }
+            match reader.current_event() {
+                Event::Start(tag) => self.start(reader, &tag),
+                Event::End(tag) => self.end(reader, tag.name()),
+                Event::Text(text) => self.text(reader, &text),
+                Event::Eof => {
+                    self.finish();
+                    return Ok(true);
+                }
+            }
+        }
+    }
+
+    /// The outcome for a document the reader refused with `e`.
+    fn refused(self, e: &XmlError) -> Outcome {
+        let mut outcome = self.outcome(false);
+        // The XML error is always reported, even past the cap: it ends validation.
+        outcome.violations.push(Violation {
+            rule: e.rule(),
+            line: e.position.line,
+            column: e.position.column,
+            element_path: e.element_path.clone(),
+            message: e.kind.to_string(),
+        });
+        outcome
+    }
+
+    fn outcome(self, well_formed: bool) -> Outcome {
+        Outcome {
+            well_formed,
+            violations: self.violations,
+            truncated: self.truncated,
+        }
+    }
 }
 
 impl<'s> Run<'s, '_> {

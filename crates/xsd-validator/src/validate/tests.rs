@@ -31,16 +31,27 @@ fn compile_errors(body: &str) -> Vec<&'static str> {
     }
 }
 
+/// Validates `xml` in memory, and asserts the same outcome when it is streamed in windows of
+/// 1, 7 and 64 bytes.
+fn outcome(s: &SchemaSet, xml: &str) -> Outcome {
+    let options = ValidationOptions::default();
+    let out = s.validate(xml.as_bytes(), &options);
+    for window in [1, 7, 64] {
+        let mut input = xml.as_bytes();
+        match run::validate_read(s, &mut input, &options, &mut NoSink, window) {
+            Ok(streamed) => assert_eq!(streamed, out, "{xml}: streamed in windows of {window}"),
+            Err(e) => panic!("reading from a slice failed: {e}"),
+        }
+    }
+    out
+}
+
 fn rules(s: &SchemaSet, xml: &str) -> Vec<&'static str> {
-    s.validate(xml.as_bytes(), &ValidationOptions::default())
-        .violations
-        .iter()
-        .map(|v| v.rule)
-        .collect()
+    outcome(s, xml).violations.iter().map(|v| v.rule).collect()
 }
 
 fn first(s: &SchemaSet, xml: &str) -> Violation {
-    let out = s.validate(xml.as_bytes(), &ValidationOptions::default());
+    let out = outcome(s, xml);
     match out.violations.into_iter().next() {
         Some(v) => v,
         None => panic!("expected a violation for {xml}"),
@@ -564,14 +575,25 @@ mod never_panics {
             prop_assert!(out.violations.len() <= 6);
             // A sink that wants events and values sees the same violations as plain
             // validation, which builds neither.
-            let with_sink = s.validate_with_sink(doc.as_bytes(), &options, &mut Recorder::default());
+            let mut recorder = Recorder::default();
+            let with_sink = s.validate_with_sink(doc.as_bytes(), &options, &mut recorder);
             prop_assert_eq!(format!("{:?}", out.violations), format!("{:?}", with_sink.violations));
+            // Streamed in windows of 3 bytes: the same outcome and sink events.
+            let mut streamed_recorder = Recorder::default();
+            let mut input = doc.as_bytes();
+            let streamed = run::validate_read(&s, &mut input, &options, &mut streamed_recorder, 3);
+            prop_assert_eq!(streamed.ok(), Some(with_sink));
+            prop_assert_eq!(streamed_recorder.events, recorder.events);
         }
 
         #[test]
         fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
             let s = set(PERSON);
-            let _ = s.validate(&bytes, &ValidationOptions::default());
+            let options = ValidationOptions::default();
+            let out = s.validate(&bytes, &options);
+            let mut input = bytes.as_slice();
+            let streamed = run::validate_read(&s, &mut input, &options, &mut NoSink, 2);
+            prop_assert_eq!(streamed.ok(), Some(out));
         }
     }
 }
