@@ -47,6 +47,11 @@ const FORMAT_VERSION: u32 = 1;
 const PREAMBLE_LEN: usize = 8 + 4 + 4 + 8 + 8;
 /// Source files are hashed in pieces of this size.
 const HASH_BUFFER_LEN: usize = 64 << 10;
+/// Entries not written for this long are removed when another entry is written (a set in
+/// daily use is then compiled once more; sets of deleted or moved schemas do not pile up).
+const MAX_ENTRY_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+/// Temporary files of writers that died are removed after this long.
+const MAX_TEMPORARY_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 /// The file name extension of entries.
 const EXTENSION: &str = "xsdset";
 
@@ -190,6 +195,9 @@ impl SchemaCache {
         };
         let (set, dependencies) = compile_recording(&key)?;
         let written = write_entry(&path, &key, dependencies, &set);
+        if written.is_ok() {
+            prune(&self.dir, std::time::SystemTime::now());
+        }
         Ok((set, CacheOutcome::Compiled { why, written }))
     }
 
@@ -392,6 +400,33 @@ fn write_entry(
         let _ = std::fs::remove_file(&temporary);
     }
     result.map_err(fail)
+}
+
+/// Removes old entries and abandoned temporary files from `dir`; runs only after a compile,
+/// never on the fast path. Failures are ignored: another process may be pruning too.
+fn prune(dir: &Path, now: std::time::SystemTime) {
+    let Ok(files) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for file in files.flatten() {
+        let name = file.file_name();
+        let name = name.to_string_lossy();
+        let max_age = if name.ends_with(&format!(".{EXTENSION}")) {
+            MAX_ENTRY_AGE
+        } else if name.starts_with('.') && name.ends_with(".tmp") {
+            MAX_TEMPORARY_AGE
+        } else {
+            continue;
+        };
+        let age = file
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok());
+        if age.is_some_and(|age| age > max_age) {
+            let _ = std::fs::remove_file(file.path());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -414,3 +414,40 @@ fn missing_entries_bypass_the_cache_with_the_usual_error() {
     );
     assert!(!dir.join("cache").exists());
 }
+
+#[test]
+fn old_entries_and_abandoned_temporary_files_are_pruned_on_write() {
+    let dir = scratch("prune");
+    let entry = write_schema(&dir);
+    let cache = SchemaCache::new(dir.join("cache"));
+    compile(&cache, &entry);
+    let current = entry_file(&cache);
+    let set_age = |path: &Path, age: std::time::Duration| {
+        fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let old = cache.dir().join(format!("{:032x}.{EXTENSION}", 1));
+    let recent = cache.dir().join(format!("{:032x}.{EXTENSION}", 2));
+    let abandoned = cache.dir().join(".x.xsdset.1.2.tmp");
+    let in_progress = cache.dir().join(".y.xsdset.1.2.tmp");
+    let unrelated = cache.dir().join("notes.txt");
+    for file in [&old, &recent, &abandoned, &in_progress, &unrelated] {
+        fs::write(file, b"x").unwrap();
+        set_age(file, 40 * day);
+    }
+    set_age(&recent, 10 * day);
+    set_age(&in_progress, std::time::Duration::from_secs(60));
+    // A hit writes nothing and prunes nothing.
+    assert!(matches!(compile(&cache, &entry).1, CacheOutcome::Hit));
+    assert!(old.exists());
+    // A write prunes.
+    fs::write(dir.join("types.xsd"), TYPES.replace("green", "blue!")).unwrap();
+    compile(&cache, &entry);
+    assert!(!old.exists() && !abandoned.exists());
+    assert!(recent.exists() && in_progress.exists() && unrelated.exists() && current.exists());
+}
