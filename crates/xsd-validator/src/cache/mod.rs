@@ -7,16 +7,17 @@
 //!   header (a truncated, bit-flipped or partly written file fails here);
 //! - the build it was written by (crate version and a fingerprint of the crate's sources,
 //!   [`BUILD`]: a file from another build is foreign, since the serialised layout follows the
-//!   code), the key, and every file the set depends on ([`sources::Dependency`]: schema
+//!   code), the key, and every file the set depends on (`sources::Dependency`: schema
 //!   documents and catalog files with size, modification time and content hash, and
 //!   locations that were tried and did not exist);
 //! - the compiled set (postcard; shared simple types, patterns and enumerations written once,
-//!   see [`shared`]; regexes and lookup tables rebuilt on reading, regexes only on first use).
+//!   see `shared`; regexes and lookup tables rebuilt on reading, regexes only on first use).
 //!
 //! **Architecture invariant:** an entry is used only if every check passes; otherwise the set
 //! is compiled from the sources, as without a cache, and the entry rewritten. A cache entry
 //! can cost time but never change a verdict. Writes go to a temporary file renamed into
 //! place, so readers see a whole entry or none; a failed write is reported, not an error.
+//! After a write, entries not written for 30 days are removed (`prune`).
 //!
 //! The component model ([`SchemaSet::model`]) is not stored: validation does not use it, and
 //! a set read from the cache loads it from the sources when a tool asks for it.
