@@ -98,6 +98,13 @@ enum Command {
         /// Print one JSON object per file instead of text.
         #[arg(long)]
         json: bool,
+        /// Compile the schemas without the compiled-schema cache (neither read nor written).
+        #[arg(long)]
+        no_cache: bool,
+        /// Directory of the compiled-schema cache [default: $XDG_CACHE_HOME/xoev-gateway/schemas,
+        /// else ~/.cache/xoev-gateway/schemas].
+        #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+        cache_dir: Option<PathBuf>,
         files: Vec<PathBuf>,
     },
 }
@@ -166,8 +173,25 @@ fn offline(command: Command) -> Result<ExitCode, Command> {
             catalog,
             schemas,
             json,
+            no_cache,
+            cache_dir,
             files,
-        } => Ok(validate(catalog.as_deref(), &schemas, json, &files)),
+        } => {
+            let cache = if no_cache {
+                None
+            } else {
+                cache_dir
+                    .or_else(default_cache_dir)
+                    .map(xsd_validator::cache::SchemaCache::new)
+            };
+            Ok(validate(
+                catalog.as_deref(),
+                &schemas,
+                cache.as_ref(),
+                json,
+                &files,
+            ))
+        }
         Command::TestMappings { dir } => {
             let report = xoev_gateway::mapping::run_golden_cases(&dir);
             println!("{report}");
@@ -215,14 +239,41 @@ fn offline(command: Command) -> Result<ExitCode, Command> {
     }
 }
 
+/// `$XDG_CACHE_HOME/xoev-gateway/schemas`, else `$HOME/.cache/xoev-gateway/schemas`; none
+/// without either (the XDG base directory spec ignores relative paths).
+fn default_cache_dir() -> Option<PathBuf> {
+    let absolute = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    absolute("XDG_CACHE_HOME")
+        .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
+        .map(|dir| dir.join("xoev-gateway").join("schemas"))
+}
+
 fn validate(
     catalog: Option<&std::path::Path>,
     schemas: &[PathBuf],
+    cache: Option<&xsd_validator::cache::SchemaCache>,
     json: bool,
     files: &[PathBuf],
 ) -> ExitCode {
     let started = std::time::Instant::now();
-    let schema_set = match xsd_validator::SchemaSet::compile(schemas, catalog) {
+    let compiled = match cache {
+        Some(cache) => cache.compile(schemas, catalog).map(|(set, outcome)| {
+            if let xsd_validator::cache::CacheOutcome::Compiled {
+                written: Err(error),
+                ..
+            } = outcome
+            {
+                eprintln!("warning: {error}");
+            }
+            set
+        }),
+        None => xsd_validator::SchemaSet::compile(schemas, catalog),
+    };
+    let schema_set = match compiled {
         Ok(set) => set,
         Err(errors) => {
             for error in &errors {

@@ -208,6 +208,89 @@ fn validate_exit_codes_and_json() {
 }
 
 #[test]
+fn validate_uses_the_compiled_schema_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schema = dir.path().join("main.xsd");
+    let types = dir.path().join("types.xsd");
+    std::fs::write(
+        &schema,
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:include schemaLocation="types.xsd"/>
+  <xs:element name="code" type="Code"/>
+</xs:schema>"#,
+    )
+    .expect("write schema");
+    let code_type = |pattern: &str| {
+        format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
+  <xs:simpleType name="Code"><xs:restriction base="xs:string">
+    <xs:pattern value="{pattern}"/></xs:restriction></xs:simpleType>
+</xs:schema>"#
+        )
+    };
+    std::fs::write(&types, code_type("[A-Z]+")).expect("write types");
+    let document = dir.path().join("doc.xml");
+    std::fs::write(&document, "<code>ABC</code>").expect("write document");
+    let cache = dir.path().join("cache");
+    let run = |extra: &[&str], xdg: Option<&std::path::Path>| {
+        let mut command = gateway_command();
+        command
+            .arg("validate")
+            .args(extra)
+            .arg("--schema")
+            .arg(&schema);
+        if let Some(xdg) = xdg {
+            command.env("XDG_CACHE_HOME", xdg);
+        }
+        command.arg("--json").arg(&document).output().expect("run")
+    };
+    let entries = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| d.map(|e| e.expect("entry").path()).collect())
+            .unwrap_or_default()
+    };
+    let cache_dir = cache.to_str().expect("utf-8 path");
+
+    let first = run(&["--cache-dir", cache_dir], None);
+    assert_eq!(first.status.code(), Some(0));
+    let written = entries(&cache);
+    assert_eq!(written.len(), 1, "{written:?}");
+    let second = run(&["--cache-dir", cache_dir], None);
+    assert_eq!(second.status.code(), Some(0));
+    assert_eq!(first.stdout, second.stdout);
+
+    // An included schema changes: the cached set is not used.
+    std::fs::write(&types, code_type("[a-z]+")).expect("write types");
+    let changed = run(&["--cache-dir", cache_dir], None);
+    assert_eq!(changed.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&changed.stdout).expect("JSON");
+    assert_eq!(report["problems"][0]["rule"], "cvc-pattern-valid");
+    let cached = run(&["--cache-dir", cache_dir], None);
+    assert_eq!(cached.stdout, changed.stdout);
+
+    // A damaged entry is compiled again and replaced.
+    std::fs::write(&written[0], b"garbage").expect("damage the entry");
+    let repaired = run(&["--cache-dir", cache_dir], None);
+    assert_eq!(repaired.stdout, changed.stdout);
+    assert_ne!(std::fs::read(&written[0]).expect("entry"), b"garbage");
+
+    // The default directory follows XDG_CACHE_HOME; --no-cache neither reads nor writes.
+    let xdg = dir.path().join("xdg");
+    assert_eq!(run(&["--no-cache"], Some(&xdg)).stdout, changed.stdout);
+    assert!(!xdg.exists());
+    assert_eq!(run(&[], Some(&xdg)).stdout, changed.stdout);
+    assert_eq!(entries(&xdg.join("xoev-gateway/schemas")).len(), 1);
+
+    // An unusable cache directory only warns.
+    let blocked = dir.path().join("blocked");
+    std::fs::write(&blocked, b"a file").expect("write file");
+    let warned = run(&["--cache-dir", blocked.to_str().expect("utf-8")], None);
+    assert_eq!(warned.status.code(), Some(1));
+    assert_eq!(warned.stdout, changed.stdout);
+    assert!(String::from_utf8_lossy(&warned.stderr).contains("warning: cannot write schema cache"));
+}
+
+#[test]
 fn test_mappings_runs_the_golden_cases() {
     let output = gateway_command()
         .arg("test-mappings")

@@ -29,8 +29,14 @@ pub fn repo_path(relative: &str) -> PathBuf {
 }
 
 /// The gateway binary built for these tests, for its offline commands (`check`, `validate`, ...).
+/// Its default compiled-schema cache goes under the target directory, never the user's home.
 pub fn gateway_command() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_xoev-gateway"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xoev-gateway"));
+    command.env(
+        "XDG_CACHE_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+    );
+    command
 }
 
 /// Waits until `check` returns `Some`, polling; panics with `what` at the deadline.

@@ -7,7 +7,9 @@
 //! Code map: [`reader`] (well-formed XML events) -> [`schema`] (loading schema documents into a
 //! component model) -> [`compile`] (runtime form: [`datatypes`] for simple types,
 //! [`content_model`] for automata, [`identity`] for unique/key/keyref) -> [`validate`]
-//! (streaming validation, which drives the identity tracker).
+//! (streaming validation, which drives the identity tracker). [`cache`] stores compiled sets
+//! on disk for short-lived processes ([`SchemaSet::compile_cached`]).
+pub mod cache;
 pub mod compile;
 pub mod content_model;
 pub mod datatypes;

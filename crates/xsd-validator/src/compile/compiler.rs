@@ -131,7 +131,7 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
         }
     }
     Ok(SchemaSet {
-        model: c.model,
+        model: super::ModelSource::Loaded(c.model),
         namespaces: c.namespaces,
         names: c.names,
         types: c.types,
@@ -415,7 +415,7 @@ impl Compiler {
                 block: e.block,
                 value: None,
                 model_id: ElementId(i as u32),
-                has_identity_constraints: !e.identity_constraints.is_empty(),
+                identity_constraints: e.identity_constraints.clone().into_boxed_slice(),
             });
         }
         for a in &self.model.attributes {

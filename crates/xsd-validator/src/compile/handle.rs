@@ -50,7 +50,11 @@ impl<'s> ElementDeclaration<'s> {
 
     /// Whether unique/key/keyref constraints are declared on this element.
     pub fn has_identity_constraints(&self) -> bool {
-        self.set.element_rule(self.index).has_identity_constraints
+        !self
+            .set
+            .element_rule(self.index)
+            .identity_constraints
+            .is_empty()
     }
 
     /// The model id of the declaration (identity constraints, tools).

@@ -16,7 +16,7 @@ pub(crate) struct ElementInput {
 }
 
 /// A namespace constraint of a wildcard (XSD 1.0 3.10.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum NamespaceSet {
     Any,
     /// Not this namespace and not absent.
@@ -141,14 +141,14 @@ impl NamespaceSet {
 }
 
 /// A compiled wildcard.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct WildcardRule {
     pub namespaces: NamespaceSet,
     pub process: ProcessContents,
 }
 
 /// One name an element leaf accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LeafName {
     pub name: NameId,
     pub namespace: NamespaceId,
@@ -156,7 +156,7 @@ pub(crate) struct LeafName {
 }
 
 /// A leaf of a content model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Leaf {
     /// An element particle: the names it accepts (its own and those of the members of its
     /// substitution group that are not blocked), sorted by name, each with the declaration

@@ -22,12 +22,13 @@ mod leaf;
 pub(crate) mod names;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::content_model::Automaton;
 use crate::datatypes::{SimpleType, Value};
 use crate::schema::{
-    self, DerivationSet, ElementId, NamespaceId, NamespaceTable, SchemaError, SchemaModel,
+    self, DerivationSet, ElementId, IdentityConstraintId, NamespaceId, NamespaceTable, SchemaError,
+    SchemaModel,
 };
 
 pub use handle::{AttributeDeclaration, ElementDeclaration, TypeDefinition};
@@ -42,15 +43,21 @@ pub(crate) use names::FOREIGN_NAMESPACE;
 pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 
 /// Index of an element declaration (the same position as its [`ElementId`] in the model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct ElementIndex(pub u32);
 
 /// Index of a type definition: the built-ins first ([`BUILTIN_TYPES`]), then the model's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct TypeIndex(pub u32);
 
 /// Index of an attribute declaration (the same position as in the model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct AttributeIndex(pub u32);
 
 impl TypeIndex {
@@ -58,7 +65,7 @@ impl TypeIndex {
 }
 
 /// How a type was derived from its base.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Method {
     /// anyType, the root of the hierarchy.
     None,
@@ -82,7 +89,7 @@ impl Method {
 }
 
 /// Which ID/IDREF semantics a simple type has (XSD 1.0 3.15.3 cvc-id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum IdKind {
     None,
     Id,
@@ -91,14 +98,15 @@ pub(crate) enum IdKind {
 }
 
 /// A simple type together with its ID/IDREF role.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SimpleRule {
+    #[serde(with = "crate::cache::shared")]
     pub simple: Arc<SimpleType>,
     pub id: IdKind,
 }
 
 /// A default or fixed value, checked against its type at compile time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ValueRule {
     pub fixed: bool,
     pub lexical: Box<str>,
@@ -108,7 +116,7 @@ pub(crate) struct ValueRule {
 }
 
 /// An element declaration.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ElementRule {
     pub name: NameId,
     pub namespace: NamespaceId,
@@ -121,11 +129,12 @@ pub(crate) struct ElementRule {
     pub block: DerivationSet,
     pub value: Option<ValueRule>,
     pub model_id: ElementId,
-    pub has_identity_constraints: bool,
+    /// The unique/key/keyref constraints declared on the element.
+    pub identity_constraints: Box<[IdentityConstraintId]>,
 }
 
 /// An attribute declaration.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AttributeRule {
     pub name: NameId,
     pub namespace: NamespaceId,
@@ -135,7 +144,7 @@ pub(crate) struct AttributeRule {
 }
 
 /// An attribute use of a complex type (inherited ones included, prohibited ones removed).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AttributeUseRule {
     pub name: NameId,
     pub attribute: AttributeIndex,
@@ -145,7 +154,7 @@ pub(crate) struct AttributeUseRule {
 }
 
 /// The content type of a complex type.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Content {
     Empty,
     Simple(SimpleRule),
@@ -156,7 +165,7 @@ pub(crate) enum Content {
 }
 
 /// A complex type's runtime form.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ComplexRule {
     /// Sorted by name.
     pub attributes: Vec<AttributeUseRule>,
@@ -174,14 +183,14 @@ impl ComplexRule {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum TypeBody {
     Simple(SimpleRule),
     Complex(ComplexRule),
 }
 
 /// A type definition.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TypeRule {
     pub name: Option<(NamespaceId, Box<str>)>,
     pub base: Option<TypeIndex>,
@@ -207,11 +216,24 @@ impl TypeRule {
     }
 }
 
+/// Where [`SchemaSet::model`] comes from.
+#[derive(Debug)]
+pub(crate) enum ModelSource {
+    /// Compiled from this model.
+    Loaded(SchemaModel),
+    /// Read from the compiled-schema cache: loaded from the sources on first need.
+    Sources {
+        entries: Vec<PathBuf>,
+        catalog: Option<PathBuf>,
+        model: OnceLock<Result<SchemaModel, Vec<SchemaError>>>,
+    },
+}
+
 /// A compiled XSD 1.0 schema set: immutable, `Send + Sync`, meant to be shared through `Arc`
 /// and used by any number of concurrent validations.
 #[derive(Debug)]
 pub struct SchemaSet {
-    pub(crate) model: SchemaModel,
+    pub(crate) model: ModelSource,
     pub(crate) namespaces: NamespaceTable,
     pub(crate) names: names::NameTable,
     pub(crate) types: Vec<TypeRule>,
@@ -239,9 +261,31 @@ impl SchemaSet {
         compiler::compile(model)
     }
 
-    /// The loaded component model the set was compiled from (identity constraints, tools).
+    /// The loaded component model the set was compiled from (tools such as
+    /// [`crate::sample`]; validation does not need it). A set read from the compiled-schema
+    /// cache loads it from its source documents on the first call; should that fail (the
+    /// documents were removed or broken since), this returns an empty model; use
+    /// [`SchemaSet::try_model`] to see why.
     pub fn model(&self) -> &SchemaModel {
-        &self.model
+        static EMPTY: OnceLock<SchemaModel> = OnceLock::new();
+        self.try_model()
+            .unwrap_or_else(|_| EMPTY.get_or_init(SchemaModel::default))
+    }
+
+    /// The component model (see [`SchemaSet::model`]), or why it could not be loaded again
+    /// for a set read from the compiled-schema cache.
+    pub fn try_model(&self) -> Result<&SchemaModel, &[SchemaError]> {
+        match &self.model {
+            ModelSource::Loaded(model) => Ok(model),
+            ModelSource::Sources {
+                entries,
+                catalog,
+                model,
+            } => model
+                .get_or_init(|| schema::load(entries, catalog.as_deref()))
+                .as_ref()
+                .map_err(Vec::as_slice),
+        }
     }
 
     /// The top-level element declaration `{namespace}local`.

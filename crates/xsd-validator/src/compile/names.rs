@@ -77,7 +77,9 @@ impl Hasher for FxHasher {
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// An interned expanded name (namespace plus local part) of some declaration in the set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct NameId(pub(crate) u32);
 
 /// A namespace that no component of the schema set uses: matches only "any" and "not"
@@ -89,6 +91,29 @@ pub(crate) const FOREIGN_NAMESPACE: NamespaceId = NamespaceId(u32::MAX);
 pub(crate) struct NameTable {
     by_local: FxHashMap<Box<str>, Vec<(NamespaceId, NameId)>>,
     names: Vec<(NamespaceId, Box<str>)>,
+}
+
+/// Cached as the list of names; the lookup map is rebuilt.
+impl serde::Serialize for NameTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&self.names, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NameTable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = <Vec<(NamespaceId, Box<str>)> as serde::Deserialize>::deserialize(d)?;
+        let mut by_local: FxHashMap<Box<str>, Vec<(NamespaceId, NameId)>> = FxHashMap::default();
+        by_local.reserve(names.len());
+        for (i, (namespace, local)) in names.iter().enumerate() {
+            let id = NameId(u32::try_from(i).map_err(serde::de::Error::custom)?);
+            by_local
+                .entry(local.clone())
+                .or_default()
+                .push((*namespace, id));
+        }
+        Ok(NameTable { by_local, names })
+    }
 }
 
 impl NameTable {

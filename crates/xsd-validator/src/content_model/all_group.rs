@@ -7,7 +7,7 @@ use super::{ContentModelError, LeafId, MatchState, StepError, Symbol, REGISTERS}
 
 const BITS: usize = 32;
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct AllMachine {
     optional: bool,
     /// Members in document order with whether each is required.

@@ -123,7 +123,9 @@ pub trait Symbol {
 }
 
 /// Index of a leaf particle; see the module docs for the numbering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct LeafId(pub u32);
 
 impl LeafId {
@@ -208,14 +210,14 @@ impl ContentModelError {
 }
 
 /// A compiled content model. Immutable; `Send + Sync` when `L` is.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Automaton<L> {
     /// Indexed by [`LeafId`].
     leaves: Vec<L>,
     engine: Engine,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Engine {
     Positions(PositionMachine),
     Unrolled(UnrolledMachine),

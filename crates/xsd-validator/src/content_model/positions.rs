@@ -28,7 +28,7 @@ use super::tree::{Node, Tree};
 use super::{ContentModelError, LeafId, MatchState, StepError, Symbol, REGISTERS, START};
 
 /// A counted repetition as seen from a position below it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 struct Counter {
     /// Effective minimum: 0 when the body is emptiable (empty iterations can
     /// make up any minimum), otherwise `minOccurs`.
@@ -44,7 +44,9 @@ impl Counter {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 struct Transition {
     target: u32,
     /// Slots below this index are kept (one is incremented on a restart);
@@ -61,7 +63,7 @@ struct Transition {
 /// `Transition::key` of a target leaf that has no exact key (`matches` decides).
 const NO_KEY: u32 = u32::MAX;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Position {
     /// Range into `PositionMachine::transitions`.
     transitions: (u32, u32),
@@ -71,7 +73,7 @@ struct Position {
     last: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct PositionMachine {
     start: Vec<Transition>,
     start_accepts: bool,

@@ -19,14 +19,14 @@ const MAX_POSITIONS: usize = 4096;
 /// Most subsets (deterministic states) the construction may create.
 const MAX_STATES: usize = 4096;
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct State {
     /// Sorted by leaf; at most one entry per leaf.
     transitions: Vec<(LeafId, u32)>,
     accepting: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct UnrolledMachine {
     /// State 0 is the start.
     states: Vec<State>,

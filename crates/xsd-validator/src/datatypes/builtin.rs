@@ -6,7 +6,9 @@ use super::xml_char;
 use super::WhiteSpace;
 
 /// Every XSD 1.0 built-in simple type (XSD 1.0 has no anyAtomicType).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[non_exhaustive]
 pub enum Builtin {
     AnySimpleType,

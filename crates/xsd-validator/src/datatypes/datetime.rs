@@ -10,7 +10,7 @@ use std::fmt;
 use super::decimal::cmp_fraction;
 
 /// Which of the date/time primitives a value belongs to; values of different kinds never compare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DateTimeKind {
     DateTime,
     Time,
@@ -28,7 +28,7 @@ const MAX_TZ_MINUTES: i16 = 14 * 60;
 /// A parsed date/time value, fields as written (after 24:00:00 handling for xs:time).
 ///
 /// `frac` holds the fractional-second digits without trailing zeros.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct DateTimeValue<F = Box<str>> {
     pub kind: DateTimeKind,
     /// XSD 1.0 year numbering: never 0, negative for BCE. 0 when the kind has no year.

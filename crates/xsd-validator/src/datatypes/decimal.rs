@@ -18,7 +18,7 @@ pub struct DecimalRef<'a> {
 }
 
 /// An owned decimal value in canonical form (same invariant as [`DecimalRef`]).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Decimal {
     negative: bool,
     int: Box<str>,

@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use super::datetime::days_from_civil;
 use super::decimal::cmp_fraction;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Duration {
     pub months: i128,
     /// Floor of the total seconds.

@@ -9,14 +9,14 @@ use super::value::{Atom, Value};
 use super::{DatatypeError, FacetKind, FacetSpec, ValueError, WhiteSpace};
 
 /// A facet value with its `fixed` flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Fixable<T> {
     pub value: T,
     pub fixed: bool,
 }
 
 /// A bound facet: min/max, inclusive or exclusive.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Bound {
     pub value: Value,
     pub lexical: Box<str>,
@@ -25,7 +25,7 @@ pub(crate) struct Bound {
 }
 
 /// The facets in effect for a type: inherited from the base and narrowed by each restriction.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Facets {
     pub whitespace: Option<Fixable<WhiteSpace>>,
     pub length: Option<Fixable<u64>>,
@@ -36,12 +36,14 @@ pub(crate) struct Facets {
     pub min: Option<Bound>,
     pub max: Option<Bound>,
     /// One entry per derivation step; a value must match every entry.
+    #[serde(with = "crate::cache::shared::vec")]
     pub patterns: Vec<Arc<Pattern>>,
     /// The enumeration of the nearest step that had one (it is a subset of earlier ones).
+    #[serde(with = "crate::cache::shared::option")]
     pub enumeration: Option<Arc<Enumeration>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Enumeration {
     pub values: Vec<Value>,
     pub lexical: Vec<Box<str>>,

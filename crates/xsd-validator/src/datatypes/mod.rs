@@ -13,8 +13,8 @@ mod builtin;
 mod datetime;
 mod decimal;
 mod duration;
-mod facet;
-mod pattern;
+pub(crate) mod facet;
+pub(crate) mod pattern;
 mod unicode_blocks;
 mod value;
 mod xml_char;
@@ -68,7 +68,9 @@ pub enum Variety {
 }
 
 /// The whiteSpace facet, ordered from least to most normalising.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum WhiteSpace {
     Preserve,
     Replace,
@@ -148,18 +150,19 @@ impl DatatypeError {
 /// The rule reported when a restriction changes a facet that its base fixed.
 pub const RULE_FIXED_FACET: &str = "fixed-facet";
 
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 enum Structure {
     Atomic,
-    List(Arc<SimpleType>),
-    Union(Vec<Arc<SimpleType>>),
+    List(#[serde(with = "crate::cache::shared")] Arc<SimpleType>),
+    Union(#[serde(with = "crate::cache::shared::vec")] Vec<Arc<SimpleType>>),
 }
 
 /// A simple type definition with its effective facets. Immutable, `Send + Sync`, shared as
 /// `Arc<SimpleType>`.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct SimpleType {
     name: Option<String>,
+    #[serde(with = "crate::cache::shared::option")]
     base: Option<Arc<SimpleType>>,
     /// The nearest built-in ancestor (the type itself for built-ins); anySimpleType for
     /// user-defined lists and unions.
@@ -170,6 +173,12 @@ pub struct SimpleType {
 }
 
 impl SimpleType {
+    /// The built-in this type is, when it is the process-wide instance of one (see
+    /// [`SimpleType::builtin`]).
+    pub(crate) fn static_builtin(&self) -> Option<Builtin> {
+        self.is_builtin.then_some(self.builtin)
+    }
+
     /// The shared instance of a built-in type.
     pub fn builtin(b: Builtin) -> Arc<SimpleType> {
         static BUILTINS: OnceLock<Vec<Arc<SimpleType>>> = OnceLock::new();

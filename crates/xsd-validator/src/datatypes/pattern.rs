@@ -54,6 +54,10 @@ enum Automaton {
     /// Far below the size limit; should building fail anyway, no value outside the fast
     /// sets matches.
     Deferred(Hir, OnceLock<Option<meta::Regex>>),
+    /// Read from the compiled-schema cache: translated from `sources` on first need. The
+    /// sources translated and built when the set was first compiled, so this cannot fail
+    /// for a cache entry written by this build (and if it did, only the fast sets match).
+    FromSources(OnceLock<Option<meta::Regex>>),
 }
 
 /// Repetition counts up to this keep any translated pattern well inside the NFA size limit.
@@ -126,6 +130,18 @@ impl Pattern {
                 .get_or_init(|| build_regex(hir).ok())
                 .as_ref()
                 .is_some_and(|regex| regex.is_match(s)),
+            Automaton::FromSources(regex) => regex
+                .get_or_init(|| {
+                    let branches = self
+                        .sources
+                        .iter()
+                        .map(|x| translate(x))
+                        .collect::<Result<Vec<Hir>, _>>()
+                        .ok()?;
+                    build_regex(&Hir::alternation(branches)).ok()
+                })
+                .as_ref()
+                .is_some_and(|regex| regex.is_match(s)),
         }
     }
 
@@ -182,14 +198,66 @@ fn star_set(anchored: &Hir) -> Option<CharSet> {
 /// combining marks) are looked up in a bitmap.
 const BITMAP_LIMIT: u32 = 0x800;
 
-/// A set of characters: a bitmap below [`BITMAP_LIMIT`] and sorted, merged ranges.
-#[derive(Debug, Clone)]
+/// The cached form of a pattern: its sources and fast sets (the regex is rebuilt on first
+/// need, see [`Automaton::FromSources`]).
+#[derive(serde::Serialize)]
+struct PatternRef<'a> {
+    sources: &'a [Box<str>],
+    fast: &'a [CharSet],
+}
+
+#[derive(serde::Deserialize)]
+struct PatternOwned {
+    sources: Vec<Box<str>>,
+    fast: Vec<CharSet>,
+}
+
+impl serde::Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        PatternRef {
+            sources: &self.sources,
+            fast: &self.fast,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Pattern {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let PatternOwned { sources, fast } = PatternOwned::deserialize(d)?;
+        Ok(Pattern {
+            sources,
+            regex: Automaton::FromSources(OnceLock::new()),
+            fast,
+        })
+    }
+}
+
+/// A set of characters: a bitmap below [`BITMAP_LIMIT`] and sorted, merged ranges. Cached as
+/// its ranges; the bitmap and the ASCII table are rebuilt.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(into = "CharRanges", from = "CharRanges")]
 struct CharSet {
     bitmap: Box<[u64; (BITMAP_LIMIT / 64) as usize]>,
     /// Indexed by byte: 1 for an ASCII character in the set, 0 otherwise (and for every
     /// byte from 0x80), so that runs of ASCII members cost one load per byte.
     ascii: Box<[u8; 256]>,
     ranges: Vec<(u32, u32)>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CharRanges(Vec<(u32, u32)>);
+
+impl From<CharSet> for CharRanges {
+    fn from(set: CharSet) -> CharRanges {
+        CharRanges(set.ranges)
+    }
+}
+
+impl From<CharRanges> for CharSet {
+    fn from(ranges: CharRanges) -> CharSet {
+        CharSet::new(ranges.0)
+    }
 }
 
 impl CharSet {

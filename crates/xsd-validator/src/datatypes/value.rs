@@ -24,7 +24,7 @@ const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
 /// `1.0 == 1` for decimals; dateTimes compare on the timeline; NaN equals NaN and `-0 == 0`
 /// (as libxml2 does); lists compare item by item. Equality is an equivalence relation, so
 /// `Value` is `Eq + Hash` and serves as the key for identity constraints.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Value {
     /// xs:string and every type derived from it (the normalised literal).

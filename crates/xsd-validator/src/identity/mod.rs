@@ -184,7 +184,7 @@ impl AttributeSource for [(Option<&str>, &str, Option<Value>)] {
 }
 
 /// The category of a compiled constraint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Category {
     Unique,
     Key,
@@ -193,7 +193,7 @@ pub(crate) enum Category {
 }
 
 /// One identity constraint, ready for matching.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CompiledConstraint {
     pub id: IdentityConstraintId,
     /// The name as written (`{ns}local` when namespaced), for messages.
@@ -219,7 +219,7 @@ impl CompiledConstraint {
 
 /// Every identity constraint of a schema set, compiled. Immutable, `Send + Sync`; indexed
 /// by [`IdentityConstraintId`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct IdentityConstraintSet {
     pub(crate) constraints: Vec<CompiledConstraint>,
 }

@@ -20,7 +20,7 @@ use std::fmt;
 const XML_NAMESPACE: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// One element or attribute name test with its prefix resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NameTest {
     /// `*`
     Any,
@@ -49,7 +49,7 @@ impl NameTest {
 }
 
 /// A location path relative to the context node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Path {
     /// Starts with `.//`: the steps may begin at any descendant-or-self of the context.
     pub descendant: bool,
@@ -60,7 +60,7 @@ pub struct Path {
 }
 
 /// A union of paths: a whole selector or field expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct XPath {
     pub paths: Vec<Path>,
 }

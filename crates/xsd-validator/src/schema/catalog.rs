@@ -31,6 +31,9 @@ pub struct Catalog {
     /// Entry files in lookup order; each is searched completely before the next (the spec's
     /// nextCatalog semantics for catalogs without `delegate*`).
     files: Vec<Vec<Entry>>,
+    /// Every catalog file read (canonical path) with the xxh3 hash of its bytes: what the
+    /// compiled-schema cache must check for changes.
+    sources: Vec<(PathBuf, u64)>,
 }
 
 /// Which identifier space a lookup is for.
@@ -75,6 +78,8 @@ impl Catalog {
         }
         let bytes = std::fs::read(&canonical)
             .map_err(|e| fail(format!("cannot read catalog '{}': {e}", path.display())))?;
+        self.sources
+            .push((canonical.clone(), xxhash_rust::xxh3::xxh3_64(&bytes)));
         let text = location::decode(bytes)
             .map_err(|e| fail(format!("catalog '{}': {e}", path.display())))?;
         self.parse(&text, &canonical, seen)
@@ -134,6 +139,11 @@ impl Catalog {
             }
         }
         Ok(())
+    }
+
+    /// The catalog files read, each with the xxh3 hash of its bytes.
+    pub(crate) fn sources(&self) -> &[(PathBuf, u64)] {
+        &self.sources
     }
 
     /// Resolves a URI reference (a `schemaLocation`) to a local file: first as a URI

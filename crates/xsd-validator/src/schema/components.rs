@@ -14,6 +14,7 @@ macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(serde::Serialize, serde::Deserialize)]
         pub struct $name(pub(crate) u32);
 
         impl $name {
@@ -100,6 +101,30 @@ impl Default for NamespaceTable {
             names: vec!["".into()],
             ids: HashMap::new(),
         }
+    }
+}
+
+/// Cached as the list of names; the lookup map is rebuilt.
+impl serde::Serialize for NamespaceTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&self.names, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NamespaceTable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let names = <Vec<Box<str>> as serde::Deserialize>::deserialize(d)?;
+        if names.first().is_none_or(|n| !n.is_empty()) {
+            return Err(serde::de::Error::custom(
+                "namespace 0 must be the absent one",
+            ));
+        }
+        let mut ids = HashMap::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate().skip(1) {
+            let id = NamespaceId(u32::try_from(i).map_err(serde::de::Error::custom)?);
+            ids.insert(name.clone(), id);
+        }
+        Ok(NamespaceTable { names, ids })
     }
 }
 
@@ -239,7 +264,9 @@ impl TypeRef {
 }
 
 /// `block`/`final` values: a set of derivation methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct DerivationSet(u8);
 
 impl DerivationSet {
@@ -325,7 +352,7 @@ pub enum Compositor {
 }
 
 /// `processContents`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ProcessContents {
     Strict,
     Lax,

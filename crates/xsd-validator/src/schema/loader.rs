@@ -36,6 +36,13 @@ impl DocumentStore for FileStore {
     fn fetch(&self, path: &Path) -> Result<(PathBuf, String), String> {
         let canonical = std::fs::canonicalize(path).map_err(|e| format!("cannot open: {e}"))?;
         let bytes = std::fs::read(&canonical).map_err(|e| format!("cannot read: {e}"))?;
+        FileStore::decode(canonical, bytes)
+    }
+}
+
+impl FileStore {
+    /// The text of a document read from `canonical`.
+    pub(crate) fn decode(canonical: PathBuf, bytes: Vec<u8>) -> Result<(PathBuf, String), String> {
         let text = location::decode(bytes)?;
         Ok((canonical, text))
     }

@@ -23,7 +23,7 @@ pub mod components;
 mod conditional;
 mod document;
 mod header;
-mod loader;
+pub(crate) mod loader;
 mod location;
 mod resolve;
 mod xml_namespace;
@@ -113,7 +113,8 @@ pub fn load_from_memory(
     run(&store, &entries, catalog)
 }
 
-fn run(
+/// Loads through `store` (the compiled-schema cache records what is read).
+pub(crate) fn run(
     store: &dyn loader::DocumentStore,
     entries: &[PathBuf],
     catalog: Option<&Catalog>,

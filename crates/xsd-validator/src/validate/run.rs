@@ -468,15 +468,11 @@ impl<'s> Run<'s, '_> {
         // `frame.state` is already every automaton's start state (`MatchState::default`).
         // Identity constraints: the tracker sees every element (undeclared and skipped ones
         // with no constraints); it does nothing while no constraint scope is open.
-        let constrained = frame
+        let constraints: &[IdentityConstraintId] = frame
             .element
             .filter(|_| frame.content != ContentKind::Skip)
-            .map(|e| self.set.element_rule(e))
-            .filter(|rule| rule.has_identity_constraints);
-        if constrained.is_some() || self.tracker.is_active() {
-            let constraints: &[IdentityConstraintId] = constrained
-                .and_then(|rule| self.set.model.elements.get(rule.model_id.index()))
-                .map_or(&[], |d| d.identity_constraints.as_slice());
+            .map_or(&[], |e| &self.set.element_rule(e).identity_constraints);
+        if !constraints.is_empty() || self.tracker.is_active() {
             // `seen_uses` belongs to this element only when its attributes were assessed.
             let defaults = match (
                 &governor_assessed,
@@ -1440,7 +1436,7 @@ impl AttributeSource for TagAttributes<'_, '_, '_> {
             None => {
                 let set = self.defaults.set;
                 let u = self.defaults.iter().nth(index - self.attributes.len())?;
-                let namespace = set.model.namespaces.uri(set.names.namespace(u.name));
+                let namespace = set.namespaces.uri(set.names.namespace(u.name));
                 Some((namespace, set.names_local(u.name)))
             }
         }

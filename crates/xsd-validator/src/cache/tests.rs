@@ -1,0 +1,469 @@
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::{Outcome, ValidationOptions};
+
+/// A fresh directory for one test, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("xsd-cache-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+const MAIN: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns="urn:t" targetNamespace="urn:t" elementFormDefault="qualified">
+  <xs:include schemaLocation="types.xsd"/>
+  <xs:include schemaLocation="optional.xsd"/>
+  <xs:element name="list">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="item" type="Item" maxOccurs="unbounded"/>
+        <xs:element name="ref" type="Code" minOccurs="0" maxOccurs="unbounded"/>
+      </xs:sequence>
+      <xs:attribute name="version" type="xs:string" fixed="1.0"/>
+    </xs:complexType>
+    <xs:key name="itemKey"><xs:selector xpath="item"/><xs:field xpath="@code"/></xs:key>
+    <xs:keyref name="refKey" refer="itemKey"><xs:selector xpath="ref"/><xs:field xpath="."/></xs:keyref>
+  </xs:element>
+</xs:schema>"#;
+
+const TYPES: &str = r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns="urn:t" targetNamespace="urn:t" elementFormDefault="qualified">
+  <xs:simpleType name="Code">
+    <xs:restriction base="xs:token"><xs:pattern value="[A-Z]{2}\d{2}"/></xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Colour">
+    <xs:restriction base="xs:string">
+      <xs:enumeration value="red"/><xs:enumeration value="green"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Amount">
+    <xs:union memberTypes="xs:decimal Colour"/>
+  </xs:simpleType>
+  <xs:complexType name="Item">
+    <xs:simpleContent>
+      <xs:extension base="Amount">
+        <xs:attribute name="code" type="Code" use="required"/>
+        <xs:attribute name="colour" type="Colour" default="red"/>
+      </xs:extension>
+    </xs:simpleContent>
+  </xs:complexType>
+</xs:schema>"#;
+
+const VALID: &str = r#"<list xmlns="urn:t" version="1.0"><item code="AB12">1.5</item><item code="CD34">green</item><ref>AB12</ref></list>"#;
+const INVALID: &str = r#"<list xmlns="urn:t" version="2.0"><item code="ab12">blue</item><item code="CD34">1</item><ref>ZZ99</ref><other/></list>"#;
+
+/// Writes the test schema into `dir` and returns its entry path.
+fn write_schema(dir: &Path) -> PathBuf {
+    fs::write(dir.join("main.xsd"), MAIN).unwrap();
+    fs::write(dir.join("types.xsd"), TYPES).unwrap();
+    dir.join("main.xsd")
+}
+
+fn outcomes(set: &SchemaSet) -> Vec<Outcome> {
+    [VALID, INVALID]
+        .iter()
+        .map(|doc| set.validate(doc.as_bytes(), &ValidationOptions::default()))
+        .collect()
+}
+
+fn assert_same(a: &[Outcome], b: &[Outcome]) {
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x.well_formed, y.well_formed);
+        assert_eq!(x.violations, y.violations);
+    }
+}
+
+fn compile(cache: &SchemaCache, entry: &Path) -> (SchemaSet, CacheOutcome) {
+    cache
+        .compile(&[entry.to_path_buf()], None)
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn entry_file(cache: &SchemaCache) -> PathBuf {
+    let files: Vec<PathBuf> = fs::read_dir(cache.dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == EXTENSION))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().unwrap()
+}
+
+#[test]
+fn round_trip_gives_the_same_outcomes() {
+    let dir = scratch("round-trip");
+    let entry = write_schema(&dir);
+    let cache = SchemaCache::new(dir.join("cache"));
+    let fresh = SchemaSet::compile(std::slice::from_ref(&entry), None).unwrap();
+    let expected = outcomes(&fresh);
+    assert!(expected[0].is_valid(), "{:?}", expected[0].violations);
+    assert!(
+        expected[1].violations.len() >= 4,
+        "{:?}",
+        expected[1].violations
+    );
+    let (first, outcome) = compile(&cache, &entry);
+    assert!(
+        matches!(
+            outcome,
+            CacheOutcome::Compiled {
+                why: Miss::Absent,
+                written: Ok(())
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_same(&expected, &outcomes(&first));
+    let (cached, outcome) = compile(&cache, &entry);
+    assert!(matches!(outcome, CacheOutcome::Hit), "{outcome:?}");
+    assert_same(&expected, &outcomes(&cached));
+    // Shared simple types stay shared (derivation checks compare them by address): the
+    // union's members are the declared Colour type and the process-wide xs:decimal.
+    let simple = |local: &str| {
+        let ns = cached.namespaces.get(Some("urn:t")).unwrap();
+        let index = cached.global_types[&cached.names.get(ns, local).unwrap()];
+        std::sync::Arc::clone(&cached.type_rule(index).simple_rule().unwrap().simple)
+    };
+    let members = simple("Amount").member_types().to_vec();
+    assert!(std::sync::Arc::ptr_eq(&members[1], &simple("Colour")));
+    assert!(std::sync::Arc::ptr_eq(
+        &members[0],
+        &crate::datatypes::SimpleType::builtin(crate::datatypes::Builtin::Decimal)
+    ));
+    // The model is loaded from the sources on demand.
+    let model = cached.try_model().unwrap();
+    assert_eq!(model.types.len(), fresh.model().types.len());
+    assert!(model.element(Some("urn:t"), "list").is_some());
+}
+
+#[test]
+fn a_changed_source_is_recompiled() {
+    let dir = scratch("changed");
+    let entry = write_schema(&dir);
+    let cache = SchemaCache::new(dir.join("cache"));
+    compile(&cache, &entry);
+
+    // Same size and modification time, other content: only the hash can tell.
+    let types = dir.join("types.xsd");
+    let mtime = fs::metadata(&types).unwrap().modified().unwrap();
+    let edited = TYPES.replace(r"[A-Z]{2}\d{2}", r"[a-z]{2}\d{2}");
+    assert_eq!(edited.len(), TYPES.len());
+    fs::write(&types, &edited).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&types)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let (set, outcome) = compile(&cache, &entry);
+    assert!(
+        matches!(&outcome, CacheOutcome::Compiled { why: Miss::Stale(why), .. } if why.contains("types.xsd")),
+        "{outcome:?}"
+    );
+    // The new pattern is in force: the valid document is now invalid, the rewritten entry is
+    // used next time.
+    assert!(!outcomes(&set)[0].is_valid());
+    let (set, outcome) = compile(&cache, &entry);
+    assert!(matches!(outcome, CacheOutcome::Hit), "{outcome:?}");
+    assert!(!outcomes(&set)[0].is_valid());
+
+    // Touched only: recompiled (cheap to detect, and the content check would pass).
+    let later = mtime + std::time::Duration::from_secs(5);
+    fs::File::options()
+        .write(true)
+        .open(&types)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let (_, outcome) = compile(&cache, &entry);
+    assert!(
+        matches!(
+            &outcome,
+            CacheOutcome::Compiled {
+                why: Miss::Stale(_),
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_file_appearing_where_one_was_missing_is_a_change() {
+    let dir = scratch("appearing");
+    let entry = write_schema(&dir);
+    let cache = SchemaCache::new(dir.join("cache"));
+    let (set, _) = compile(&cache, &entry);
+    assert!(outcomes(&set)[0].is_valid());
+    // main.xsd includes optional.xsd, which did not exist: it may now declare more.
+    fs::write(
+        dir.join("optional.xsd"),
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t">
+             <xs:element name="other"/></xs:schema>"#,
+    )
+    .unwrap();
+    let (set, outcome) = compile(&cache, &entry);
+    assert!(
+        matches!(&outcome, CacheOutcome::Compiled { why: Miss::Stale(why), .. } if why.contains("optional.xsd")),
+        "{outcome:?}"
+    );
+    assert!(set.element(Some("urn:t"), "other").is_some());
+}
+
+#[test]
+fn a_changed_catalog_is_recompiled() {
+    let dir = scratch("catalog");
+    fs::write(
+        dir.join("main.xsd"),
+        r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:e="urn:e"
+             targetNamespace="urn:m">
+             <xs:import namespace="urn:e" schemaLocation="http://example.org/e.xsd"/>
+             <xs:element name="root"><xs:complexType><xs:sequence>
+               <xs:element ref="e:value"/></xs:sequence></xs:complexType></xs:element>
+           </xs:schema>"#,
+    )
+    .unwrap();
+    let ext = |ty: &str| {
+        format!(
+            r#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:e">
+                 <xs:element name="value" type="xs:{ty}"/></xs:schema>"#
+        )
+    };
+    fs::write(dir.join("e1.xsd"), ext("integer")).unwrap();
+    fs::write(dir.join("e2.xsd"), ext("string")).unwrap();
+    let catalog_text = |target: &str| {
+        format!(
+            r#"<catalog xmlns="urn:oasis:names:tc:entity:xmlns:xml:catalog">
+                 <uri name="http://example.org/e.xsd" uri="{target}"/></catalog>"#
+        )
+    };
+    let catalog = dir.join("catalog.xml");
+    fs::write(&catalog, catalog_text("e1.xsd")).unwrap();
+    let cache = SchemaCache::new(dir.join("cache"));
+    let entries = [dir.join("main.xsd")];
+    let doc = br#"<m:root xmlns:m="urn:m" xmlns:e="urn:e"><e:value>abc</e:value></m:root>"#;
+    let options = ValidationOptions::default();
+
+    let (set, _) = cache.compile(&entries, Some(&catalog)).unwrap();
+    assert!(!set.validate(doc, &options).is_valid());
+    let (set, outcome) = cache.compile(&entries, Some(&catalog)).unwrap();
+    assert!(matches!(outcome, CacheOutcome::Hit), "{outcome:?}");
+    assert!(!set.validate(doc, &options).is_valid());
+
+    fs::write(&catalog, catalog_text("e2.xsd")).unwrap();
+    let (set, outcome) = cache.compile(&entries, Some(&catalog)).unwrap();
+    assert!(
+        matches!(&outcome, CacheOutcome::Compiled { why: Miss::Stale(why), .. } if why.contains("catalog.xml")),
+        "{outcome:?}"
+    );
+    assert!(set.validate(doc, &options).is_valid());
+    // Without the catalog it is another set (another key), which does not compile.
+    assert!(cache.compile(&entries, None).is_err());
+}
+
+#[test]
+fn damaged_entries_are_compiled_again_never_used() {
+    let dir = scratch("damaged");
+    let entry = write_schema(&dir);
+    let cache = SchemaCache::new(dir.join("cache"));
+    let expected = outcomes(&compile(&cache, &entry).0);
+    let file = entry_file(&cache);
+    let good = fs::read(&file).unwrap();
+    let key = canonical_key(std::slice::from_ref(&entry), None).unwrap();
+
+    // Every truncation and, at a stride, every bit flip: detected before anything is used.
+    let stride = (good.len() / 400).max(1);
+    for len in (0..good.len()).step_by(stride) {
+        assert!(
+            read_entry(&good[..len], &key).is_err(),
+            "truncated to {len}"
+        );
+    }
+    for at in (0..good.len()).step_by(stride) {
+        for bit in [0, 3, 7] {
+            let mut bad = good.clone();
+            bad[at] ^= 1 << bit;
+            assert!(read_entry(&bad, &key).is_err(), "bit {bit} of byte {at}");
+        }
+    }
+    let mut extended = good.clone();
+    extended.push(0);
+    assert!(read_entry(&extended, &key).is_err());
+
+    // Through the public path: the damaged file is replaced by a good one.
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x40;
+    fs::write(&file, &bad).unwrap();
+    let (set, outcome) = compile(&cache, &entry);
+    assert!(
+        matches!(
+            &outcome,
+            CacheOutcome::Compiled {
+                why: Miss::Corrupt(_),
+                written: Ok(())
+            }
+        ),
+        "{outcome:?}"
+    );
+    assert_same(&expected, &outcomes(&set));
+    fs::write(&file, b"").unwrap();
+    assert!(matches!(
+        compile(&cache, &entry).1,
+        CacheOutcome::Compiled {
+            why: Miss::Corrupt(_),
+            ..
+        }
+    ));
+    assert!(matches!(compile(&cache, &entry).1, CacheOutcome::Hit));
+}
+
+/// Re-seals `bytes` with a valid checksum after `edit` changed the header or body, to reach
+/// the checks behind the checksum.
+fn reseal(bytes: &[u8], edit: impl FnOnce(&mut Header, &mut Vec<u8>)) -> Vec<u8> {
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let rest = &bytes[PREAMBLE_LEN..];
+    let mut header: Header = postcard::from_bytes(&rest[..header_len]).unwrap();
+    let mut body = rest[header_len..].to_vec();
+    edit(&mut header, &mut body);
+    let header = postcard::to_allocvec(&header).unwrap();
+    let mut out = bytes[..12].to_vec();
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&header);
+    hasher.update(&body);
+    out.extend_from_slice(&hasher.digest().to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&body);
+    out
+}
+
+#[test]
+fn foreign_and_mismatched_entries_are_not_used() {
+    let dir = scratch("foreign");
+    let entry = write_schema(&dir);
+    let cache = SchemaCache::new(dir.join("cache"));
+    compile(&cache, &entry);
+    let good = fs::read(entry_file(&cache)).unwrap();
+    let key = canonical_key(std::slice::from_ref(&entry), None).unwrap();
+    assert!(read_entry(&reseal(&good, |_, _| {}), &key).is_ok());
+
+    let other_build = reseal(&good, |h, _| h.build.push_str("-other"));
+    assert_eq!(read_entry(&other_build, &key).err(), Some(Miss::Foreign));
+    let mut other_format = good.clone();
+    other_format[8] ^= 1;
+    assert_eq!(read_entry(&other_format, &key).err(), Some(Miss::Foreign));
+    let other_key = reseal(&good, |h, _| h.key.catalog = Some(PathBuf::from("/c.xml")));
+    assert_eq!(read_entry(&other_key, &key).err(), Some(Miss::Absent));
+    assert!(read_entry(&good, &key).is_ok());
+}
+
+/// Damage behind a valid checksum (not something a disk does, but the decoder must still
+/// refuse or read without panicking).
+#[test]
+fn resealed_damaged_bodies_do_not_panic() {
+    let dir = scratch("resealed");
+    let entry = write_schema(&dir);
+    let cache = SchemaCache::new(dir.join("cache"));
+    compile(&cache, &entry);
+    let good = fs::read(entry_file(&cache)).unwrap();
+    let key = canonical_key(std::slice::from_ref(&entry), None).unwrap();
+    let header_len = u32::from_le_bytes(good[12..16].try_into().unwrap()) as usize;
+    let body_len = good.len() - PREAMBLE_LEN - header_len;
+    let stride = (body_len / 300).max(1);
+    for at in (0..body_len).step_by(stride) {
+        let flipped = reseal(&good, |_, body| {
+            if let Some(b) = body.get_mut(at) {
+                *b ^= 0x55;
+            }
+        });
+        let _ = read_entry(&flipped, &key);
+        let cut = reseal(&good, |_, body| body.truncate(at));
+        assert!(read_entry(&cut, &key).is_err(), "body cut at {at}");
+    }
+}
+
+#[test]
+fn a_failed_write_is_reported_and_the_set_still_compiles() {
+    let dir = scratch("unwritable");
+    let entry = write_schema(&dir);
+    // The cache directory is a file: nothing can be written below it.
+    let blocked = dir.join("cache");
+    fs::write(&blocked, b"not a directory").unwrap();
+    let cache = SchemaCache::new(&blocked);
+    let (set, outcome) = compile(&cache, &entry);
+    assert!(
+        matches!(&outcome, CacheOutcome::Compiled { written: Err(e), .. } if e.path.starts_with(&blocked)),
+        "{outcome:?}"
+    );
+    assert!(outcomes(&set)[0].is_valid());
+}
+
+#[test]
+fn missing_entries_bypass_the_cache_with_the_usual_error() {
+    let dir = scratch("missing");
+    let cache = SchemaCache::new(dir.join("cache"));
+    let errors = cache.compile(&[dir.join("nope.xsd")], None).unwrap_err();
+    assert_eq!(
+        errors,
+        SchemaSet::compile(&[dir.join("nope.xsd")], None).unwrap_err()
+    );
+    assert!(!dir.join("cache").exists());
+}
+
+#[test]
+fn old_entries_and_abandoned_temporary_files_are_pruned_on_write() {
+    let dir = scratch("prune");
+    let entry = write_schema(&dir);
+    let cache = SchemaCache::new(dir.join("cache"));
+    compile(&cache, &entry);
+    let current = entry_file(&cache);
+    let set_age = |path: &Path, age: std::time::Duration| {
+        fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let old = cache.dir().join(format!("{:032x}.{EXTENSION}", 1));
+    let recent = cache.dir().join(format!("{:032x}.{EXTENSION}", 2));
+    let abandoned = cache.dir().join(".x.xsdset.1.2.tmp");
+    let in_progress = cache.dir().join(".y.xsdset.1.2.tmp");
+    let unrelated = cache.dir().join("notes.txt");
+    for file in [&old, &recent, &abandoned, &in_progress, &unrelated] {
+        fs::write(file, b"x").unwrap();
+        set_age(file, 40 * day);
+    }
+    set_age(&recent, 10 * day);
+    set_age(&in_progress, std::time::Duration::from_secs(60));
+    // A hit writes nothing and prunes nothing.
+    assert!(matches!(compile(&cache, &entry).1, CacheOutcome::Hit));
+    assert!(old.exists());
+    // A write prunes.
+    fs::write(dir.join("types.xsd"), TYPES.replace("green", "blue!")).unwrap();
+    compile(&cache, &entry);
+    assert!(!old.exists() && !abandoned.exists());
+    assert!(recent.exists() && in_progress.exists() && unrelated.exists() && current.exists());
+}
