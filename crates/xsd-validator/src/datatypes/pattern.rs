@@ -41,6 +41,11 @@ pub struct Pattern {
     /// Sufficient conditions checked before the regex: a value whose characters all lie in
     /// one of these sets matches (see [`star_set`]).
     fast: Vec<CharSet>,
+    /// The branches that are literal text and counted classes (see [`Counted`]), decided
+    /// exactly without the regex.
+    counted: Vec<Counted>,
+    /// Every branch is in `counted`: the regex is never needed (nor built).
+    all_counted: bool,
 }
 
 /// The regex of a pattern set, built at schema compile time or on first need. Building the
@@ -102,8 +107,18 @@ impl Pattern {
             branches.push(translate(x.as_ref())?);
         }
         let fast: Vec<CharSet> = branches.iter().filter_map(star_set).collect();
+        let mut counted = Vec::new();
+        let mut all_counted = true;
+        for branch in &branches {
+            match Counted::alternatives(branch) {
+                Some(alternatives) => counted.extend(alternatives),
+                None => all_counted = false,
+            }
+        }
         let hir = Hir::alternation(branches);
-        let regex = if has_large_count(&hir) {
+        // A regex never needed is never built, so a large count in a counted branch cannot
+        // fail the set (`\d{1000}` is decided by counting).
+        let regex = if has_large_count(&hir) && !all_counted {
             Automaton::Built(build_regex(&hir)?)
         } else {
             Automaton::Deferred(hir, OnceLock::new())
@@ -112,13 +127,17 @@ impl Pattern {
             sources: xsds.iter().map(|s| s.as_ref().into()).collect(),
             regex,
             fast,
+            counted,
+            all_counted,
         })
     }
 
     /// Whether the whole of `s` matches one of the patterns.
     #[inline]
     pub fn is_match(&self, s: &str) -> bool {
-        self.fast.iter().any(|set| set.contains_all(s)) || self.regex_match(s)
+        self.fast.iter().any(|set| set.contains_all(s))
+            || self.counted.iter().any(|c| c.is_match(s))
+            || (!self.all_counted && self.regex_match(s))
     }
 
     /// The regex, for values that no fast set decides.
@@ -194,6 +213,140 @@ fn star_set(anchored: &Hir) -> Option<CharSet> {
     (!ranges.is_empty()).then(|| CharSet::new(ranges))
 }
 
+/// A branch made of literal text and character classes with counts, of which only the last
+/// class may vary in length: `\d{5}`, `[A-Z]{2}[0-9]{3}`, `other:\w{2,}`. A walk from the
+/// left decides it exactly (every piece but the last takes a fixed number of characters), and
+/// such branches are most of XÖV's patterns; the regex of a large class like `\w` costs
+/// millions of instructions to build, more than validating a small message.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Counted {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+enum Piece {
+    Literal(Box<str>),
+    Class {
+        set: CharSet,
+        min: u32,
+        /// `None`: unbounded.
+        max: Option<u32>,
+    },
+}
+
+impl Counted {
+    /// The counted forms of an anchored branch, if it has them: the branch itself, or each
+    /// alternative of a branch that is one alternation (`\d{5}|\d{9}`).
+    fn alternatives(anchored: &Hir) -> Option<Vec<Counted>> {
+        if let HirKind::Concat(parts) = anchored.kind() {
+            if let [_, middle, _] = parts.as_slice() {
+                if let HirKind::Alternation(alternatives) = middle.kind() {
+                    return alternatives
+                        .iter()
+                        .map(|a| {
+                            Counted::from_hir(&Hir::concat(vec![
+                                Hir::look(Look::Start),
+                                a.clone(),
+                                Hir::look(Look::End),
+                            ]))
+                        })
+                        .collect();
+                }
+            }
+        }
+        Counted::from_hir(anchored).map(|c| vec![c])
+    }
+
+    /// The counted form of an anchored branch, if it has one.
+    fn from_hir(anchored: &Hir) -> Option<Counted> {
+        let HirKind::Concat(parts) = anchored.kind() else {
+            return None;
+        };
+        let [Some(start), Some(end)] = [parts.first(), parts.last()] else {
+            return None;
+        };
+        if start.kind() != &HirKind::Look(Look::Start) || end.kind() != &HirKind::Look(Look::End) {
+            return None;
+        }
+        let body = parts.get(1..parts.len() - 1)?;
+        let mut pieces = Vec::with_capacity(body.len());
+        for (i, part) in body.iter().enumerate() {
+            let piece = match part.kind() {
+                HirKind::Literal(literal) => {
+                    Piece::Literal(std::str::from_utf8(&literal.0).ok()?.into())
+                }
+                HirKind::Class(_) => Piece::Class {
+                    set: Self::class_set(part)?,
+                    min: 1,
+                    max: Some(1),
+                },
+                HirKind::Repetition(r) => Piece::Class {
+                    set: Self::class_set(&r.sub)?,
+                    min: r.min,
+                    max: r.max,
+                },
+                _ => return None,
+            };
+            let varies = matches!(piece, Piece::Class { min, max, .. } if max != Some(min));
+            if varies && i + 1 != body.len() {
+                return None;
+            }
+            pieces.push(piece);
+        }
+        Some(Counted { pieces })
+    }
+
+    /// The characters of a one-character HIR: a Unicode class or a literal of one `char`.
+    fn class_set(hir: &Hir) -> Option<CharSet> {
+        match hir.kind() {
+            HirKind::Class(Class::Unicode(class)) => Some(CharSet::new(
+                class
+                    .iter()
+                    .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                    .collect(),
+            )),
+            HirKind::Literal(literal) => {
+                let mut chars = std::str::from_utf8(&literal.0).ok()?.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => Some(CharSet::new(vec![(u32::from(c), u32::from(c))])),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        let mut rest = s;
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(literal) => match rest.strip_prefix(&**literal) {
+                    Some(after) => rest = after,
+                    None => return false,
+                },
+                Piece::Class { set, min, max } if max == &Some(*min) => {
+                    let mut chars = rest.chars();
+                    for _ in 0..*min {
+                        match chars.next() {
+                            Some(c) if set.contains(c) => {}
+                            _ => return false,
+                        }
+                    }
+                    rest = chars.as_str();
+                }
+                // The last piece (see `from_hir`): all the rest, counted.
+                Piece::Class { set, min, max } => {
+                    let count = rest.chars().count();
+                    return count >= *min as usize
+                        && max.is_none_or(|max| count <= max as usize)
+                        && set.contains_all(rest);
+                }
+            }
+        }
+        rest.is_empty()
+    }
+}
+
 /// Characters below this (ASCII and the two-byte UTF-8 range: Latin, Greek, Cyrillic,
 /// combining marks) are looked up in a bitmap.
 const BITMAP_LIMIT: u32 = 0x800;
@@ -204,12 +357,16 @@ const BITMAP_LIMIT: u32 = 0x800;
 struct PatternRef<'a> {
     sources: &'a [Box<str>],
     fast: &'a [CharSet],
+    counted: &'a [Counted],
+    all_counted: bool,
 }
 
 #[derive(serde::Deserialize)]
 struct PatternOwned {
     sources: Vec<Box<str>>,
     fast: Vec<CharSet>,
+    counted: Vec<Counted>,
+    all_counted: bool,
 }
 
 impl serde::Serialize for Pattern {
@@ -217,6 +374,8 @@ impl serde::Serialize for Pattern {
         PatternRef {
             sources: &self.sources,
             fast: &self.fast,
+            counted: &self.counted,
+            all_counted: self.all_counted,
         }
         .serialize(s)
     }
@@ -224,11 +383,18 @@ impl serde::Serialize for Pattern {
 
 impl<'de> serde::Deserialize<'de> for Pattern {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let PatternOwned { sources, fast } = PatternOwned::deserialize(d)?;
+        let PatternOwned {
+            sources,
+            fast,
+            counted,
+            all_counted,
+        } = PatternOwned::deserialize(d)?;
         Ok(Pattern {
             sources,
             regex: Automaton::FromSources(OnceLock::new()),
             fast,
+            counted,
+            all_counted,
         })
     }
 }
@@ -848,7 +1014,88 @@ mod tests {
         }
     }
 
+    const COUNTED_CASES: &[(&str, bool)] = &[
+        ("\\d{5}", true),
+        ("[A-Z]{2}[0-9]{1,3}", true),
+        ("other:\\w{2,}", true),
+        ("DE\\d{2}[A-Z0-9]{0,30}", true),
+        ("abc", true),
+        ("", true),
+        ("x.{2}y", true),
+        ("[a-z]{2,}|[0-9]+", true),
+        ("[a-z]{2,}|(ab)+", false),
+        ("\\d{1,3}%", false),
+        ("(ab){2}", false),
+        ("[a-c]*d", false),
+        ("a|b*c", false),
+    ];
+
+    /// Counted branches decide exactly what the regex decides, with or without other branches
+    /// beside them.
+    #[test]
+    fn counted_branches_agree_with_regex() {
+        let inputs = [
+            "",
+            "12345",
+            "1234",
+            "123456",
+            "१२३४५",
+            "AB1",
+            "AB1234",
+            "ab1",
+            "other:ab",
+            "other:a",
+            "other:äß",
+            "other:a b",
+            "DE12",
+            "DE12ABC",
+            "abc",
+            "abcd",
+            "xaby",
+            "x\nyy",
+            "abc%",
+            "1%",
+            "abab",
+            "d",
+            "abcd",
+            "ccd",
+            "bbbc",
+        ];
+        for &(xsd, all_counted) in COUNTED_CASES {
+            let pattern = Pattern::new(xsd).unwrap();
+            assert_eq!(pattern.all_counted, all_counted, "{xsd}");
+            let regex = build_regex(&Hir::alternation(vec![translate(xsd).unwrap()])).unwrap();
+            for input in inputs {
+                assert_eq!(
+                    pattern.is_match(input),
+                    regex.is_match(input),
+                    "{xsd} on {input:?}"
+                );
+            }
+        }
+    }
+
+    /// A count too large for an automaton is no compile error when counting decides it.
+    #[test]
+    fn large_counts_are_counted_not_built() {
+        let pattern = Pattern::new("[0-9]{90000}").unwrap();
+        assert!(pattern.is_match(&"7".repeat(90000)));
+        assert!(!pattern.is_match(&"7".repeat(89999)));
+    }
+
     proptest::proptest! {
+        /// Counted branches agree with the regex on strings near their shapes.
+        #[test]
+        fn counted_branches_agree_with_regex_on_random_strings(
+            case in 0..COUNTED_CASES.len(),
+            s in "(other:|DE|x|y|%|[0-9]|[A-Z]|[a-d]|\\u{966}| |ß){0,8}",
+        ) {
+            let xsd = COUNTED_CASES[case].0;
+            let pattern = Pattern::new(xsd).unwrap();
+            let regex = build_regex(&Hir::alternation(vec![translate(xsd).unwrap()])).unwrap();
+            proptest::prop_assert_eq!(pattern.is_match(&s), regex.is_match(&s), "{} on {:?}", xsd, s);
+        }
+
         /// The byte-level walk of `contains_all` agrees with a lookup per `char`, for sets
         /// with ranges on both sides of the bitmap limit and strings of one- to four-byte
         /// characters.
@@ -1035,13 +1282,17 @@ mod tests {
         // Only large counts are built at once; everything else on first need, with the same
         // verdicts.
         assert!(matches!(
-            Pattern::new("a{65}").unwrap().regex,
+            Pattern::new("(ab){65}").unwrap().regex,
             Automaton::Built(_)
         ));
-        let deferred = Pattern::new("other:\\w{2,}").unwrap();
+        let deferred = Pattern::new("(other:)+\\w{2,}").unwrap();
         assert!(matches!(&deferred.regex, Automaton::Deferred(_, built) if built.get().is_none()));
         assert!(deferred.is_match("other:ab") && !deferred.is_match("other:a"));
         assert!(matches!(&deferred.regex, Automaton::Deferred(_, built) if built.get().is_some()));
+        // Counted patterns never build theirs.
+        let counted = Pattern::new("other:\\w{2,}").unwrap();
+        assert!(counted.is_match("other:ab") && !counted.is_match("other:a"));
+        assert!(matches!(&counted.regex, Automaton::Deferred(_, built) if built.get().is_none()));
         assert!(Pattern::new("(\\p{L}{1000}){1000}").is_err());
     }
 
