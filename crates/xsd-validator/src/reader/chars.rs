@@ -270,9 +270,20 @@ const CONTENT_CLASS: [u8; 256] = {
 /// problem that [`check_text`] (with `]]>` forbidden) would report.
 pub(super) fn scan_text(b: &[u8]) -> Option<(usize, bool)> {
     let mut has_cr = false;
-    for (i, &byte) in b.iter().enumerate() {
+    let mut i = 0;
+    loop {
+        // Plain bytes in a tight loop of their own: in one `match` with the rest, each byte
+        // went through the jump table.
+        while b
+            .get(i)
+            .is_some_and(|&c| CONTENT_CLASS[usize::from(c)] == PLAIN)
+        {
+            i += 1;
+        }
+        let Some(&byte) = b.get(i) else {
+            return Some((b.len(), has_cr));
+        };
         match CONTENT_CLASS[usize::from(byte)] {
-            PLAIN => {}
             STOP => return Some((i, has_cr)),
             CR => has_cr = true,
             LEAD_EF => {
@@ -287,8 +298,8 @@ pub(super) fn scan_text(b: &[u8]) -> Option<(usize, bool)> {
             }
             _ => return None, // CONTROL
         }
+        i += 1;
     }
-    Some((b.len(), has_cr))
 }
 
 /// Appends `s` with CR LF and lone CR replaced by LF (XML 1.0 §2.11).
@@ -310,9 +321,19 @@ pub(super) fn push_normalized_line_ends(out: &mut String, s: &str) {
 pub(super) fn check_attribute_value(s: &str) -> Result<bool, CharIssue> {
     let b = s.as_bytes();
     let mut needs_copy = false;
-    for (i, &byte) in b.iter().enumerate() {
+    let mut i = 0;
+    loop {
+        // Plain bytes in a tight loop of their own (as in `scan_text`).
+        while b
+            .get(i)
+            .is_some_and(|&c| ATTR_CLASS[usize::from(c)] == PLAIN)
+        {
+            i += 1;
+        }
+        let Some(&byte) = b.get(i) else {
+            return Ok(needs_copy);
+        };
         match ATTR_CLASS[usize::from(byte)] {
-            PLAIN => {}
             CONTROL => {
                 return Err(CharIssue::Illegal {
                     at: i,
@@ -327,8 +348,8 @@ pub(super) fn check_attribute_value(s: &str) -> Result<bool, CharIssue> {
             LT => return Err(CharIssue::LessThan { at: i }),
             _ => needs_copy = true, // WS or AMP
         }
+        i += 1;
     }
-    Ok(needs_copy)
 }
 
 /// Normalizes a CDATA-type attribute value (XML 1.0 §3.3.3): references resolved, each
@@ -542,6 +563,35 @@ mod tests {
                 problem: ReferenceProblem::Unterminated
             })
         );
+    }
+
+    /// Every kind of byte at every place in a value, after and before plain runs: the
+    /// first problem is found where it is, a needed copy is always seen.
+    #[test]
+    fn attribute_value_problems_at_every_offset() {
+        type Expected = Result<bool, fn(usize) -> CharIssue>;
+        let cases: [(&str, Expected); 6] = [
+            ("\u{1}", Err(|at| CharIssue::Illegal { at, code_point: 1 })),
+            (
+                "\u{FFFE}",
+                Err(|at| CharIssue::Illegal {
+                    at,
+                    code_point: 0xFFFE,
+                }),
+            ),
+            ("<", Err(|at| CharIssue::LessThan { at })),
+            ("&", Ok(true)),
+            ("\t", Ok(true)),
+            ("\u{FEFF}", Ok(false)),
+        ];
+        for (special, expected) in cases {
+            for at in 0..=12 {
+                let value = format!("{}{special}{}", "ä".repeat(at / 2), "x".repeat(at % 2 + 3));
+                let at = value.find(special).unwrap();
+                let expected = expected.map_err(|issue| issue(at));
+                assert_eq!(check_attribute_value(&value), expected, "{value:?}");
+            }
+        }
     }
 
     #[test]

@@ -519,6 +519,9 @@ impl<'i> Reader<'i> {
             if let Some(step) = self.expected_end_tag(start) {
                 return Ok(step);
             }
+            if let Some(found) = self.plain_start_tag(start) {
+                return found;
+            }
             let (token, end) = match scan::scan(self.doc, start) {
                 Ok(found) => found,
                 Err((at, message)) => {
@@ -1019,6 +1022,97 @@ impl<'i> Reader<'i> {
 
     // ---- tags ---------------------------------------------------------------------------------
 
+    /// The common start tag, delimited and parsed in one pass: `<`, an ASCII qualified name,
+    /// then `>` or `/>` (no attributes, no whitespace). `None` for anything else, or when the
+    /// tag is not all there or runs into a limit: the general path (the tokenizer, then
+    /// [`start_tag`](Self::start_tag)) decides and reports, as if this had not been tried.
+    #[inline]
+    fn plain_start_tag(&mut self, start: usize) -> Option<Result<Step, XmlError>> {
+        let rest = self.doc.get(start..)?;
+        if rest.first() != Some(&b'<') {
+            return None;
+        }
+        let (name_len, colon) = chars::ascii_qname(rest.get(1..)?)?;
+        let (empty, end) = match rest.get(1 + name_len) {
+            Some(b'>') => (false, start + name_len + 2),
+            Some(b'/') if rest.get(2 + name_len) == Some(&b'>') => (true, start + name_len + 3),
+            _ => return None,
+        };
+        if name_len > self.limits.max_name_bytes
+            || end > self.text.len()
+            || end.saturating_add(self.shift) > self.limits.max_total_bytes
+        {
+            return None;
+        }
+        let qname = self.text.get(start + 1..start + 1 + name_len)?;
+        self.pos = end;
+        if self.phase == Phase::Epilog {
+            return Some(Err(self.err_at(start, XmlErrorKind::MultipleRoots)));
+        }
+        self.event_offset = start;
+        let name = split_at_colon(qname, colon);
+        Some(self.open_element(start, qname, qname, name, empty))
+    }
+
+    /// Opens the element of the start tag at `start`: `content` is the tag between `<` and
+    /// `>` or `/>`, starting with the checked name `qname` (`prefix:local`).
+    fn open_element(
+        &mut self,
+        start: usize,
+        content: &'i str,
+        qname: &'i str,
+        (prefix, local): (Option<&'i str>, &'i str),
+        empty: bool,
+    ) -> Result<Step, XmlError> {
+        let name_at = start + 1;
+        let index = self.sibling_index(qname);
+        self.elements.push(OpenElement {
+            qname,
+            prefix,
+            local,
+            ns: NsRef::None,
+            bindings_mark: self.bindings.len(),
+            children_mark: self.siblings.len(),
+            index,
+        });
+        self.phase = Phase::Content;
+        if self.elements.len() > self.limits.max_depth {
+            let limit = self.limits.max_depth;
+            return Err(self.err_at(start, XmlErrorKind::DepthLimitExceeded { limit }));
+        }
+        self.recycle_attributes();
+        if content.len() > qname.len() {
+            self.parse_attributes(content, qname.len(), name_at)?;
+        }
+        if prefix == Some("xmlns") {
+            return Err(self.err_at(
+                name_at,
+                XmlErrorKind::ReservedPrefix {
+                    prefix: "xmlns".into(),
+                    reason: "element names must not use the xmlns prefix",
+                },
+            ));
+        }
+        let ns = match (self.resolve(prefix.unwrap_or("")), prefix) {
+            (Some(ns), _) => ns,
+            (None, None) => NsRef::None,
+            (None, Some(p)) => {
+                return Err(self.err_at(name_at, XmlErrorKind::UndeclaredPrefix(p.to_owned())))
+            }
+        };
+        if let Some(el) = self.elements.last_mut() {
+            el.ns = ns;
+        }
+        if !self.attrs.is_empty() {
+            self.resolve_attributes()?;
+            self.check_duplicate_attributes()?;
+        }
+        if empty {
+            self.pending = Pending::End;
+        }
+        Ok(Step::Start { empty })
+    }
+
     fn start_tag(&mut self, start: usize, end: usize) -> Result<Step, XmlError> {
         if self.phase == Phase::Epilog {
             return Err(self.err_at(start, XmlErrorKind::MultipleRoots));
@@ -1049,57 +1143,11 @@ impl<'i> Reader<'i> {
             let limit = self.limits.max_name_bytes;
             return Err(self.err_at(name_at, XmlErrorKind::NameTooLong { limit }));
         }
-        let (prefix, local) = match fast {
+        let name = match fast {
             Some((_, colon)) => split_at_colon(qname, colon),
             None => chars::split_qname(qname).map_err(|p| self.qname_error(name_at, qname, p))?,
         };
-
-        let index = self.sibling_index(qname);
-        self.elements.push(OpenElement {
-            qname,
-            prefix,
-            local,
-            ns: NsRef::None,
-            bindings_mark: self.bindings.len(),
-            children_mark: self.siblings.len(),
-            index,
-        });
-        self.phase = Phase::Content;
-        if self.elements.len() > self.limits.max_depth {
-            let limit = self.limits.max_depth;
-            return Err(self.err_at(start, XmlErrorKind::DepthLimitExceeded { limit }));
-        }
-
-        self.recycle_attributes();
-        self.parse_attributes(content, name_len, name_at)?;
-
-        if prefix == Some("xmlns") {
-            return Err(self.err_at(
-                name_at,
-                XmlErrorKind::ReservedPrefix {
-                    prefix: "xmlns".into(),
-                    reason: "element names must not use the xmlns prefix",
-                },
-            ));
-        }
-        let ns = match (self.resolve(prefix.unwrap_or("")), prefix) {
-            (Some(ns), _) => ns,
-            (None, None) => NsRef::None,
-            (None, Some(p)) => {
-                return Err(self.err_at(name_at, XmlErrorKind::UndeclaredPrefix(p.to_owned())))
-            }
-        };
-        if let Some(el) = self.elements.last_mut() {
-            el.ns = ns;
-        }
-        if !self.attrs.is_empty() {
-            self.resolve_attributes()?;
-            self.check_duplicate_attributes()?;
-        }
-        if empty {
-            self.pending = Pending::End;
-        }
-        Ok(Step::Start { empty })
+        self.open_element(start, content, qname, name, empty)
     }
 
     /// The common end tag, recognized without a search: exactly `</`, the open element's
