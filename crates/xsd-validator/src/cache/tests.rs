@@ -2,6 +2,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::*;
+use crate::compile::{Content, Leaf, NamespaceSet, TypeBody};
+use crate::content_model::Automaton;
+use crate::identity::Category;
 use crate::{Outcome, ValidationOptions};
 
 /// A fresh directory for one test, removed when the test ends.
@@ -466,4 +469,403 @@ fn old_entries_and_abandoned_temporary_files_are_pruned_on_write() {
     compile(&cache, &entry);
     assert!(!old.exists() && !abandoned.exists());
     assert!(recent.exists() && in_progress.exists() && unrelated.exists() && current.exists());
+}
+
+/// A set with every structure the structural check covers: a counted sequence, a type
+/// derived by extension, a substitution group, `xs:all`, a model the counter engine cannot
+/// track (`(b{1,2}){3,4}`, unrolled), element and attribute wildcards, key and keyref.
+const FORGE: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns="urn:f" targetNamespace="urn:f" elementFormDefault="qualified">
+  <xs:complexType name="Base">
+    <xs:sequence><xs:element name="a" type="xs:int" minOccurs="2" maxOccurs="3"/></xs:sequence>
+    <xs:attribute name="n" type="xs:int" use="required"/>
+    <xs:attribute name="id" type="xs:ID"/>
+  </xs:complexType>
+  <xs:complexType name="Derived">
+    <xs:complexContent><xs:extension base="Base">
+      <xs:sequence><xs:element ref="head" minOccurs="0"/></xs:sequence>
+      <xs:anyAttribute namespace="##other" processContents="skip"/>
+    </xs:extension></xs:complexContent>
+  </xs:complexType>
+  <xs:element name="head" type="xs:string"/>
+  <xs:element name="member" substitutionGroup="head" type="xs:string"/>
+  <xs:complexType name="Bag">
+    <xs:all>
+      <xs:element name="x" type="xs:string"/>
+      <xs:element name="y" type="xs:string" minOccurs="0"/>
+    </xs:all>
+  </xs:complexType>
+  <xs:complexType name="Odd">
+    <xs:sequence minOccurs="3" maxOccurs="4">
+      <xs:element name="b" type="xs:string" maxOccurs="2"/>
+    </xs:sequence>
+  </xs:complexType>
+  <xs:element name="root">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="d" type="Derived" maxOccurs="unbounded"/>
+        <xs:element name="bag" type="Bag"/>
+        <xs:element name="odd" type="Odd"/>
+        <xs:element name="ref" type="xs:int" minOccurs="0" maxOccurs="unbounded"/>
+        <xs:any namespace="##other" processContents="lax" minOccurs="0"/>
+      </xs:sequence>
+    </xs:complexType>
+    <xs:key name="k"><xs:selector xpath="d"/><xs:field xpath="@n"/></xs:key>
+    <xs:keyref name="r" refer="k"><xs:selector xpath="ref"/><xs:field xpath="."/></xs:keyref>
+  </xs:element>
+</xs:schema>"###;
+
+const FORGE_DOCUMENTS: [&str; 3] = [
+    r#"<root xmlns="urn:f"><d n="1"><a>1</a><a>2</a><member>m</member></d><d n="2" id="i2" xmlns:o="urn:o" o:x="1"><a>3</a><a>4</a><a>5</a></d><bag><y>y</y><x>x</x></bag><odd><b>1</b><b>2</b><b>3</b></odd><ref>1</ref><o:e xmlns:o="urn:o"/></root>"#,
+    r#"<root xmlns="urn:f"><d n="1" id="i" xx="1"><a>x</a><member>m</member><head>h</head></d><d n="1" id="i"><a>1</a><a>2</a></d><bag><y>y</y></bag><odd><b>1</b></odd><ref>7</ref><other/></root>"#,
+    r#"<root xmlns="urn:f"><bag><x/><x/></bag><odd><b/><b/><b/><b/><b/><b/><b/><b/><b/></odd><d n="z"/></root>"#,
+];
+
+fn forge_outcomes(set: &SchemaSet) -> Vec<Outcome> {
+    FORGE_DOCUMENTS
+        .iter()
+        .map(|doc| set.validate(doc.as_bytes(), &ValidationOptions::default()))
+        .collect()
+}
+
+/// A cache with an entry for the [`FORGE`] schema: (scratch, entry path, cache, the entry's
+/// bytes, key, verdicts of the fresh set).
+fn forge_setup(name: &str) -> (Scratch, PathBuf, SchemaCache, Vec<u8>, Key, Vec<Outcome>) {
+    let dir = scratch(name);
+    let entry = dir.join("forge.xsd");
+    fs::write(&entry, FORGE).unwrap();
+    let cache = SchemaCache::new(dir.join("cache"));
+    let fresh = SchemaSet::compile(std::slice::from_ref(&entry), None).unwrap();
+    let expected = forge_outcomes(&fresh);
+    assert!(expected[0].is_valid(), "{:?}", expected[0].violations);
+    assert!(
+        expected[1].violations.len() >= 6,
+        "{:?}",
+        expected[1].violations
+    );
+    assert!(!expected[2].is_valid());
+    let (_, outcome) = compile(&cache, &entry);
+    assert!(matches!(
+        outcome,
+        CacheOutcome::Compiled {
+            written: Ok(()),
+            ..
+        }
+    ));
+    let bytes = fs::read(entry_file(&cache)).unwrap();
+    let key = canonical_key(std::slice::from_ref(&entry), None).unwrap();
+    (dir, entry, cache, bytes, key, expected)
+}
+
+/// Decodes `bytes`, lets `edit` change the set, and writes it again through the module's
+/// own encoder (so the checksum is valid and the body decodes).
+fn forge(bytes: &[u8], key: &Key, edit: impl FnOnce(&mut SchemaSet)) -> Vec<u8> {
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+    let header: Header =
+        postcard::from_bytes(&bytes[PREAMBLE_LEN..PREAMBLE_LEN + header_len]).unwrap();
+    let mut set = read_entry(bytes, key).unwrap();
+    edit(&mut set);
+    encode_entry(key, header.dependencies, &set).unwrap()
+}
+
+/// The type of the global element `local` (in urn:f).
+fn type_of(set: &SchemaSet, local: &str) -> TypeIndex {
+    let ns = set.namespaces.get(Some("urn:f")).unwrap();
+    let name = set.names.get(ns, local).unwrap();
+    set.element_rule(set.global_elements[&name]).type_index
+}
+
+/// The index of the named type `local` (in urn:f).
+fn named_type(set: &SchemaSet, local: &str) -> TypeIndex {
+    let ns = set.namespaces.get(Some("urn:f")).unwrap();
+    set.global_types[&set.names.get(ns, local).unwrap()]
+}
+
+fn complex_mut(set: &mut SchemaSet, index: TypeIndex) -> &mut crate::compile::ComplexRule {
+    match &mut set.types[index.0 as usize].body {
+        TypeBody::Complex(c) => c,
+        TypeBody::Simple(_) => panic!("type {} is simple", index.0),
+    }
+}
+
+fn automaton_mut(set: &mut SchemaSet, index: TypeIndex) -> &mut Automaton<Leaf> {
+    match &mut complex_mut(set, index).content {
+        Content::Elements { automaton, .. } => automaton,
+        other => panic!("type {} has no element content: {other:?}", index.0),
+    }
+}
+
+/// An automaton with the leaves `leaves` and the engine (tables) of `engine`: postcard
+/// writes a struct as its fields in order, so the bytes of the leaves followed by the
+/// engine's part of another automaton's bytes decode as such a hybrid.
+fn hybrid(leaves: &[Leaf], engine: &Automaton<Leaf>) -> Automaton<Leaf> {
+    let whole = postcard::to_allocvec(engine).unwrap();
+    let engine_leaves = postcard::to_allocvec(engine.leaves()).unwrap();
+    let mut bytes = postcard::to_allocvec(leaves).unwrap();
+    bytes.extend_from_slice(&whole[engine_leaves.len()..]);
+    postcard::from_bytes(&bytes).unwrap()
+}
+
+#[test]
+fn forged_indices_make_the_entry_damaged() {
+    let (_dir, entry, cache, good, key, expected) = forge_setup("forged");
+    let file = entry_file(&cache);
+    assert!(read_entry(&forge(&good, &key, |_| {}), &key).is_ok());
+
+    type Edit = Box<dyn Fn(&mut SchemaSet)>;
+    let far = u32::MAX - 1;
+    let forgeries: Vec<(&str, Edit)> = vec![
+        (
+            "element type",
+            Box::new(move |s| s.elements[0].type_index = TypeIndex(far)),
+        ),
+        (
+            "element name",
+            Box::new(move |s| s.elements[0].name = NameId(far)),
+        ),
+        (
+            "element namespace",
+            Box::new(move |s| s.elements[0].namespace = NamespaceId(far)),
+        ),
+        (
+            "element model id",
+            Box::new(|s| s.elements[0].model_id = schema::ElementId(1)),
+        ),
+        (
+            "element identity constraint",
+            Box::new(|s| {
+                let i = s
+                    .elements
+                    .iter()
+                    .position(|e| !e.identity_constraints.is_empty());
+                let e = &mut s.elements[i.unwrap()];
+                e.identity_constraints = vec![schema::IdentityConstraintId(2)].into();
+            }),
+        ),
+        (
+            "attribute type",
+            Box::new(move |s| s.attributes[0].type_index = TypeIndex(far)),
+        ),
+        (
+            "attribute name",
+            Box::new(move |s| s.attributes[0].name = NameId(far)),
+        ),
+        (
+            "attribute use",
+            Box::new(move |s| {
+                let base = named_type(s, "Base");
+                complex_mut(s, base).attributes[0].attribute = AttributeIndex(far);
+            }),
+        ),
+        (
+            "attribute uses out of order",
+            Box::new(|s| {
+                let base = named_type(s, "Base");
+                complex_mut(s, base).attributes.reverse();
+            }),
+        ),
+        (
+            "attribute wildcard namespace",
+            Box::new(move |s| {
+                let derived = named_type(s, "Derived");
+                let w = complex_mut(s, derived).wildcard.as_mut().unwrap();
+                w.namespaces = NamespaceSet::Not(NamespaceId(far));
+            }),
+        ),
+        (
+            "base type",
+            Box::new(move |s| s.types[1].base = Some(TypeIndex(far))),
+        ),
+        (
+            "base chain loop",
+            Box::new(|s| {
+                let (base, derived) = (named_type(s, "Base"), named_type(s, "Derived"));
+                s.types[base.0 as usize].base = Some(derived);
+            }),
+        ),
+        (
+            "base of anyType",
+            Box::new(|s| s.types[0].base = Some(TypeIndex::ANY_TYPE)),
+        ),
+        (
+            "global element",
+            Box::new(move |s| {
+                let name = *s.global_elements.keys().next().unwrap();
+                s.global_elements.insert(name, ElementIndex(far));
+            }),
+        ),
+        (
+            "global attribute name",
+            // An attribute index in range, filed under an element's name.
+            Box::new(|s| {
+                let name = type_name_of_element(s, "root");
+                s.global_attributes.insert(name, AttributeIndex(0));
+            }),
+        ),
+        (
+            "global type",
+            Box::new(move |s| {
+                let name = *s.global_types.keys().next().unwrap();
+                s.global_types.insert(name, TypeIndex(far));
+            }),
+        ),
+        (
+            "xsi namespace",
+            Box::new(move |s| s.xsi_namespace = NamespaceId(far)),
+        ),
+        (
+            "name namespace",
+            Box::new(|s| {
+                let names: Vec<(NamespaceId, Box<str>)> = vec![
+                    (NamespaceId::ABSENT, "a".into()),
+                    (NamespaceId(9999), "b".into()),
+                ];
+                let bytes = postcard::to_allocvec(&names).unwrap();
+                s.names = postcard::from_bytes(&bytes).unwrap();
+            }),
+        ),
+        (
+            "leaf element",
+            Box::new(move |s| {
+                let derived = named_type(s, "Derived");
+                let automaton = automaton_mut(s, derived);
+                let mut leaves = automaton.leaves().to_vec();
+                for leaf in &mut leaves {
+                    if let Leaf::Element { names, .. } = leaf {
+                        names[0].element = ElementIndex(far);
+                    }
+                }
+                *automaton = hybrid(&leaves, automaton);
+            }),
+        ),
+        (
+            "leaf names out of order",
+            Box::new(|s| {
+                let derived = named_type(s, "Derived");
+                let automaton = automaton_mut(s, derived);
+                let mut leaves = automaton.leaves().to_vec();
+                for leaf in &mut leaves {
+                    if let Leaf::Element { names, .. } = leaf {
+                        names.reverse();
+                    }
+                }
+                *automaton = hybrid(&leaves, automaton);
+            }),
+        ),
+        (
+            "leaf wildcard namespace",
+            Box::new(move |s| {
+                let root = type_of(s, "root");
+                let automaton = automaton_mut(s, root);
+                let mut leaves = automaton.leaves().to_vec();
+                for leaf in &mut leaves {
+                    if let Leaf::Wildcard(w) = leaf {
+                        w.namespaces = NamespaceSet::Set(vec![NamespaceId(far), NamespaceId(1)]);
+                    }
+                }
+                *automaton = hybrid(&leaves, automaton);
+            }),
+        ),
+        // The engines' tables name more leaves than the automaton has.
+        (
+            "position machine leaves",
+            Box::new(|s| drop_last_leaf(s, "root")),
+        ),
+        ("all group leaves", Box::new(|s| drop_last_leaf(s, "bag"))),
+        (
+            "unrolled machine leaves",
+            Box::new(|s| drop_last_leaf(s, "odd")),
+        ),
+        (
+            // As many leaves, other names: the transition table's keys no longer fit.
+            "transition keys",
+            Box::new(|s| {
+                let (base, root) = (named_type(s, "Base"), type_of(s, "root"));
+                let other = automaton_mut(s, root).leaves()[..1].to_vec();
+                let automaton = automaton_mut(s, base);
+                *automaton = hybrid(&other, automaton);
+            }),
+        ),
+        (
+            "keyref target",
+            Box::new(|s| {
+                for c in &mut s.identity.constraints {
+                    if let Category::KeyRef(r) = &mut c.category {
+                        *r = 7;
+                    }
+                }
+            }),
+        ),
+        (
+            "keyref to a keyref",
+            Box::new(|s| {
+                let i = s
+                    .identity
+                    .constraints
+                    .iter()
+                    .position(|c| matches!(c.category, Category::KeyRef(_)));
+                let c = &mut s.identity.constraints[i.unwrap()];
+                c.category = Category::KeyRef(i.unwrap());
+            }),
+        ),
+        (
+            "keyref field count",
+            Box::new(|s| {
+                for c in &mut s.identity.constraints {
+                    if matches!(c.category, Category::KeyRef(_)) {
+                        let field = c.fields[0].clone();
+                        c.fields.push(field);
+                        c.field_texts.push("x".into());
+                    }
+                }
+            }),
+        ),
+        (
+            "identity constraint id",
+            Box::new(|s| s.identity.constraints[0].id = schema::IdentityConstraintId(5)),
+        ),
+    ];
+    for (what, edit) in &forgeries {
+        let forged = forge(&good, &key, edit);
+        match read_entry(&forged, &key) {
+            Err(Miss::Corrupt(why)) => assert!(why.starts_with("compiled set: "), "{what}: {why}"),
+            other => panic!("{what}: {:?}", other.map(|_| "a set")),
+        }
+        // Through the public path: compiled again, the right verdicts, the entry replaced.
+        fs::write(&file, &forged).unwrap();
+        let (set, outcome) = compile(&cache, &entry);
+        assert!(
+            matches!(
+                &outcome,
+                CacheOutcome::Compiled {
+                    why: Miss::Corrupt(_),
+                    written: Ok(())
+                }
+            ),
+            "{what}: {outcome:?}"
+        );
+        assert_same(&expected, &forge_outcomes(&set));
+        let (set, outcome) = compile(&cache, &entry);
+        assert!(matches!(outcome, CacheOutcome::Hit), "{what}: {outcome:?}");
+        assert_same(&expected, &forge_outcomes(&set));
+    }
+}
+
+/// Replaces the automaton of the type of the global element `local` by one without its
+/// last leaf.
+fn drop_last_leaf(set: &mut SchemaSet, local: &str) {
+    let index = if local == "root" {
+        type_of(set, local)
+    } else {
+        named_type(set, if local == "bag" { "Bag" } else { "Odd" })
+    };
+    let automaton = automaton_mut(set, index);
+    let leaves = automaton.leaves();
+    let fewer = leaves[..leaves.len() - 1].to_vec();
+    *automaton = hybrid(&fewer, automaton);
+}
+
+fn type_name_of_element(set: &SchemaSet, local: &str) -> NameId {
+    let ns = set.namespaces.get(Some("urn:f")).unwrap();
+    set.names.get(ns, local).unwrap()
 }
