@@ -944,3 +944,87 @@ fn edited_bodies_never_panic_in_reading_or_validation() {
     );
     assert!(panics.is_empty(), "panics: {panics:#?}");
 }
+
+/// Adds a type for each of `simple` (in order, so that each is written once at the top
+/// level and later ones refer back to it) and points the element `ref` of [`FORGE`] at the
+/// last.
+fn retype_ref(set: &mut SchemaSet, simple: Vec<std::sync::Arc<crate::datatypes::SimpleType>>) {
+    use crate::compile::{IdKind, Method, SimpleRule, TypeRule};
+    let index = TypeIndex(u32::try_from(set.types.len() + simple.len() - 1).unwrap());
+    set.types.extend(simple.into_iter().map(|simple| TypeRule {
+        name: None,
+        base: Some(TypeIndex::ANY_TYPE),
+        method: Method::Restriction,
+        final_set: schema::DerivationSet::EMPTY,
+        block: schema::DerivationSet::EMPTY,
+        is_abstract: false,
+        body: TypeBody::Simple(SimpleRule {
+            simple,
+            id: IdKind::None,
+        }),
+    }));
+    let ns = set.namespaces.get(Some("urn:f")).unwrap();
+    let name = set.names.get(ns, "ref").unwrap();
+    for e in set.elements.iter_mut().filter(|e| e.name == name) {
+        e.type_index = index;
+    }
+}
+
+/// Simple types nested so deeply that checking a value would overflow the stack, or unions
+/// whose shared members expand to 2^40 checks: written by the encoder in a few hundred
+/// bytes (shared values are written once), refused on reading. Their sizes just inside the
+/// limits are read, and validate.
+#[test]
+fn simple_types_too_deep_or_expanding_too_far_make_the_entry_damaged() {
+    use crate::datatypes::{Builtin, SimpleType};
+    use std::sync::Arc;
+    let (_dir, _entry, _cache, good, key, _expected) = forge_setup("simple-weight");
+    // Every level of a chain of unions, the built-in at the bottom not included.
+    let chain = |levels: u32, width: usize| {
+        let mut t = SimpleType::builtin(Builtin::Int);
+        let mut all = Vec::new();
+        for _ in 0..levels {
+            let members = vec![Arc::clone(&t); width];
+            t = Arc::new(SimpleType::union(&members, None).unwrap());
+            all.push(Arc::clone(&t));
+        }
+        all
+    };
+    let last = |mut all: Vec<Arc<SimpleType>>| vec![all.pop().unwrap()];
+    // Depth counts the built-in too; 2^16 checks is the limit.
+    let depth = shared::MAX_SIMPLE_DEPTH;
+    let cases = [
+        // Written nested: the reader stops before its recursion goes too deep.
+        ("nested", last(chain(depth + 64, 1)), false),
+        ("deep", last(chain(depth, 1)), false),
+        ("deepest allowed", last(chain(depth - 1, 1)), true),
+        // Each level written at the top level: shallow to read, deep to check a value.
+        ("deep, written flat", chain(4 * depth, 1), false),
+        ("deepest allowed, written flat", chain(depth - 1, 1), true),
+        ("wide", last(chain(40, 2)), false),
+        ("widest allowed", last(chain(16, 2)), true),
+    ];
+    for (what, simple, allowed) in cases {
+        let forged = forge(&good, &key, |s| retype_ref(s, simple));
+        assert!(
+            forged.len() < good.len() + (64 << 10),
+            "{what}: {} bytes",
+            forged.len()
+        );
+        match read_entry(&forged, &key) {
+            Ok(set) if allowed => {
+                let outcomes = forge_outcomes(&set);
+                assert!(
+                    outcomes[0].is_valid(),
+                    "{what}: {:?}",
+                    outcomes[0].violations
+                );
+            }
+            // postcard does not pass on the message of the limit that was hit.
+            Err(Miss::Corrupt(why)) if !allowed => {
+                assert!(why.starts_with("compiled set: "), "{what}: {why}")
+            }
+            other => panic!("{what}: {:?}", other.map(|_| "a set")),
+        }
+    }
+}
