@@ -22,6 +22,7 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::compile::names::FxHashMap;
 use crate::datatypes::facet::Enumeration;
 use crate::datatypes::pattern::Pattern;
 use crate::datatypes::{Builtin, SimpleType};
@@ -64,8 +65,9 @@ pub(crate) struct Table<T> {
     next: u32,
     /// Reading: the values in position order.
     read: Vec<Arc<T>>,
-    /// Reading: address of each value read -> its [`Shareable::weigh`] result.
-    weights: HashMap<usize, Weight>,
+    /// Reading: address of each value read -> its [`Shareable::weigh`] result, when not
+    /// [`Weight::LEAF`].
+    weights: FxHashMap<usize, Weight>,
 }
 
 impl<T> Default for Table<T> {
@@ -75,7 +77,7 @@ impl<T> Default for Table<T> {
             written_content: HashMap::new(),
             next: 0,
             read: Vec::new(),
-            weights: HashMap::new(),
+            weights: FxHashMap::default(),
         }
     }
 }
@@ -286,7 +288,9 @@ pub(crate) fn deserialize<'de, T: Shareable, D: Deserializer<'de>>(
                     let address = Arc::as_ptr(v) as usize;
                     weights.get(&address).copied().unwrap_or(Weight::LEAF)
                 })?;
-                table.weights.insert(Arc::as_ptr(&value) as usize, weight);
+                if weight != Weight::LEAF {
+                    table.weights.insert(Arc::as_ptr(&value) as usize, weight);
+                }
                 table.read.push(Arc::clone(&value));
                 Some(())
             })
