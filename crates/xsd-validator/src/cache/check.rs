@@ -7,9 +7,8 @@
 //! `SchemaSet::{element,type,attribute}_rule` panic on a foreign index, and
 //! `Automaton::leaf` indexes with `[]` the ids that `step` and `expected` return. So every
 //! index that these follow is checked here, and that base-type chains end. Everything else
-//! they read through `get` with a harmless fallback. Simple types need no check: they are
-//! `Arc`s read in post order, and a back reference can only name a value read before, so
-//! their base and member chains cannot loop.
+//! they read through `get` with a harmless fallback. Simple types are checked while they are
+//! read (`shared`: acyclic by construction, bounded in depth and union expansion).
 //!
 //! The check is linear in the size of the set and allocates one byte per type.
 

@@ -473,7 +473,8 @@ fn old_entries_and_abandoned_temporary_files_are_pruned_on_write() {
 
 /// A set with every structure the structural check covers: a counted sequence, a type
 /// derived by extension, a substitution group, `xs:all`, a model the counter engine cannot
-/// track (`(b{1,2}){3,4}`, unrolled), element and attribute wildcards, key and keyref.
+/// track (`(b{1,2}){3,4}`, unrolled), element and attribute wildcards, key and keyref; and
+/// facets of several kinds, so that edited bytes reach the datatypes too.
 const FORGE: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
     xmlns="urn:f" targetNamespace="urn:f" elementFormDefault="qualified">
   <xs:complexType name="Base">
@@ -500,6 +501,20 @@ const FORGE: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
       <xs:element name="b" type="xs:string" maxOccurs="2"/>
     </xs:sequence>
   </xs:complexType>
+  <xs:simpleType name="Amount">
+    <xs:restriction base="xs:decimal">
+      <xs:totalDigits value="5"/><xs:fractionDigits value="2"/>
+      <xs:minInclusive value="-100.5"/><xs:maxExclusive value="1000"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Code">
+    <xs:restriction base="xs:string">
+      <xs:maxLength value="3"/><xs:pattern value="[a-z]+\d?"/>
+      <xs:enumeration value="ab"/><xs:enumeration value="cd"/><xs:enumeration value="ef1"/>
+    </xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Codes"><xs:list itemType="Code"/></xs:simpleType>
+  <xs:simpleType name="When"><xs:union memberTypes="xs:date xs:gYear"/></xs:simpleType>
   <xs:element name="root">
     <xs:complexType>
       <xs:sequence>
@@ -509,6 +524,11 @@ const FORGE: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
         <xs:element name="ref" type="xs:int" minOccurs="0" maxOccurs="unbounded"/>
         <xs:any namespace="##other" processContents="lax" minOccurs="0"/>
       </xs:sequence>
+      <xs:attribute name="amount" type="Amount"/>
+      <xs:attribute name="codes" type="Codes"/>
+      <xs:attribute name="when" type="When"/>
+      <xs:attribute name="at" type="xs:dateTime" fixed="2024-01-01T12:00:00Z"/>
+      <xs:attribute name="span" type="xs:duration" default="P1D"/>
     </xs:complexType>
     <xs:key name="k"><xs:selector xpath="d"/><xs:field xpath="@n"/></xs:key>
     <xs:keyref name="r" refer="k"><xs:selector xpath="ref"/><xs:field xpath="."/></xs:keyref>
@@ -516,9 +536,9 @@ const FORGE: &str = r###"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
 </xs:schema>"###;
 
 const FORGE_DOCUMENTS: [&str; 3] = [
-    r#"<root xmlns="urn:f"><d n="1"><a>1</a><a>2</a><member>m</member></d><d n="2" id="i2" xmlns:o="urn:o" o:x="1"><a>3</a><a>4</a><a>5</a></d><bag><y>y</y><x>x</x></bag><odd><b>1</b><b>2</b><b>3</b></odd><ref>1</ref><o:e xmlns:o="urn:o"/></root>"#,
-    r#"<root xmlns="urn:f"><d n="1" id="i" xx="1"><a>x</a><member>m</member><head>h</head></d><d n="1" id="i"><a>1</a><a>2</a></d><bag><y>y</y></bag><odd><b>1</b></odd><ref>7</ref><other/></root>"#,
-    r#"<root xmlns="urn:f"><bag><x/><x/></bag><odd><b/><b/><b/><b/><b/><b/><b/><b/><b/></odd><d n="z"/></root>"#,
+    r#"<root xmlns="urn:f" amount="12.5" codes="ab ef1" when="2024" at="2024-01-01T13:00:00+01:00" span="PT24H"><d n="1"><a>1</a><a>2</a><member>m</member></d><d n="2" id="i2" xmlns:o="urn:o" o:x="1"><a>3</a><a>4</a><a>5</a></d><bag><y>y</y><x>x</x></bag><odd><b>1</b><b>2</b><b>3</b></odd><ref>1</ref><o:e xmlns:o="urn:o"/></root>"#,
+    r#"<root xmlns="urn:f" amount="1000.001" codes="abcd x" when="2024-13-01" at="2024-01-01T12:00:01Z" span="1D"><d n="1" id="i" xx="1"><a>x</a><member>m</member><head>h</head></d><d n="1" id="i"><a>1</a><a>2</a></d><bag><y>y</y></bag><odd><b>1</b></odd><ref>7</ref><other/></root>"#,
+    r#"<root xmlns="urn:f" amount="-100.51" codes="" when="x"><bag><x/><x/></bag><odd><b/><b/><b/><b/><b/><b/><b/><b/><b/></odd><d n="z"/></root>"#,
 ];
 
 fn forge_outcomes(set: &SchemaSet) -> Vec<Outcome> {
@@ -904,8 +924,13 @@ fn edited_bodies_never_panic_in_reading_or_validation() {
             cases.push((format!("byte {at} ^ {mask:#04x}"), vec![(at, mask)]));
         }
     }
+    // More random cases for a deeper local run: XSD_CACHE_EDITS=100000.
+    let random_cases = std::env::var("XSD_CACHE_EDITS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2000);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    for case in 0..2000 {
+    for case in 0..random_cases {
         let edits: Vec<(usize, u8)> = (0..1 + rng.below(4))
             .map(|_| (rng.below(body_len), 1 + rng.below(255) as u8))
             .collect();
