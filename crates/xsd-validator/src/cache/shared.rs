@@ -25,7 +25,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::compile::names::FxHashMap;
 use crate::datatypes::facet::Enumeration;
 use crate::datatypes::pattern::Pattern;
-use crate::datatypes::{Builtin, SimpleType};
+use crate::datatypes::{Builtin, SimpleType, Value};
 
 /// Deepest nesting of simple types (base, item and member types) a cache entry may hold.
 /// Real schema sets stay far below (XÖV: about 10); W3C suite sets too.
@@ -301,6 +301,30 @@ pub(crate) fn deserialize<'de, T: Shareable, D: Deserializer<'de>>(
             Ok(value)
         }
     }
+}
+
+thread_local! {
+    /// Reading the items of a list value.
+    static IN_LIST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `#[serde(deserialize_with = "crate::cache::shared::list_items")]` for the items of a
+/// list [`Value`]. A list of lists is not in any XSD value space, and refusing one before
+/// reading it bounds the recursion: an edited entry could nest lists about as deep as it is
+/// long, and reading, comparing or dropping such a value would overflow the stack.
+pub(crate) fn list_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    /// Clears the flag when the outer list is read, also on an error.
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            IN_LIST.with(|f| f.set(false));
+        }
+    }
+    if IN_LIST.with(|f| f.replace(true)) {
+        return Err(D::Error::custom("a list value inside a list value"));
+    }
+    let _leave = Leave;
+    Vec::<Value>::deserialize(d)
 }
 
 struct ArcRef<'a, T>(&'a Arc<T>);

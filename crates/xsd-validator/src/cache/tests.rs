@@ -1053,3 +1053,37 @@ fn simple_types_too_deep_or_expanding_too_far_make_the_entry_damaged() {
         }
     }
 }
+
+/// A value nested as deep as the entry is long (lists of lists, two bytes a level): refused
+/// on reading, before reading, comparing or dropping it could overflow the stack.
+#[test]
+fn nested_list_values_make_the_entry_damaged() {
+    use crate::compile::ValueRule;
+    use crate::datatypes::Value;
+    let (_dir, _entry, _cache, good, key, _expected) = forge_setup("nested-lists");
+    let marker = "MARKER-nest";
+    let forged = forge(&good, &key, |s| {
+        s.elements[0].value = Some(ValueRule {
+            fixed: false,
+            lexical: "x".into(),
+            value: Some(Value::List(vec![Value::String(marker.into())])),
+        });
+    });
+    // postcard: variant 12 (List), length 1, variant 0 (String), length, text.
+    let mut list = vec![12u8, 1, 0, marker.len() as u8];
+    list.extend_from_slice(marker.as_bytes());
+    let with_items = |items: &[u8]| {
+        reseal(&forged, |_, body| {
+            let at = body.windows(list.len()).position(|w| w == list).unwrap();
+            body.splice(at..at + list.len(), items.iter().copied());
+        })
+    };
+    // One level, with no items: a list value as the compiler writes it.
+    assert!(read_entry(&with_items(&[12, 0]), &key).is_ok());
+    let mut nested = [12u8, 1].repeat(200_000);
+    nested.extend_from_slice(&[12, 0]);
+    match read_entry(&with_items(&nested), &key) {
+        Err(Miss::Corrupt(why)) => assert!(why.starts_with("compiled set: "), "{why}"),
+        other => panic!("{:?}", other.map(|_| "a set")),
+    }
+}
