@@ -12,6 +12,8 @@
 //!   locations that were tried and did not exist);
 //! - the compiled set (postcard; shared simple types, patterns and enumerations written once,
 //!   see `shared`; regexes and lookup tables rebuilt on reading, regexes only on first use).
+//!   After decoding, `check` verifies every index the validator follows (a set that decodes
+//!   but breaks the compiler's invariants is damaged, not used).
 //!
 //! **Architecture invariant:** an entry is used only if every check passes; otherwise the set
 //! is compiled from the sources, as without a cache, and the entry rewritten. A cache entry
@@ -22,6 +24,7 @@
 //! The component model ([`SchemaSet::model`]) is not stored: validation does not use it, and
 //! a set read from the cache loads it from the sources when a tool asks for it.
 
+mod check;
 pub(crate) mod shared;
 mod sources;
 
@@ -305,7 +308,7 @@ fn read_entry(bytes: &[u8], key: &Key) -> Result<SchemaSet, Miss> {
     }
     let set: SetOwned = shared::scoped(|| decode_all(body))
         .map_err(|e| Miss::Corrupt(format!("compiled set: {e}")))?;
-    Ok(SchemaSet {
+    let set = SchemaSet {
         model: ModelSource::Sources {
             entries: key.entries.clone(),
             catalog: key.catalog.clone(),
@@ -321,7 +324,9 @@ fn read_entry(bytes: &[u8], key: &Key) -> Result<SchemaSet, Miss> {
         global_types: set.global_types,
         xsi_namespace: set.xsi_namespace,
         identity: set.identity,
-    })
+    };
+    check::check(&set).map_err(|why| Miss::Corrupt(format!("compiled set: {why}")))?;
+    Ok(set)
 }
 
 /// Decodes `bytes` as one `T`, with nothing left over.

@@ -6,6 +6,13 @@
 //! Within [`scoped`], the first occurrence of an `Arc` is written as its value and later ones
 //! as a back reference (its position in post order, which the reader reproduces); built-in
 //! simple types are written by name and read back as the process-wide instances.
+//!
+//! A back reference can only name a value read before, so what is read is acyclic. But an
+//! edited entry could still describe a simple type nested thousands of levels deep (value
+//! checks recurse through union members and list items: a stack overflow) or a union whose
+//! members, shared, expand to 2^60 checks (`union(U, U)` of `union(V, V)` ...: a loop in
+//! effect). Each simple type read is therefore weighed from the weights of the types it
+//! refers to, and reading fails beyond [`MAX_SIMPLE_DEPTH`] or [`MAX_VALUE_CHECKS`].
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,9 +22,38 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::compile::names::FxHashMap;
 use crate::datatypes::facet::Enumeration;
 use crate::datatypes::pattern::Pattern;
-use crate::datatypes::{Builtin, SimpleType};
+use crate::datatypes::{Builtin, SimpleType, Value};
+
+/// Deepest nesting of simple types (base, item and member types) a cache entry may hold.
+/// Real schema sets stay far below (XÖV: about 10); W3C suite sets too.
+pub(crate) const MAX_SIMPLE_DEPTH: u32 = 128;
+/// Deepest nesting of shared values written by value inside one another (a simple type
+/// written inside the union that first mentions it, ...): reading recurses this deep, so
+/// it is refused before the stack runs out. Above [`MAX_SIMPLE_DEPTH`], which also counts
+/// patterns and enumerations inside facets.
+const MAX_NESTING: u32 = MAX_SIMPLE_DEPTH + 8;
+/// Most member checks the value check of one simple type may come to (union members
+/// expanded, shared ones counted each time they are reached).
+pub(crate) const MAX_VALUE_CHECKS: u64 = 1 << 16;
+
+/// How deep a shared value is and how many atomic checks checking a value against it can
+/// take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Weight {
+    pub depth: u32,
+    pub checks: u64,
+}
+
+impl Weight {
+    /// A value that refers to no other (and a built-in: their chains are the crate's own).
+    pub(crate) const LEAF: Weight = Weight {
+        depth: 1,
+        checks: 1,
+    };
+}
 
 /// The values seen so far of one shared type.
 pub(crate) struct Table<T> {
@@ -29,6 +65,9 @@ pub(crate) struct Table<T> {
     next: u32,
     /// Reading: the values in position order.
     read: Vec<Arc<T>>,
+    /// Reading: address of each value read -> its [`Shareable::weigh`] result, when not
+    /// [`Weight::LEAF`].
+    weights: FxHashMap<usize, Weight>,
 }
 
 impl<T> Default for Table<T> {
@@ -38,12 +77,15 @@ impl<T> Default for Table<T> {
             written_content: HashMap::new(),
             next: 0,
             read: Vec::new(),
+            weights: FxHashMap::default(),
         }
     }
 }
 
 #[derive(Default)]
 pub(crate) struct Tables {
+    /// Reading: how many shared values are being read inside one another.
+    nesting: u32,
     simple: Table<SimpleType>,
     pattern: Table<Pattern>,
     enumeration: Table<Enumeration>,
@@ -86,6 +128,14 @@ pub(crate) trait Shareable: Serialize + DeserializeOwned + 'static {
     fn content_key(&self) -> Option<String> {
         None
     }
+
+    /// For values that refer to others of their type: the weight of a value just read,
+    /// given the weights of those it refers to (`of`; all read before it). `None` when it
+    /// is beyond the limits.
+    fn weigh(&self, of: &dyn Fn(&Arc<Self>) -> Weight) -> Option<Weight> {
+        let _ = of;
+        Some(Weight::LEAF)
+    }
 }
 
 impl Shareable for SimpleType {
@@ -105,6 +155,28 @@ impl Shareable for SimpleType {
         Builtin::ALL
             .get(usize::from(key))
             .map(|&b| SimpleType::builtin(b))
+    }
+
+    fn weigh(&self, of: &dyn Fn(&Arc<Self>) -> Weight) -> Option<Weight> {
+        let depth = self
+            .base()
+            .into_iter()
+            .chain(self.item_type())
+            .chain(self.member_types())
+            .map(|t| of(t).depth)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        // A union tries its members in turn; a list checks each item against its item type.
+        let checks = match (self.item_type(), self.member_types()) {
+            (_, members @ [_, ..]) => members
+                .iter()
+                .fold(0u64, |sum, m| sum.saturating_add(of(m).checks)),
+            (Some(item), []) => of(item).checks,
+            (None, []) => 1,
+        };
+        (depth <= MAX_SIMPLE_DEPTH && checks <= MAX_VALUE_CHECKS)
+            .then_some(Weight { depth, checks })
     }
 }
 
@@ -184,6 +256,22 @@ pub(crate) fn serialize<T: Shareable, S: Serializer>(
 pub(crate) fn deserialize<'de, T: Shareable, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Arc<T>, D::Error> {
+    /// Leaves one level of nesting, also on an early return.
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            with_tables(|t| t.nesting = t.nesting.saturating_sub(1));
+        }
+    }
+    let nesting = with_tables(|t| {
+        t.nesting = t.nesting.saturating_add(1);
+        t.nesting
+    })
+    .ok_or_else(|| D::Error::custom("shared value read outside a cache scope"))?;
+    let _leave = Leave;
+    if nesting > MAX_NESTING {
+        return Err(D::Error::custom("shared values nested too deeply"));
+    }
     match Entry::<T>::deserialize(d)? {
         Entry::Static(key) => {
             T::from_static(key).ok_or_else(|| D::Error::custom("unknown built-in value"))
@@ -193,11 +281,50 @@ pub(crate) fn deserialize<'de, T: Shareable, D: Deserializer<'de>>(
             .ok_or_else(|| D::Error::custom("back reference to an unread shared value")),
         Entry::New(value) => {
             let value = Arc::new(value);
-            with_tables(|t| T::table(t).read.push(Arc::clone(&value)))
-                .ok_or_else(|| D::Error::custom("shared value read outside a cache scope"))?;
+            let weighed = with_tables(|t| {
+                let table = T::table(t);
+                let weights = &table.weights;
+                let weight = value.weigh(&|v| {
+                    let address = Arc::as_ptr(v) as usize;
+                    weights.get(&address).copied().unwrap_or(Weight::LEAF)
+                })?;
+                if weight != Weight::LEAF {
+                    table.weights.insert(Arc::as_ptr(&value) as usize, weight);
+                }
+                table.read.push(Arc::clone(&value));
+                Some(())
+            })
+            .ok_or_else(|| D::Error::custom("shared value read outside a cache scope"))?;
+            weighed.ok_or_else(|| {
+                D::Error::custom("shared value nested too deeply or expanding to too many checks")
+            })?;
             Ok(value)
         }
     }
+}
+
+thread_local! {
+    /// Reading the items of a list value.
+    static IN_LIST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `#[serde(deserialize_with = "crate::cache::shared::list_items")]` for the items of a
+/// list [`Value`]. A list of lists is not in any XSD value space, and refusing one before
+/// reading it bounds the recursion: an edited entry could nest lists about as deep as it is
+/// long, and reading, comparing or dropping such a value would overflow the stack.
+pub(crate) fn list_items<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Value>, D::Error> {
+    /// Clears the flag when the outer list is read, also on an error.
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            IN_LIST.with(|f| f.set(false));
+        }
+    }
+    if IN_LIST.with(|f| f.replace(true)) {
+        return Err(D::Error::custom("a list value inside a list value"));
+    }
+    let _leave = Leave;
+    Vec::<Value>::deserialize(d)
 }
 
 struct ArcRef<'a, T>(&'a Arc<T>);

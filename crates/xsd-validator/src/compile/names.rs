@@ -138,6 +138,11 @@ impl NameTable {
             .map(|&(_, id)| id)
     }
 
+    /// Number of interned names (ids are `0..len`).
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     pub(crate) fn namespace(&self, id: NameId) -> NamespaceId {
         self.names
             .get(id.0 as usize)

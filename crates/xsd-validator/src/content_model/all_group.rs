@@ -50,6 +50,18 @@ impl AllMachine {
         })
     }
 
+    /// See [`super::Automaton::check_structure`].
+    pub(super) fn check_structure(&self, leaf_count: usize) -> Result<(), &'static str> {
+        if self.members.len() > BITS * REGISTERS {
+            return Err("too many members in an all group");
+        }
+        if self.members.iter().all(|(id, _)| id.index() < leaf_count) {
+            Ok(())
+        } else {
+            Err("member out of range")
+        }
+    }
+
     pub(super) fn step<L: Symbol>(
         &self,
         leaves: &[L],

@@ -296,4 +296,16 @@ impl<L: Symbol> Automaton<L> {
     pub fn leaves(&self) -> &[L] {
         &self.leaves
     }
+
+    /// For an automaton that was not built by [`Automaton::compile`] (read from the
+    /// compiled-schema cache): whether every leaf id, state and range in its tables is in
+    /// range, so that [`step`](Self::step), [`expected`](Self::expected) and
+    /// [`leaf`](Self::leaf) on the ids they return cannot fail. Says what is wrong if not.
+    pub(crate) fn check_structure(&self) -> Result<(), &'static str> {
+        match &self.engine {
+            Engine::Positions(m) => m.check_structure(&self.leaves),
+            Engine::Unrolled(m) => m.check_structure(self.leaves.len()),
+            Engine::All(m) => m.check_structure(self.leaves.len()),
+        }
+    }
 }

@@ -501,6 +501,41 @@ impl PositionMachine {
                 .all(|(counter, &c)| c >= counter.min)
     }
 
+    /// See [`super::Automaton::check_structure`]; also that each transition's key is its
+    /// target's (a step that matches by key returns the target without looking at it).
+    pub(super) fn check_structure<L: Symbol>(&self, leaves: &[L]) -> Result<(), &'static str> {
+        if self.positions.len() != leaves.len() {
+            return Err("position table and leaves differ in length");
+        }
+        let transition_ok = |t: &Transition| {
+            leaves.get(t.target as usize).is_some_and(|leaf| {
+                t.key == leaf.exact_key().filter(|&k| k != NO_KEY).unwrap_or(NO_KEY)
+            })
+        };
+        if !self
+            .start
+            .iter()
+            .chain(&self.transitions)
+            .all(transition_ok)
+        {
+            return Err("transition to a leaf out of range or with another key");
+        }
+        for p in &self.positions {
+            let (begin, end) = p.transitions;
+            if begin > end || end as usize > self.transitions.len() {
+                return Err("transition range out of range");
+            }
+            let (begin, end) = p.counters;
+            if begin > end
+                || end as usize > self.counters.len()
+                || (end - begin) as usize > REGISTERS
+            {
+                return Err("counter range out of range");
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn expected(&self, state: &MatchState) -> Vec<LeafId> {
         self.transitions_of(state.pos)
             .iter()

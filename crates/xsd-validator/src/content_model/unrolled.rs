@@ -258,6 +258,25 @@ impl UnrolledMachine {
         Ok(UnrolledMachine { states })
     }
 
+    /// See [`super::Automaton::check_structure`].
+    pub(super) fn check_structure(&self, leaf_count: usize) -> Result<(), &'static str> {
+        if self.states.is_empty() {
+            return Err("no start state");
+        }
+        let in_range = |&(leaf, next): &(LeafId, u32)| {
+            leaf.index() < leaf_count && (next as usize) < self.states.len()
+        };
+        if self
+            .states
+            .iter()
+            .all(|s| s.transitions.iter().all(in_range))
+        {
+            Ok(())
+        } else {
+            Err("transition to a leaf or state out of range")
+        }
+    }
+
     fn state(&self, state: &MatchState) -> Option<&State> {
         let index = if state.pos == START {
             0

@@ -49,7 +49,7 @@ pub enum Value {
         namespace: Option<Box<str>>,
         local: Box<str>,
     },
-    List(Vec<Value>),
+    List(#[serde(deserialize_with = "crate::cache::shared::list_items")] Vec<Value>),
 }
 
 /// A borrowed atomic value, produced without allocation from a normalised literal.
