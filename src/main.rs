@@ -288,6 +288,8 @@ fn validate(
             "schema compiles ({:.1} ms)",
             started.elapsed().as_secs_f64() * 1e3
         );
+        // As below: freeing the set is work nobody waits for.
+        std::mem::forget(schema_set);
         return ExitCode::SUCCESS;
     }
     let options = xsd_validator::ValidationOptions::default();

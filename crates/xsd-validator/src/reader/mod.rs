@@ -528,7 +528,7 @@ impl<'i> Reader<'i> {
                     if !self.last && stream::may_continue(self.doc.get(start..).unwrap_or(&[])) {
                         return self.need_more(start, false);
                     }
-                    return Err(self.err_at(at, XmlErrorKind::Syntax(message.to_owned())));
+                    return Err(self.scan_error(start, at, message));
                 }
             };
             if !self.last
@@ -713,6 +713,24 @@ impl<'i> Reader<'i> {
             ),
             CharIssue::Reference { at, problem } => self.reference_error(base + at, problem),
         }
+    }
+
+    /// The tokenizer's error for the token at `start`; but an unterminated reference whose
+    /// run (up to the next `&`, `<` or the end) is longer than a name may be gets the name
+    /// limit's error, which is what a stream reports when a window cuts that run, so that
+    /// slices and streams of any window size agree (found by the `stream` fuzz target).
+    #[cold]
+    fn scan_error(&self, start: usize, at: usize, message: &str) -> XmlError {
+        let rest = self.doc.get(start..).unwrap_or(&[]);
+        if rest.first() == Some(&b'&') {
+            let run = memchr::memchr2(b'&', b'<', rest.get(1..).unwrap_or(&[]))
+                .map_or(rest.len(), |i| i + 1);
+            let (limit, kind) = stream::token_limit(rest, &self.limits);
+            if run > limit {
+                return self.err_at(start + 1, kind);
+            }
+        }
+        self.err_at(at, XmlErrorKind::Syntax(message.to_owned()))
     }
 
     fn reference_error(&self, offset: usize, problem: ReferenceProblem) -> XmlError {

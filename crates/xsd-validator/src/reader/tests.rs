@@ -1003,6 +1003,17 @@ fn limits() {
         5,
         "/a",
     );
+    // Unterminated references: a run longer than a name may be is the name limit's error
+    // (a stream cut inside it cannot know more), a shorter one the syntax error, whether
+    // the run ends at `<`, `&` or the end of the document.
+    for input in [&b"<a>&$x.-$$</a>"[..], b"<a>&$x.-$$&x;</a>", b"&$x.-$$"] {
+        let e = error_with(input, limits(|l| l.max_name_bytes = 4));
+        assert_eq!(e.kind, XmlErrorKind::NameTooLong { limit: 4 }, "{e}");
+    }
+    for input in [&b"<a>&$x.</a>"[..], b"&$x."] {
+        let e = error_with(input, limits(|l| l.max_name_bytes = 4));
+        assert!(matches!(e.kind, XmlErrorKind::Syntax(_)), "{e}");
+    }
 }
 
 #[test]
