@@ -919,13 +919,15 @@ impl<'i> Reader<'i> {
     }
 
     fn reference(&mut self, start: usize, end: usize) -> Result<(), XmlError> {
-        if self.phase != Phase::Content {
-            return Err(self.err_at(start, XmlErrorKind::TextOutsideRoot));
-        }
+        // The name limit first: a stream whose window cuts a long reference reports it
+        // before it can see the whole token, wherever the reference is.
         let name = self.src(start + 1, end.saturating_sub(1))?;
         if name.len() > self.limits.max_name_bytes {
             let limit = self.limits.max_name_bytes;
             return Err(self.err_at(start + 1, XmlErrorKind::NameTooLong { limit }));
+        }
+        if self.phase != Phase::Content {
+            return Err(self.err_at(start, XmlErrorKind::TextOutsideRoot));
         }
         match chars::resolve_reference(name) {
             Ok(c) => {

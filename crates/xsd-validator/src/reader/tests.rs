@@ -1010,6 +1010,11 @@ fn limits() {
         let e = error_with(input, limits(|l| l.max_name_bytes = 4));
         assert_eq!(e.kind, XmlErrorKind::NameTooLong { limit: 4 }, "{e}");
     }
+    // A terminated reference over the limit, outside the root too.
+    for input in [&b"&abcde;<a/>"[..], b"<a/>&abcde;"] {
+        let e = error_with(input, limits(|l| l.max_name_bytes = 4));
+        assert_eq!(e.kind, XmlErrorKind::NameTooLong { limit: 4 }, "{e}");
+    }
     for input in [&b"<a>&$x.</a>"[..], b"&$x."] {
         let e = error_with(input, limits(|l| l.max_name_bytes = 4));
         assert!(matches!(e.kind, XmlErrorKind::Syntax(_)), "{e}");
