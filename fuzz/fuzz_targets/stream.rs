@@ -1,6 +1,11 @@
 //! The streamed reader against the slice reader: arbitrary bytes (the first one choosing a
 //! window of 1-32 bytes) must give the same events, positions, element paths and errors
 //! whether the document is read whole or window by window.
+//!
+//! One known difference is tolerated: when a document has a token over a limit and another
+//! error further on (broken UTF-8 after a 1 KiB unterminated reference), a stream reports the
+//! limit as soon as the token outgrows it, while a slice may report the other error first.
+//! Both refuse the document; the events before the error are the same.
 #![no_main]
 
 use std::ops::ControlFlow;
@@ -59,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
                     break None;
                 }
             }
-            Err(error) => break Some(error.to_string()),
+            Err(error) => break Some((error.to_string(), error.kind.rule())),
         }
     };
 
@@ -71,10 +76,14 @@ fuzz_target!(|data: &[u8]| {
         })
         .err()
         .map(|error| match error {
-            StreamError::Xml(error) => error.to_string(),
+            StreamError::Xml(error) => (error.to_string(), error.kind.rule()),
             other => panic!("reading a slice cannot fail: {other}"),
         });
 
     assert_eq!(whole, streamed, "window {window}");
-    assert_eq!(whole_end, stream_end, "window {window}");
+    match (&whole_end, &stream_end) {
+        (Some((_, whole_rule)), Some((_, stream_rule)))
+            if whole_rule.starts_with("xml-limit.") || stream_rule.starts_with("xml-limit.") => {}
+        _ => assert_eq!(whole_end, stream_end, "window {window}"),
+    }
 });
