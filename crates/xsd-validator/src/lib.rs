@@ -19,6 +19,9 @@ pub mod sample;
 pub mod schema;
 pub mod validate;
 
+#[cfg(test)]
+mod test_rng;
+
 pub use compile::{AttributeDeclaration, ElementDeclaration, SchemaSet, TypeDefinition};
 pub use schema::SchemaError;
 pub use validate::{ElementEvent, EndEvent, Outcome, Sink, ValidationOptions, Violation};

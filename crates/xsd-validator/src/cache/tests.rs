@@ -5,6 +5,7 @@ use super::*;
 use crate::compile::{Content, Leaf, NamespaceSet, TypeBody};
 use crate::content_model::Automaton;
 use crate::identity::Category;
+use crate::test_rng::Rng;
 use crate::{Outcome, ValidationOptions};
 
 /// A fresh directory for one test, removed when the test ends.
@@ -888,23 +889,6 @@ fn drop_last_leaf(set: &mut SchemaSet, local: &str) {
 fn type_name_of_element(set: &SchemaSet, local: &str) -> NameId {
     let ns = set.namespaces.get(Some("urn:f")).unwrap();
     set.names.get(ns, local).unwrap()
-}
-
-/// A small deterministic generator (xorshift64*), so that a failure names a reproducible
-/// case.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// Bytes of the body changed behind a valid checksum (every byte with several masks, then

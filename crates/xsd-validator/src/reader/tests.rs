@@ -3,6 +3,7 @@ use std::io::Read;
 use std::ops::ControlFlow;
 
 use super::*;
+use crate::test_rng::Rng;
 
 /// Renders every event until `Eof` (`S{ns}p:l[a=v]`, `E{ns}p:l`, `T:text`). Also reads the
 /// input through [`EventStream`] with windows of 1 to 16 bytes and with a source that returns
@@ -1242,22 +1243,6 @@ fn reads_generated_five_megabyte_document() {
     for window in [4096, stream::DEFAULT_WINDOW_BYTES] {
         let stream = EventStream::with_window(doc.as_bytes(), Limits::default(), window);
         assert_eq!(digest(streamed_events(stream)), expected, "window {window}");
-    }
-}
-
-/// xorshift64*: deterministic, no extra crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % u64::try_from(n).unwrap()).unwrap()
     }
 }
 
