@@ -362,6 +362,12 @@ fn encode_entry(
             identity: &set.identity,
         })
     })?;
+    seal(&header, &body)
+}
+
+/// An entry made of an encoded header and body: the preamble (magic, format version, lengths,
+/// xxh3 checksum of both) followed by them.
+fn seal(header: &[u8], body: &[u8]) -> Result<Vec<u8>, postcard::Error> {
     let mut bytes = Vec::with_capacity(PREAMBLE_LEN + header.len() + body.len());
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -370,11 +376,11 @@ fn encode_entry(
     bytes.extend_from_slice(&header_len.to_le_bytes());
     bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    hasher.update(&header);
-    hasher.update(&body);
+    hasher.update(header);
+    hasher.update(body);
     bytes.extend_from_slice(&hasher.digest().to_le_bytes());
-    bytes.extend_from_slice(&header);
-    bytes.extend_from_slice(&body);
+    bytes.extend_from_slice(header);
+    bytes.extend_from_slice(body);
     Ok(bytes)
 }
 

@@ -349,17 +349,7 @@ fn reseal(bytes: &[u8], edit: impl FnOnce(&mut Header, &mut Vec<u8>)) -> Vec<u8>
     let mut header: Header = postcard::from_bytes(&rest[..header_len]).unwrap();
     let mut body = rest[header_len..].to_vec();
     edit(&mut header, &mut body);
-    let header = postcard::to_allocvec(&header).unwrap();
-    let mut out = bytes[..12].to_vec();
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    hasher.update(&header);
-    hasher.update(&body);
-    out.extend_from_slice(&hasher.digest().to_le_bytes());
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&body);
-    out
+    seal(&postcard::to_allocvec(&header).unwrap(), &body).unwrap()
 }
 
 #[test]

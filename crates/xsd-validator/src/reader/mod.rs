@@ -1596,22 +1596,30 @@ fn split_at_colon(name: &str, colon: Option<usize>) -> (Option<&str>, &str) {
     }
 }
 
-/// Byte equality for short strings such as names and prefixes, in eight-byte words: most are
-/// under 32 bytes, and for those a `memcmp` call costs more than comparing inline.
+/// Byte equality of two short strings (names, prefixes): whole eight-byte words (the last
+/// one overlapping) or two overlapping four-byte words; for strings of a few to a few dozen
+/// bytes a `memcmp` call or a byte loop costs more.
 #[inline]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let (mut a, mut b) = (a, b);
-    while let (Some((x, a_rest)), Some((y, b_rest))) =
-        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
-    {
-        if x != y {
-            return false;
+    if a.len() >= 8 {
+        let (mut x, mut y) = (a, b);
+        while let (Some((p, x_rest)), Some((q, y_rest))) =
+            (x.split_first_chunk::<8>(), y.split_first_chunk::<8>())
+        {
+            if p != q {
+                return false;
+            }
+            x = x_rest;
+            y = y_rest;
         }
-        a = a_rest;
-        b = b_rest;
+        return a.last_chunk::<8>() == b.last_chunk::<8>();
+    }
+    if a.len() >= 4 {
+        return a.first_chunk::<4>() == b.first_chunk::<4>()
+            && a.last_chunk::<4>() == b.last_chunk::<4>();
     }
     a.iter().zip(b).all(|(x, y)| x == y)
 }

@@ -14,8 +14,8 @@ use crate::datatypes::{
 use std::io::Read;
 
 use crate::reader::{
-    Attribute, Event, EventStream, Position, QName, ReadError, Reader, StartTag, StreamError,
-    XmlError,
+    same_bytes, Attribute, Event, EventStream, Position, QName, ReadError, Reader, StartTag,
+    StreamError, XmlError,
 };
 use crate::schema::{DerivationSet, IdentityConstraintId, NamespaceId, ProcessContents};
 
@@ -165,7 +165,7 @@ impl<'s> NameCache<'s> {
         let bytes = local.as_bytes();
         let slot = name_slot(namespace, bytes);
         if let Some(Some((ns, cached, id))) = self.slots.get(slot) {
-            if *ns == namespace && same_name(cached.as_bytes(), bytes) {
+            if *ns == namespace && same_bytes(cached.as_bytes(), bytes) {
                 return Some(*id);
             }
         }
@@ -192,33 +192,6 @@ fn name_slot(namespace: NamespaceId, bytes: &[u8]) -> usize {
     };
     let mixed = head ^ tail.rotate_left(11) ^ (bytes.len() as u32) << 24 ^ namespace.0 << 5;
     (mixed.wrapping_mul(0x9E37_79B1) >> 22) as usize % NAME_CACHE_SLOTS
-}
-
-/// Byte equality of two names: whole eight-byte words (the last one overlapping) or two
-/// overlapping four-byte words; names are short, and `memcmp` or a byte loop cost more.
-#[inline]
-fn same_name(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    if a.len() >= 8 {
-        let (mut x, mut y) = (a, b);
-        while let (Some((p, x_rest)), Some((q, y_rest))) =
-            (x.split_first_chunk::<8>(), y.split_first_chunk::<8>())
-        {
-            if p != q {
-                return false;
-            }
-            x = x_rest;
-            y = y_rest;
-        }
-        return a.last_chunk::<8>() == b.last_chunk::<8>();
-    }
-    if a.len() >= 4 {
-        return a.first_chunk::<4>() == b.first_chunk::<4>()
-            && a.last_chunk::<4>() == b.last_chunk::<4>();
-    }
-    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 struct PendingIdRef {
@@ -1550,7 +1523,7 @@ mod tests {
         ];
         for a in names {
             for b in names {
-                assert_eq!(same_name(a.as_bytes(), b.as_bytes()), a == b, "{a} {b}");
+                assert_eq!(same_bytes(a.as_bytes(), b.as_bytes()), a == b, "{a} {b}");
             }
             assert!(name_slot(NamespaceId::ABSENT, a.as_bytes()) < NAME_CACHE_SLOTS);
         }
