@@ -158,6 +158,9 @@ fn check_types(set: &SchemaSet, v: &Bounds) -> Result<(), Damage> {
     }
     for (i, t) in set.types.iter().enumerate() {
         let at = || format!("type {i}");
+        if let Some(name) = t.name {
+            v.name(name, &at)?;
+        }
         if let Some(base) = t.base {
             v.type_index(base, &at)?;
         }

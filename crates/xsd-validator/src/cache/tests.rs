@@ -721,16 +721,20 @@ fn forged_indices_make_the_entry_damaged() {
             }),
         ),
         (
+            "type name",
+            Box::new(move |s| s.types[1].name = Some(NameId(far))),
+        ),
+        (
             "xsi namespace",
             Box::new(move |s| s.xsi_namespace = NamespaceId(far)),
         ),
         (
             "name namespace",
             Box::new(|s| {
-                let names: Vec<(NamespaceId, Box<str>)> = vec![
-                    (NamespaceId::ABSENT, "a".into()),
-                    (NamespaceId(9999), "b".into()),
-                ];
+                let names = (
+                    "ab",
+                    vec![(NamespaceId::ABSENT, 1u32), (NamespaceId(9999), 2)],
+                );
                 let bytes = postcard::to_allocvec(&names).unwrap();
                 s.names = postcard::from_bytes(&bytes).unwrap();
             }),

@@ -118,14 +118,13 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
     for (i, t) in c.types.iter().enumerate() {
         // Model types are named in the global symbol space only when top-level; built-ins
         // always are.
-        if let Some((ns, local)) = &t.name {
+        if let Some(name) = t.name {
             let global = i < BUILTIN_TYPES
                 || c.model
                     .global_types
-                    .get(*ns, local)
+                    .get(c.names.namespace(name), c.names.local(name))
                     .is_some_and(|id| id.index() + BUILTIN_TYPES == i);
             if global {
-                let name = c.names.intern(*ns, local);
                 global_types.insert(name, TypeIndex(i as u32));
             }
         }
@@ -291,11 +290,8 @@ impl Compiler {
     }
 
     fn type_display(&self, t: TypeIndex) -> String {
-        match self.types.get(t.0 as usize).and_then(|t| t.name.as_ref()) {
-            Some((ns, local)) => match self.namespaces.uri(*ns) {
-                Some(uri) => format!("{{{uri}}}{local}"),
-                None => local.to_string(),
-            },
+        match self.types.get(t.0 as usize).and_then(|t| t.name) {
+            Some(name) => self.names.display(name, &self.namespaces),
             None => "(anonymous type)".into(),
         }
     }
@@ -306,7 +302,7 @@ impl Compiler {
         let xsd = self.xsd_namespace;
         let any_simple = builtin_index(Builtin::AnySimpleType);
         self.types.push(TypeRule {
-            name: Some((xsd, "anyType".into())),
+            name: Some(self.names.intern(xsd, "anyType")),
             base: None,
             method: Method::None,
             final_set: DerivationSet::EMPTY,
@@ -329,7 +325,7 @@ impl Compiler {
                 Method::Restriction
             };
             self.types.push(TypeRule {
-                name: Some((xsd, b.local_name().into())),
+                name: Some(self.names.intern(xsd, b.local_name())),
                 base: Some(base),
                 method,
                 final_set: DerivationSet::EMPTY,
@@ -340,7 +336,7 @@ impl Compiler {
         }
         for i in 0..self.model.types.len() {
             let def = &self.model.types[i];
-            let name = def.name().map(|q| (q.namespace, q.local.clone()));
+            let name = def.name().map(|q| self.names.intern(q.namespace, &q.local));
             let (base, method, final_set, block, is_abstract) = match def {
                 TypeDef::Simple(s) => {
                     let (base, method) = match &s.variety {
@@ -407,7 +403,6 @@ impl Compiler {
             self.elements.push(ElementRule {
                 name,
                 namespace: e.name.namespace,
-                local: e.name.local.clone(),
                 type_index,
                 nillable: e.nillable,
                 is_abstract: e.is_abstract,
@@ -428,7 +423,6 @@ impl Compiler {
             self.attributes.push(AttributeRule {
                 name,
                 namespace: a.name.namespace,
-                local: a.name.local.clone(),
                 type_index,
                 value: None,
             });
@@ -1075,7 +1069,9 @@ impl Compiler {
         if !d.is_validly_derived_from(&b) {
             let message = format!(
                 "the type of attribute '{}' ({}) is not derived from its type in the base type ({})",
-                self.attributes.get(derived.0 as usize).map_or("", |a| &a.local),
+                self.attributes
+                    .get(derived.0 as usize)
+                    .map_or("", |a| self.names.local(a.name)),
                 self.type_display(dt),
                 self.type_display(bt)
             );
@@ -1469,7 +1465,7 @@ impl Compiler {
                 };
                 let decl_value = decl.value.clone();
                 let at = decl.type_index;
-                let local = decl.local.clone();
+                let local: Box<str> = self.names.local(decl.name).into();
                 match u.value.take() {
                     Some(own) => {
                         let vc = if own.fixed {

@@ -21,7 +21,7 @@ impl<'s> ElementDeclaration<'s> {
 
     /// The local name.
     pub fn name(&self) -> &'s str {
-        &self.set.element_rule(self.index).local
+        self.set.names_local(self.set.element_rule(self.index).name)
     }
 
     /// The target namespace; `None` for no namespace.
@@ -98,17 +98,14 @@ impl<'s> TypeDefinition<'s> {
 
     /// The local name; `None` for an anonymous type.
     pub fn name(&self) -> Option<&'s str> {
-        self.set
-            .type_rule(self.index)
-            .name
-            .as_ref()
-            .map(|(_, l)| &**l)
+        let name = self.set.type_rule(self.index).name?;
+        Some(self.set.names_local(name))
     }
 
     /// The target namespace of a named type; `None` for no namespace or anonymous.
     pub fn namespace(&self) -> Option<&'s str> {
-        let (ns, _) = self.set.type_rule(self.index).name.as_ref()?;
-        self.set.namespaces.uri(*ns)
+        let name = self.set.type_rule(self.index).name?;
+        self.set.namespaces.uri(self.set.names.namespace(name))
     }
 
     pub fn is_simple(&self) -> bool {
@@ -275,7 +272,8 @@ impl<'s> AttributeDeclaration<'s> {
     }
 
     pub fn name(&self) -> &'s str {
-        &self.set.attribute_rule(self.index).local
+        self.set
+            .names_local(self.set.attribute_rule(self.index).name)
     }
 
     pub fn namespace(&self) -> Option<&'s str> {

@@ -120,7 +120,6 @@ pub(crate) struct ValueRule {
 pub(crate) struct ElementRule {
     pub name: NameId,
     pub namespace: NamespaceId,
-    pub local: Box<str>,
     pub type_index: TypeIndex,
     pub nillable: bool,
     pub is_abstract: bool,
@@ -138,7 +137,6 @@ pub(crate) struct ElementRule {
 pub(crate) struct AttributeRule {
     pub name: NameId,
     pub namespace: NamespaceId,
-    pub local: Box<str>,
     pub type_index: TypeIndex,
     pub value: Option<ValueRule>,
 }
@@ -192,7 +190,8 @@ pub(crate) enum TypeBody {
 /// A type definition.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TypeRule {
-    pub name: Option<(NamespaceId, Box<str>)>,
+    /// The type's name (named types, also local ones of redefinitions; built-ins).
+    pub name: Option<NameId>,
     pub base: Option<TypeIndex>,
     pub method: Method,
     pub final_set: DerivationSet,
