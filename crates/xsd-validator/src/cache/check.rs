@@ -185,6 +185,7 @@ fn check_types(set: &SchemaSet, v: &Bounds) -> Result<(), Damage> {
             for leaf in automaton.leaves() {
                 match leaf {
                     Leaf::Element { head, names } => {
+                        let names = names.of(head);
                         if !names.is_sorted_by_key(|l| l.name) {
                             return Err(format!("{}: leaf names not sorted", at()));
                         }

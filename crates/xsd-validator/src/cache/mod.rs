@@ -49,8 +49,6 @@ const MAGIC: &[u8; 8] = b"XSDCSET\0";
 const FORMAT_VERSION: u32 = 1;
 /// magic, format version, header length (u32), body length (u64), xxh3 of the rest (u64).
 const PREAMBLE_LEN: usize = 8 + 4 + 4 + 8 + 8;
-/// Source files are hashed in pieces of this size.
-const HASH_BUFFER_LEN: usize = 64 << 10;
 /// Entries not written for this long are removed when another entry is written (a set in
 /// daily use is then compiled once more; sets of deleted or moved schemas do not pile up).
 const MAX_ENTRY_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
@@ -300,7 +298,7 @@ fn read_entry(bytes: &[u8], key: &Key) -> Result<SchemaSet, Miss> {
         // Two keys with one file name: a hash collision, treated like a missing entry.
         return Err(Miss::Absent);
     }
-    let mut buffer = vec![0u8; HASH_BUFFER_LEN];
+    let mut buffer = Vec::new();
     for dependency in &header.dependencies {
         if let Some(change) = dependency.change(&mut buffer) {
             return Err(Miss::Stale(change));

@@ -27,12 +27,96 @@ pub(crate) enum FileState {
         mtime_ns: u128,
         /// xxh3 of the bytes that were compiled.
         hash: u64,
+        /// When the file had settled before it was read: an unchanged stamp then shows an
+        /// unchanged file without reading it.
+        stamp: Option<Stamp>,
     },
 }
 
+/// What identifies one version of a file without reading it (Unix): device, inode and
+/// status-change time. Unlike the modification time, the change time cannot be set by a
+/// user (`touch -d`, `cp -p` and `rsync -t` set the former; a copy is a new inode), and
+/// every write moves it on.
+///
+/// File systems store times at a granularity (a clock tick up to seconds), so a write in
+/// the same tick as the recorded time would leave it unchanged. A stamp is therefore only
+/// recorded for a file whose change time lay at least [`SETTLED_AFTER`] before it was
+/// examined (`stat` before the read): any later write gets a later change time. Files
+/// changed just before a compile, and all files on platforms without these fields, are
+/// compared by content hash, as are files whose stamp differs but size and modification
+/// time do not. (The clock of a network file system's server running more than
+/// [`SETTLED_AFTER`] behind this machine's defeats the margin; this is the same assumption
+/// as git's and make's.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Stamp {
+    dev: u64,
+    ino: u64,
+    ctime_ns: i128,
+}
+
+/// How long a file must have been unchanged before it was read for its stamp to be trusted:
+/// well above the coarsest timestamp granularity of common file systems (2 s: FAT).
+const SETTLED_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Stamp {
+    #[cfg(unix)]
+    fn of(m: &std::fs::Metadata) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        Some(Stamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            ctime_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of(_: &std::fs::Metadata) -> Option<Stamp> {
+        None
+    }
+
+    /// The stamp of `m` if its change time lies [`SETTLED_AFTER`] before `now` (taken
+    /// before `m` was).
+    fn settled(m: &std::fs::Metadata, now: std::time::SystemTime) -> Option<Stamp> {
+        let stamp = Stamp::of(m)?;
+        let now_ns = now.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+        let settled_ns = now_ns.checked_sub(SETTLED_AFTER.as_nanos())?;
+        (stamp.ctime_ns < i128::try_from(settled_ns).ok()?).then_some(stamp)
+    }
+}
+
 impl Dependency {
-    /// A file read with content hash `hash`; size and time from a `stat` after the read (if
-    /// the file changed in between, the hash no longer matches and the entry is stale).
+    /// A file whose content has hash `hash`; `stat` is its metadata, taken at `now` before
+    /// the content was read (a write in between moves its times on: the entry is stale),
+    /// or `None` if there is none (the entry will be stale).
+    pub(crate) fn read(
+        path: &Path,
+        stat: Option<&std::fs::Metadata>,
+        now: std::time::SystemTime,
+        hash: u64,
+    ) -> Dependency {
+        let state = match stat {
+            Some(m) => FileState::Present {
+                len: m.len(),
+                mtime_ns: mtime_ns(m),
+                hash,
+                stamp: Stamp::settled(m, now),
+            },
+            None => FileState::Present {
+                len: u64::MAX,
+                mtime_ns: 0,
+                hash,
+                stamp: None,
+            },
+        };
+        Dependency {
+            path: path.to_path_buf(),
+            state,
+        }
+    }
+
+    /// A file read earlier with content hash `hash` (a catalog); size and time from a
+    /// `stat` now, no stamp: the content decides (if the file changed in between, the hash
+    /// no longer matches and the entry is stale).
     pub(crate) fn present(path: &Path, hash: u64) -> Dependency {
         let (len, mtime_ns) = match std::fs::metadata(path) {
             Ok(m) => (m.len(), mtime_ns(&m)),
@@ -44,13 +128,15 @@ impl Dependency {
                 len,
                 mtime_ns,
                 hash,
+                stamp: None,
             },
         }
     }
 
     /// Why the file no longer is as recorded, or `None` if it is. `buffer` is scratch space
-    /// for hashing, reused across files so that reading them costs no fresh pages.
-    pub(crate) fn change(&self, buffer: &mut [u8]) -> Option<String> {
+    /// for hashing, reused across files so that reading them costs no fresh pages, and
+    /// allocated on first need (most files are checked by their stamp).
+    pub(crate) fn change(&self, buffer: &mut Vec<u8>) -> Option<String> {
         let path = self.path.display();
         match (&self.state, std::fs::metadata(&self.path)) {
             (FileState::Absent, Err(_)) => None,
@@ -61,6 +147,7 @@ impl Dependency {
                     len,
                     mtime_ns: recorded_mtime,
                     hash,
+                    stamp,
                 },
                 Ok(m),
             ) => {
@@ -70,8 +157,14 @@ impl Dependency {
                 if mtime_ns(&m) != *recorded_mtime {
                     return Some(format!("{path} was modified"));
                 }
+                if stamp.is_some() && *stamp == Stamp::of(&m) {
+                    return None;
+                }
                 // Size and time can stay the same across an edit (coarse clocks, copies that
                 // keep times), so the content decides.
+                if buffer.is_empty() {
+                    buffer.resize(HASH_BUFFER_LEN, 0);
+                }
                 match hash_file(&self.path, buffer) {
                     Ok(current) if current == *hash => None,
                     Ok(_) => Some(format!("{path} has other content")),
@@ -81,6 +174,9 @@ impl Dependency {
         }
     }
 }
+
+/// Source files are hashed in pieces of this size.
+const HASH_BUFFER_LEN: usize = 64 << 10;
 
 /// The xxh3 hash of a file's content, read in pieces of `buffer`'s size.
 fn hash_file(path: &Path, buffer: &mut [u8]) -> std::io::Result<u64> {
@@ -142,6 +238,10 @@ impl DocumentStore for RecordingStore {
                 return Err(format!("cannot open: {e}"));
             }
         };
+        // The stat before the read, for the stamp (see `Stamp`); of the path as asked for:
+        // a symbolic link that points elsewhere later is a change.
+        let now = std::time::SystemTime::now();
+        let stat = std::fs::metadata(path).ok();
         let bytes = match std::fs::read(&canonical) {
             Ok(b) => b,
             // Exists but unreadable: compiling fails or goes on without it; recorded as
@@ -155,8 +255,7 @@ impl DocumentStore for RecordingStore {
             }
         };
         let hash = xxhash_rust::xxh3::xxh3_64(&bytes);
-        // The path as asked for: a symbolic link that points elsewhere later is a change.
-        self.record(Dependency::present(path, hash));
+        self.record(Dependency::read(path, stat.as_ref(), now, hash));
         FileStore::decode(canonical, bytes)
     }
 }

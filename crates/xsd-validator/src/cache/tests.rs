@@ -2,7 +2,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::compile::{Content, Leaf, NamespaceSet, TypeBody};
+use crate::compile::{Content, Leaf, LeafNames, NamespaceSet, TypeBody};
 use crate::content_model::Automaton;
 use crate::identity::Category;
 use crate::test_rng::Rng;
@@ -208,6 +208,51 @@ fn a_changed_source_is_recompiled() {
             }
         ),
         "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_settled_file_is_checked_by_its_stamp_and_a_replaced_one_by_content() {
+    use sources::FileState;
+    use std::time::{Duration, SystemTime};
+    let dir = scratch("stamp");
+    let file = dir.join("a.xsd");
+    fs::write(&file, "one").unwrap();
+    let stat = fs::metadata(&file).unwrap();
+    let hash = xxhash_rust::xxh3::xxh3_64(b"one");
+    let mut buffer = Vec::new();
+    // Just written: no stamp, the content decides.
+    let fresh = Dependency::read(&file, Some(&stat), SystemTime::now(), hash);
+    assert!(matches!(
+        fresh.state,
+        FileState::Present { stamp: None, .. }
+    ));
+    assert_eq!(fresh.change(&mut buffer), None);
+    // Examined a minute after its last change: it has a stamp, and an unchanged stamp is
+    // trusted without reading the file (the recorded hash here is wrong on purpose).
+    let later = SystemTime::now() + Duration::from_secs(60);
+    let settled = Dependency::read(&file, Some(&stat), later, hash ^ 1);
+    let stamped = matches!(settled.state, FileState::Present { stamp: Some(_), .. });
+    assert_eq!(stamped, cfg!(unix));
+    assert_eq!(settled.change(&mut buffer).is_none(), cfg!(unix));
+    // Replaced by a file of the same size and modification time (a copy that keeps times):
+    // another inode, so the stamp differs and the content decides.
+    let settled = Dependency::read(&file, Some(&stat), later, hash);
+    let replacement = dir.join("b.tmp");
+    fs::write(&replacement, "two").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&replacement)
+        .unwrap()
+        .set_modified(stat.modified().unwrap())
+        .unwrap();
+    fs::rename(&replacement, &file).unwrap();
+    let change = settled.change(&mut buffer);
+    assert!(
+        change
+            .as_ref()
+            .is_some_and(|why| why.contains("other content")),
+        "{change:?}"
     );
 }
 
@@ -746,8 +791,10 @@ fn forged_indices_make_the_entry_damaged() {
                 let automaton = automaton_mut(s, derived);
                 let mut leaves = automaton.leaves().to_vec();
                 for leaf in &mut leaves {
-                    if let Leaf::Element { names, .. } = leaf {
-                        names[0].element = ElementIndex(far);
+                    if let Leaf::Element { head, names } = leaf {
+                        let mut list = names.of(head).to_vec();
+                        list[0].element = ElementIndex(far);
+                        *names = LeafNames::List(list);
                     }
                 }
                 *automaton = hybrid(&leaves, automaton);
@@ -759,11 +806,18 @@ fn forged_indices_make_the_entry_damaged() {
                 let derived = named_type(s, "Derived");
                 let automaton = automaton_mut(s, derived);
                 let mut leaves = automaton.leaves().to_vec();
+                let mut reversed = 0;
                 for leaf in &mut leaves {
-                    if let Leaf::Element { names, .. } = leaf {
-                        names.reverse();
+                    if let Leaf::Element {
+                        names: LeafNames::List(list),
+                        ..
+                    } = leaf
+                    {
+                        list.reverse();
+                        reversed += 1;
                     }
                 }
+                assert!(reversed > 0, "a substitution group's leaf");
                 *automaton = hybrid(&leaves, automaton);
             }),
         ),

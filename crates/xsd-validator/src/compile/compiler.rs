@@ -14,7 +14,7 @@ use crate::schema::{
     SchemaModel, SimpleVariety, Term, TypeDef, TypeRef, ValueConstraint, XSD_NS,
 };
 
-use super::leaf::LeafName;
+use super::leaf::{LeafName, LeafNames};
 use super::names::{FxHashMap, NameId, NameTable};
 use super::{
     derivation_ok, AttributeIndex, AttributeRule, AttributeUseRule, ComplexRule, Content,
@@ -1318,8 +1318,8 @@ impl Compiler {
         let mut stack = vec![root];
         while let Some(p) = stack.pop() {
             match &p.term {
-                cm::Term::Leaf(Leaf::Element { names, .. }) => {
-                    for l in names {
+                cm::Term::Leaf(Leaf::Element { head, names }) => {
+                    for l in names.of(head) {
                         let Some(t) = self
                             .elements
                             .get(l.element.0 as usize)
@@ -1419,6 +1419,7 @@ impl Compiler {
             namespace: NamespaceId::ABSENT,
             element: e,
         });
+        let names = LeafNames::new(&head, names);
         Leaf::Element { head, names }
     }
 

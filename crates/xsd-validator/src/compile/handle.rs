@@ -168,7 +168,7 @@ impl<'s> TypeDefinition<'s> {
                 continue;
             };
             // The head first, so the particle's own declaration leads its group.
-            let members = names.iter().filter(|n| n.element != head.element);
+            let members = names.of(head).iter().filter(|n| n.element != head.element);
             for name in std::iter::once(head).chain(members) {
                 if seen.contains(&name.element) {
                     continue;

@@ -164,18 +164,47 @@ pub(crate) enum Leaf {
     Element {
         /// The particle's own declaration (named in "expected ..." messages).
         head: LeafName,
-        names: Vec<LeafName>,
+        /// Read through [`LeafNames::of`].
+        names: LeafNames,
     },
     Wildcard(WildcardRule),
+}
+
+/// The names an element leaf accepts: most accept only their head, which then costs no
+/// allocation (a set read from the cache has one such leaf per element particle).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum LeafNames {
+    /// Only the head.
+    Head,
+    /// Sorted by name (and not just the head).
+    List(Vec<LeafName>),
+}
+
+impl LeafNames {
+    /// `names`, sorted by name and without duplicates, accepted by a leaf with `head`.
+    pub(crate) fn new(head: &LeafName, names: Vec<LeafName>) -> LeafNames {
+        match names.as_slice() {
+            [only] if only == head => LeafNames::Head,
+            _ => LeafNames::List(names),
+        }
+    }
+
+    /// The names of the leaf whose head is `head`.
+    pub(crate) fn of<'a>(&'a self, head: &'a LeafName) -> &'a [LeafName] {
+        match self {
+            LeafNames::Head => std::slice::from_ref(head),
+            LeafNames::List(names) => names,
+        }
+    }
 }
 
 impl Leaf {
     /// The declaration governing a child of this name, for an element leaf.
     pub(crate) fn declaration_for(&self, name: NameId) -> Option<ElementIndex> {
         match self {
-            Leaf::Element { names, .. } => match names.as_slice() {
+            Leaf::Element { head, names } => match names.of(head) {
                 [only] => (only.name == name).then_some(only.element),
-                _ => names
+                names => names
                     .binary_search_by_key(&name, |l| l.name)
                     .ok()
                     .and_then(|i| names.get(i))
@@ -191,11 +220,11 @@ impl Symbol for Leaf {
 
     fn matches(&self, input: &ElementInput) -> bool {
         match self {
-            Leaf::Element { names, .. } => match input.name {
+            Leaf::Element { head, names } => match input.name {
                 // Most leaves accept one name: compare directly before searching.
-                Some(n) => match names.as_slice() {
+                Some(n) => match names.of(head) {
                     [only] => only.name == n,
-                    _ => names.binary_search_by_key(&n, |l| l.name).is_ok(),
+                    names => names.binary_search_by_key(&n, |l| l.name).is_ok(),
                 },
                 None => false,
             },
@@ -205,20 +234,24 @@ impl Symbol for Leaf {
 
     fn overlaps(&self, other: &Leaf) -> bool {
         match (self, other) {
-            (Leaf::Element { names: a, .. }, Leaf::Element { names: b, .. }) => a
-                .iter()
-                .any(|l| b.binary_search_by_key(&l.name, |m| m.name).is_ok()),
-            (Leaf::Element { names, .. }, Leaf::Wildcard(w))
-            | (Leaf::Wildcard(w), Leaf::Element { names, .. }) => {
-                names.iter().any(|l| w.namespaces.allows(l.namespace))
+            (Leaf::Element { head: ha, names: a }, Leaf::Element { head: hb, names: b }) => {
+                let b = b.of(hb);
+                a.of(ha)
+                    .iter()
+                    .any(|l| b.binary_search_by_key(&l.name, |m| m.name).is_ok())
             }
+            (Leaf::Element { head, names }, Leaf::Wildcard(w))
+            | (Leaf::Wildcard(w), Leaf::Element { head, names }) => names
+                .of(head)
+                .iter()
+                .any(|l| w.namespaces.allows(l.namespace)),
             (Leaf::Wildcard(a), Leaf::Wildcard(b)) => a.namespaces.overlaps(&b.namespaces),
         }
     }
 
     fn exact_key(&self) -> Option<u32> {
         match self {
-            Leaf::Element { names, .. } => match names.as_slice() {
+            Leaf::Element { head, names } => match names.of(head) {
                 [only] => Some(only.name.0),
                 _ => None,
             },
