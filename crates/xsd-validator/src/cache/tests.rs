@@ -102,6 +102,12 @@ fn compile(cache: &SchemaCache, entry: &Path) -> (SchemaSet, CacheOutcome) {
         .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
+/// Whether the set was compiled, not read from the cache, for a reason `why` accepts, and
+/// its new entry was written.
+fn compiled(outcome: &CacheOutcome, why: impl FnOnce(&Miss) -> bool) -> bool {
+    matches!(outcome, CacheOutcome::Compiled { why: w, written: Ok(()) } if why(w))
+}
+
 fn entry_file(cache: &SchemaCache) -> PathBuf {
     let files: Vec<PathBuf> = fs::read_dir(cache.dir())
         .unwrap()
@@ -127,13 +133,7 @@ fn round_trip_gives_the_same_outcomes() {
     );
     let (first, outcome) = compile(&cache, &entry);
     assert!(
-        matches!(
-            outcome,
-            CacheOutcome::Compiled {
-                why: Miss::Absent,
-                written: Ok(())
-            }
-        ),
+        compiled(&outcome, |w| matches!(w, Miss::Absent)),
         "{outcome:?}"
     );
     assert_same(&expected, &outcomes(&first));
@@ -180,7 +180,10 @@ fn a_changed_source_is_recompiled() {
         .unwrap();
     let (set, outcome) = compile(&cache, &entry);
     assert!(
-        matches!(&outcome, CacheOutcome::Compiled { why: Miss::Stale(why), .. } if why.contains("types.xsd")),
+        compiled(
+            &outcome,
+            |w| matches!(w, Miss::Stale(why) if why.contains("types.xsd"))
+        ),
         "{outcome:?}"
     );
     // The new pattern is in force: the valid document is now invalid, the rewritten entry is
@@ -200,13 +203,7 @@ fn a_changed_source_is_recompiled() {
         .unwrap();
     let (_, outcome) = compile(&cache, &entry);
     assert!(
-        matches!(
-            &outcome,
-            CacheOutcome::Compiled {
-                why: Miss::Stale(_),
-                ..
-            }
-        ),
+        compiled(&outcome, |w| matches!(w, Miss::Stale(_))),
         "{outcome:?}"
     );
 }
@@ -272,7 +269,10 @@ fn a_file_appearing_where_one_was_missing_is_a_change() {
     .unwrap();
     let (set, outcome) = compile(&cache, &entry);
     assert!(
-        matches!(&outcome, CacheOutcome::Compiled { why: Miss::Stale(why), .. } if why.contains("optional.xsd")),
+        compiled(
+            &outcome,
+            |w| matches!(w, Miss::Stale(why) if why.contains("optional.xsd"))
+        ),
         "{outcome:?}"
     );
     assert!(set.element(Some("urn:t"), "other").is_some());
@@ -321,7 +321,10 @@ fn a_changed_catalog_is_recompiled() {
     fs::write(&catalog, catalog_text("e2.xsd")).unwrap();
     let (set, outcome) = cache.compile(&entries, Some(&catalog)).unwrap();
     assert!(
-        matches!(&outcome, CacheOutcome::Compiled { why: Miss::Stale(why), .. } if why.contains("catalog.xml")),
+        compiled(
+            &outcome,
+            |w| matches!(w, Miss::Stale(why) if why.contains("catalog.xml"))
+        ),
         "{outcome:?}"
     );
     assert!(set.validate(doc, &options).is_valid());
@@ -365,24 +368,14 @@ fn damaged_entries_are_compiled_again_never_used() {
     fs::write(&file, &bad).unwrap();
     let (set, outcome) = compile(&cache, &entry);
     assert!(
-        matches!(
-            &outcome,
-            CacheOutcome::Compiled {
-                why: Miss::Corrupt(_),
-                written: Ok(())
-            }
-        ),
+        compiled(&outcome, |w| matches!(w, Miss::Corrupt(_))),
         "{outcome:?}"
     );
     assert_same(&expected, &outcomes(&set));
     fs::write(&file, b"").unwrap();
-    assert!(matches!(
-        compile(&cache, &entry).1,
-        CacheOutcome::Compiled {
-            why: Miss::Corrupt(_),
-            ..
-        }
-    ));
+    let (_, outcome) = compile(&cache, &entry);
+    let corrupt = |w: &Miss| matches!(w, Miss::Corrupt(_));
+    assert!(compiled(&outcome, corrupt), "{outcome:?}");
     assert!(matches!(compile(&cache, &entry).1, CacheOutcome::Hit));
 }
 
@@ -601,13 +594,7 @@ fn forge_setup(name: &str) -> (Scratch, PathBuf, SchemaCache, Vec<u8>, Key, Vec<
     );
     assert!(!expected[2].is_valid());
     let (_, outcome) = compile(&cache, &entry);
-    assert!(matches!(
-        outcome,
-        CacheOutcome::Compiled {
-            written: Ok(()),
-            ..
-        }
-    ));
+    assert!(compiled(&outcome, |_| true));
     let bytes = fs::read(entry_file(&cache)).unwrap();
     let key = canonical_key(std::slice::from_ref(&entry), None).unwrap();
     (dir, entry, cache, bytes, key, expected)
@@ -904,13 +891,7 @@ fn forged_indices_make_the_entry_damaged() {
         fs::write(&file, &forged).unwrap();
         let (set, outcome) = compile(&cache, &entry);
         assert!(
-            matches!(
-                &outcome,
-                CacheOutcome::Compiled {
-                    why: Miss::Corrupt(_),
-                    written: Ok(())
-                }
-            ),
+            compiled(&outcome, |w| matches!(w, Miss::Corrupt(_))),
             "{what}: {outcome:?}"
         );
         assert_same(&expected, &forge_outcomes(&set));

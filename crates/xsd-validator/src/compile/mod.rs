@@ -36,9 +36,9 @@ pub use names::NameId;
 
 use names::FxHashMap;
 
-pub(crate) use leaf::{ElementInput, Leaf, NamespaceSet, WildcardRule};
 #[cfg(test)]
 pub(crate) use leaf::LeafNames;
+pub(crate) use leaf::{ElementInput, Leaf, NamespaceSet, WildcardRule};
 pub(crate) use names::FOREIGN_NAMESPACE;
 
 /// The XML Schema instance namespace (`xsi:type`, `xsi:nil`, ...).
