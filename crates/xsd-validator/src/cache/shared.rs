@@ -158,26 +158,41 @@ impl Shareable for SimpleType {
     }
 
     fn weigh(&self, of: &dyn Fn(&Arc<Self>) -> Weight) -> Option<Weight> {
-        let depth = self
-            .base()
-            .into_iter()
-            .chain(self.item_type())
-            .chain(self.member_types())
-            .map(|t| of(t).depth)
-            .max()
-            .unwrap_or(0)
-            .saturating_add(1);
-        // A union tries its members in turn; a list checks each item against its item type.
-        let checks = match (self.item_type(), self.member_types()) {
-            (_, members @ [_, ..]) => members
-                .iter()
-                .fold(0u64, |sum, m| sum.saturating_add(of(m).checks)),
-            (Some(item), []) => of(item).checks,
-            (None, []) => 1,
-        };
-        (depth <= MAX_SIMPLE_DEPTH && checks <= MAX_VALUE_CHECKS)
-            .then_some(Weight { depth, checks })
+        Some(simple_weight(self, of)).filter(Weight::within_limits)
     }
+}
+
+impl Weight {
+    /// Whether a simple type of this weight may be used ([`MAX_SIMPLE_DEPTH`],
+    /// [`MAX_VALUE_CHECKS`]); the compiler refuses heavier ones too.
+    pub(crate) fn within_limits(&self) -> bool {
+        self.depth <= MAX_SIMPLE_DEPTH && self.checks <= MAX_VALUE_CHECKS
+    }
+}
+
+/// The weight of `simple` given the weights of the types it refers to (`of`).
+pub(crate) fn simple_weight(
+    simple: &SimpleType,
+    of: &dyn Fn(&Arc<SimpleType>) -> Weight,
+) -> Weight {
+    let depth = simple
+        .base()
+        .into_iter()
+        .chain(simple.item_type())
+        .chain(simple.member_types())
+        .map(|t| of(t).depth)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1);
+    // A union tries its members in turn; a list checks each item against its item type.
+    let checks = match (simple.item_type(), simple.member_types()) {
+        (_, members @ [_, ..]) => members
+            .iter()
+            .fold(0u64, |sum, m| sum.saturating_add(of(m).checks)),
+        (Some(item), []) => of(item).checks,
+        (None, []) => 1,
+    };
+    Weight { depth, checks }
 }
 
 impl Shareable for Pattern {

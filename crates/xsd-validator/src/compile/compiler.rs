@@ -14,6 +14,8 @@ use crate::schema::{
     SchemaModel, SimpleVariety, Term, TypeDef, TypeRef, ValueConstraint, XSD_NS,
 };
 
+use crate::cache::shared::{simple_weight, Weight, MAX_SIMPLE_DEPTH, MAX_VALUE_CHECKS};
+
 use super::leaf::{LeafName, LeafNames};
 use super::names::{FxHashMap, NameId, NameTable};
 use super::{
@@ -50,6 +52,9 @@ struct Compiler {
     attributes: Vec<AttributeRule>,
     errors: Vec<SchemaError>,
     xsd_namespace: NamespaceId,
+    /// The weight of each simple type built so far (by address; the `Arc` keeps the address
+    /// from being reused), built-ins left out: see [`Compiler::admit_simple`].
+    simple_weights: FxHashMap<usize, (Arc<SimpleType>, Weight)>,
 }
 
 pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>> {
@@ -68,6 +73,7 @@ pub(super) fn compile(model: SchemaModel) -> Result<SchemaSet, Vec<SchemaError>>
         attributes: Vec::new(),
         errors: Vec::new(),
         xsd_namespace,
+        simple_weights: FxHashMap::default(),
     };
     c.type_skeletons();
     c.declarations();
@@ -756,14 +762,76 @@ impl Compiler {
                 SimpleType::union(&sts, name)
             }
         };
-        let _ = t;
         match result {
-            Ok(st) => Arc::new(st),
+            Ok(st) => self.admit_simple(st, t, loc).unwrap_or(fallback),
             Err(e) => {
                 self.error(loc, e.rule, e.message);
                 fallback
             }
         }
+    }
+
+    /// `simple` (the simple type of type `t`, or of its simple content) if it stays within
+    /// the limits of nesting and union expansion; else reports it. Values are checked by
+    /// recursion through member and item types, and a union's members, shared, can expand
+    /// to exponentially many checks (`union(U, U)` of `union(V, V)` ...); the cache refuses
+    /// such sets when reading (`cache::shared`), and the compiler refuses them the same way.
+    fn admit_simple(
+        &mut self,
+        simple: SimpleType,
+        t: TypeIndex,
+        loc: Location,
+    ) -> Option<Arc<SimpleType>> {
+        let weight = self.weigh_new(&simple);
+        if !weight.within_limits() {
+            let what = self.type_display(t);
+            let message = if weight.depth > MAX_SIMPLE_DEPTH {
+                format!(
+                    "simple type {what} nests {} levels of base, item and member types, more \
+                     than the limit of {MAX_SIMPLE_DEPTH}",
+                    weight.depth
+                )
+            } else {
+                format!(
+                    "checking a value of simple type {what} can take {} member type checks \
+                     (union members expanded), more than the limit of {MAX_VALUE_CHECKS}",
+                    weight.checks
+                )
+            };
+            self.error(loc, "xsd-limit.simple-type", message);
+            return None;
+        }
+        let simple = Arc::new(simple);
+        let address = Arc::as_ptr(&simple) as usize;
+        self.simple_weights
+            .insert(address, (Arc::clone(&simple), weight));
+        Some(simple)
+    }
+
+    /// The weight of a simple type not yet weighed, as `cache::shared` computes it when
+    /// reading (built-ins weigh [`Weight::LEAF`]).
+    fn weigh_new(&mut self, simple: &SimpleType) -> Weight {
+        let referred: Vec<Arc<SimpleType>> = simple
+            .base()
+            .into_iter()
+            .chain(simple.item_type())
+            .chain(simple.member_types())
+            .cloned()
+            .collect();
+        for r in referred {
+            let address = Arc::as_ptr(&r) as usize;
+            if r.static_builtin().is_none() && !self.simple_weights.contains_key(&address) {
+                // Built elsewhere (not through `admit_simple`): weighed now, once.
+                let weight = self.weigh_new(&r);
+                self.simple_weights.insert(address, (r, weight));
+            }
+        }
+        let weights = &self.simple_weights;
+        simple_weight(simple, &|r| {
+            weights
+                .get(&(Arc::as_ptr(r) as usize))
+                .map_or(Weight::LEAF, |&(_, w)| w)
+        })
     }
 
     /// The value space of NOTATION is the names of the notations declared in the schema
@@ -851,6 +919,7 @@ impl Compiler {
                 facets,
             } => (
                 Content::Simple(simple_rule(self.simple_content(
+                    t,
                     base,
                     def,
                     *simple_type,
@@ -1109,6 +1178,7 @@ impl Compiler {
 
     fn simple_content(
         &mut self,
+        t: TypeIndex,
         base: TypeIndex,
         def: &schema::ComplexTypeDef,
         simple_type: Option<schema::TypeId>,
@@ -1191,7 +1261,7 @@ impl Compiler {
                 self.check_length_facets(facets, None, loc);
                 let specs = self.facet_specs(facets);
                 match SimpleType::restrict(&start, &specs, None) {
-                    Ok(st) => Arc::new(st),
+                    Ok(st) => self.admit_simple(st, t, loc).unwrap_or(fallback),
                     Err(e) => {
                         self.error(loc, e.rule, e.message);
                         fallback

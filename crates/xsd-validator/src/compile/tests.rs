@@ -485,3 +485,61 @@ fn length_with_min_length_only_where_the_base_already_has_that_min_length() {
         );
     }
 }
+
+#[test]
+fn simple_types_beyond_the_nesting_and_expansion_limits_are_refused() {
+    use crate::cache::shared::{MAX_SIMPLE_DEPTH, MAX_VALUE_CHECKS};
+    // U0 has 2 members; U(k) = union(U(k-1), U(k-1)) expands to 2^(k+1) member checks.
+    let unions = |last: u32| {
+        let mut body = String::from(
+            r#"<xs:simpleType name="U0"><xs:union memberTypes="xs:int xs:date"/></xs:simpleType>"#,
+        );
+        for k in 1..=last {
+            body.push_str(&format!(
+                r#"<xs:simpleType name="U{k}"><xs:union memberTypes="t:U{p} t:U{p}"/></xs:simpleType>"#,
+                p = k - 1
+            ));
+        }
+        body
+    };
+    assert_eq!(1u64 << 16, MAX_VALUE_CHECKS);
+    ok(&unions(15));
+    let errors = compile(&unions(16)).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].rule, "xsd-limit.simple-type");
+    assert!(
+        errors[0].message.contains("{urn:t}U16")
+            && errors[0].message.contains("131072")
+            && errors[0].message.contains(&MAX_VALUE_CHECKS.to_string()),
+        "{}",
+        errors[0].message
+    );
+
+    // D0 restricts xs:string (a built-in weighs 1): D(k) is k + 2 levels deep.
+    let chain = |last: u32| {
+        let mut body = String::from(
+            r#"<xs:simpleType name="D0"><xs:restriction base="xs:string"/></xs:simpleType>"#,
+        );
+        for k in 1..=last {
+            body.push_str(&format!(
+                r#"<xs:simpleType name="D{k}"><xs:restriction base="t:D{p}"/></xs:simpleType>"#,
+                p = k - 1
+            ));
+        }
+        body
+    };
+    let deepest = MAX_SIMPLE_DEPTH - 2;
+    ok(&chain(deepest));
+    let errors = compile(&chain(deepest + 1)).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].rule, "xsd-limit.simple-type");
+    let name = format!("{{urn:t}}D{}", deepest + 1);
+    assert!(
+        errors[0].message.contains(&name)
+            && errors[0]
+                .message
+                .contains(&format!("limit of {MAX_SIMPLE_DEPTH}")),
+        "{}",
+        errors[0].message
+    );
+}
