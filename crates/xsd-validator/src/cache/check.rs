@@ -10,11 +10,19 @@
 //! they read through `get` with a harmless fallback. Simple types are checked while they are
 //! read (`shared`: acyclic by construction, bounded in depth and union expansion).
 //!
+//! Values (of fixed and default values, bounds and enumerations) are compared by their
+//! fields, which parsing leaves in one canonical form: a decimal without leading or trailing
+//! zeros, a duration as months plus floored seconds and a fraction, date/time fields in
+//! range. A decimal, duration or date/time value read from an entry must be in that form
+//! (`canonical`; simple types' bounds and enumerations are checked while read, in `shared`),
+//! so that an edited `007` cannot compare unequal to `7`.
+//!
 //! The check is linear in the size of the set and allocates one byte per type.
 
 use crate::compile::{
     AttributeIndex, Content, ElementIndex, Leaf, NameId, NamespaceSet, TypeBody, TypeIndex,
 };
+use crate::datatypes::{Builtin, DateTimeKind, Decimal, Duration, SimpleType, Value};
 use crate::identity::Category;
 use crate::schema::NamespaceId;
 use crate::SchemaSet;
@@ -39,6 +47,9 @@ pub(super) fn check(set: &SchemaSet) -> Result<(), Damage> {
     check_types(set, &v)?;
     for (i, e) in set.elements.iter().enumerate() {
         let at = || format!("element {i}");
+        if let Some(v) = e.value.as_ref().and_then(|v| v.value.as_ref()) {
+            canonical(v).map_err(|why| format!("{}: value constraint: {why}", at()))?;
+        }
         v.name(e.name, &at)?;
         v.namespace(e.namespace, "element")?;
         v.type_index(e.type_index, &at)?;
@@ -55,6 +66,9 @@ pub(super) fn check(set: &SchemaSet) -> Result<(), Damage> {
     }
     for (i, a) in set.attributes.iter().enumerate() {
         let at = || format!("attribute {i}");
+        if let Some(v) = a.value.as_ref().and_then(|v| v.value.as_ref()) {
+            canonical(v).map_err(|why| format!("{}: value constraint: {why}", at()))?;
+        }
         v.name(a.name, &at)?;
         v.namespace(a.namespace, "attribute")?;
         v.type_index(a.type_index, &at)?;
@@ -172,6 +186,9 @@ fn check_types(set: &SchemaSet, v: &Bounds) -> Result<(), Damage> {
             return Err(format!("{}: attribute uses not sorted", at()));
         }
         for u in &complex.attributes {
+            if let Some(value) = u.value.as_ref().and_then(|v| v.value.as_ref()) {
+                canonical(value).map_err(|why| format!("{}: value constraint: {why}", at()))?;
+            }
             v.name(u.name, &at)?;
             v.attribute(u.attribute, &at)?;
         }
@@ -252,4 +269,41 @@ fn check_identity(set: &SchemaSet) -> Result<(), Damage> {
         }
     }
     Ok(())
+}
+
+/// Whether `value` is in the form parsing its canonical lexical form gives (see the module
+/// comment): decimals, durations and date/time values, also as list items.
+pub(super) fn canonical(value: &Value) -> Result<(), Damage> {
+    let ok = match value {
+        Value::Decimal(d) => Decimal::parse(&d.to_string()).as_ref() == Some(d),
+        Value::Duration(d) => Duration::parse(&d.to_string()).as_ref() == Some(d),
+        Value::DateTime(d) => {
+            let builtin = match d.kind {
+                DateTimeKind::DateTime => Builtin::DateTime,
+                DateTimeKind::Time => Builtin::Time,
+                DateTimeKind::Date => Builtin::Date,
+                DateTimeKind::GYearMonth => Builtin::GYearMonth,
+                DateTimeKind::GYear => Builtin::GYear,
+                DateTimeKind::GMonthDay => Builtin::GMonthDay,
+                DateTimeKind::GDay => Builtin::GDay,
+                DateTimeKind::GMonth => Builtin::GMonth,
+            };
+            let no_namespaces: Vec<(String, String)> = Vec::new();
+            match SimpleType::builtin(builtin).parse(&d.to_string(), &no_namespaces) {
+                Ok(Value::DateTime(p)) => {
+                    (p.kind, p.year, p.month, p.day) == (d.kind, d.year, d.month, d.day)
+                        && (p.hour, p.minute, p.second) == (d.hour, d.minute, d.second)
+                        && (&p.frac, p.tz) == (&d.frac, d.tz)
+                }
+                _ => false,
+            }
+        }
+        Value::List(items) => return items.iter().try_for_each(canonical),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("value {value:?} is not in canonical form"))
+    }
 }

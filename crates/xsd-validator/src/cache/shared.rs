@@ -136,6 +136,12 @@ pub(crate) trait Shareable: Serialize + DeserializeOwned + 'static {
         let _ = of;
         Some(Weight::LEAF)
     }
+
+    /// Whether the values a value just read holds are in canonical form
+    /// ([`super::check::canonical`]).
+    fn check_values(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 impl Shareable for SimpleType {
@@ -159,6 +165,15 @@ impl Shareable for SimpleType {
 
     fn weigh(&self, of: &dyn Fn(&Arc<Self>) -> Weight) -> Option<Weight> {
         Some(simple_weight(self, of)).filter(Weight::within_limits)
+    }
+
+    fn check_values(&self) -> Result<(), String> {
+        let facets = self.facets();
+        facets
+            .min
+            .iter()
+            .chain(&facets.max)
+            .try_for_each(|bound| super::check::canonical(&bound.value))
     }
 }
 
@@ -211,6 +226,10 @@ impl Shareable for Pattern {
 impl Shareable for Enumeration {
     fn table(tables: &mut Tables) -> &mut Table<Self> {
         &mut tables.enumeration
+    }
+
+    fn check_values(&self) -> Result<(), String> {
+        self.values.iter().try_for_each(super::check::canonical)
     }
 }
 
@@ -295,6 +314,7 @@ pub(crate) fn deserialize<'de, T: Shareable, D: Deserializer<'de>>(
             .flatten()
             .ok_or_else(|| D::Error::custom("back reference to an unread shared value")),
         Entry::New(value) => {
+            value.check_values().map_err(D::Error::custom)?;
             let value = Arc::new(value);
             let weighed = with_tables(|t| {
                 let table = T::table(t);

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::compile::{Content, Leaf, LeafNames, NamespaceSet, TypeBody};
 use crate::content_model::Automaton;
+use crate::datatypes::Builtin;
 use crate::identity::Category;
 use crate::test_rng::Rng;
 use crate::{Outcome, ValidationOptions};
@@ -1098,5 +1099,110 @@ fn nested_list_values_make_the_entry_damaged() {
     match read_entry(&with_items(&nested), &key) {
         Err(Miss::Corrupt(why)) => assert!(why.starts_with("compiled set: "), "{why}"),
         other => panic!("{:?}", other.map(|_| "a set")),
+    }
+}
+
+#[test]
+fn values_as_parsing_gives_them_are_canonical() {
+    let no_namespaces: Vec<(String, String)> = Vec::new();
+    let cases = [
+        (
+            Builtin::Decimal,
+            &["0", "-0.0", "007.50", "-.5", "12345678901234567890.1"][..],
+        ),
+        (Builtin::Integer, &["-0", "+42", "000"]),
+        (
+            Builtin::Duration,
+            &["P1Y2M3DT4H5M6.70S", "-PT0.5S", "-P1D", "PT0S", "P13M"],
+        ),
+        (
+            Builtin::DateTime,
+            &["2024-02-29T24:00:00Z", "-0044-03-15T12:00:00.50+14:00"],
+        ),
+        (Builtin::Time, &["23:59:59.999", "00:00:00.000-01:30"]),
+        (Builtin::Date, &["0001-01-01", "12345-12-31Z"]),
+        (Builtin::GYearMonth, &["2024-02"]),
+        (Builtin::GYear, &["-0001"]),
+        (Builtin::GMonthDay, &["--02-29"]),
+        (Builtin::GDay, &["---31Z"]),
+        (Builtin::GMonth, &["--12"]),
+    ];
+    for (builtin, lexicals) in cases {
+        for lexical in lexicals {
+            let simple = crate::datatypes::SimpleType::builtin(builtin);
+            let value = simple.parse(lexical, &no_namespaces).unwrap();
+            assert_eq!(check::canonical(&value), Ok(()), "{builtin:?} {lexical}");
+        }
+    }
+}
+
+/// An enumeration written and read as a shared value.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Shared(
+    #[serde(with = "crate::cache::shared")] std::sync::Arc<crate::datatypes::facet::Enumeration>,
+);
+
+#[test]
+fn non_canonical_values_make_the_entry_damaged() {
+    use crate::compile::ValueRule;
+    use crate::datatypes::facet::Enumeration;
+    use crate::datatypes::{DateTimeKind, DateTimeValue, Decimal, Duration, Value};
+    let (_dir, _entry, _cache, good, key, _expected) = forge_setup("canonical");
+    // Values whose fields parsing never gives (decoded from look-alike tuples: the fields of
+    // decimals and durations are private).
+    let decimal = |negative: bool, int: &str, frac: &str| -> Decimal {
+        postcard::from_bytes(&postcard::to_allocvec(&(negative, int, frac)).unwrap()).unwrap()
+    };
+    let duration = |months: i128, seconds: i128, frac: &str| -> Duration {
+        postcard::from_bytes(&postcard::to_allocvec(&(months, seconds, frac)).unwrap()).unwrap()
+    };
+    let date = |month: u8, day: u8, frac: &str| DateTimeValue {
+        kind: DateTimeKind::Date,
+        year: 2024,
+        month,
+        day,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        frac: frac.into(),
+        tz: None,
+    };
+    assert_eq!(
+        check::canonical(&Value::Decimal(decimal(true, "7", "5"))),
+        Ok(())
+    );
+    assert_eq!(check::canonical(&Value::DateTime(date(2, 29, ""))), Ok(()));
+    let bad = [
+        Value::Decimal(decimal(false, "007", "")),
+        Value::Decimal(decimal(false, "7", "50")),
+        Value::Decimal(decimal(true, "", "")),
+        Value::Decimal(decimal(false, "1x", "")),
+        Value::Duration(duration(1, 0, "50")),
+        Value::Duration(duration(0, 1, "x")),
+        Value::DateTime(date(13, 1, "")),
+        Value::DateTime(date(2, 30, "")),
+        Value::List(vec![Value::Decimal(decimal(false, "01", ""))]),
+    ];
+    for value in bad {
+        let what = format!("{value:?}");
+        let forged = forge(&good, &key, |s| {
+            s.elements[0].value = Some(ValueRule {
+                fixed: true,
+                lexical: "x".into(),
+                value: Some(value.clone()),
+            });
+        });
+        match read_entry(&forged, &key) {
+            Err(Miss::Corrupt(why)) => assert!(why.contains("canonical"), "{what}: {why}"),
+            other => panic!("{what}: {:?}", other.map(|_| "a set")),
+        }
+        // In an enumeration (checked while shared values are read).
+        let enumeration = std::sync::Arc::new(Enumeration {
+            values: vec![value],
+            lexical: vec!["x".into()],
+        });
+        let bytes = shared::scoped(|| postcard::to_allocvec(&Shared(enumeration))).unwrap();
+        let read = shared::scoped(|| postcard::from_bytes::<Shared>(&bytes));
+        assert!(read.is_err(), "{what}");
     }
 }

@@ -173,6 +173,11 @@ pub struct SimpleType {
 }
 
 impl SimpleType {
+    /// The effective facets (for the cache's check of values read from an entry).
+    pub(crate) fn facets(&self) -> &Facets {
+        &self.facets
+    }
+
     /// The built-in this type is, when it is the process-wide instance of one (see
     /// [`SimpleType::builtin`]).
     pub(crate) fn static_builtin(&self) -> Option<Builtin> {
