@@ -9,7 +9,9 @@
 //!   [`BUILD`]: a file from another build is foreign, since the serialised layout follows the
 //!   code), the key, and every file the set depends on (`sources::Dependency`: schema
 //!   documents and catalog files with size, modification time and content hash, and
-//!   locations that were tried and did not exist);
+//!   locations that were tried and did not exist). A file whose device, inode and change
+//!   time were recorded (`sources::Stamp`: only when it had not changed for a few seconds
+//!   before it was read) and are unchanged is not read again; others are hashed;
 //! - the compiled set (postcard; shared simple types, patterns and enumerations written once,
 //!   see `shared`; regexes and lookup tables rebuilt on reading, regexes only on first use).
 //!   After decoding, `check` verifies every index the validator follows (a set that decodes
