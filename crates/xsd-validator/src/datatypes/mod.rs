@@ -555,6 +555,16 @@ impl SimpleType {
         if let Some(result) = self.check_plain_string(lexical) {
             return result;
         }
+        self.validate_other(lexical, ns)
+    }
+
+    /// [`validate`](Self::validate) for all but plain strings; out of line, so that the
+    /// plain-string path keeps its small frame.
+    #[inline(never)]
+    fn validate_other(&self, lexical: &str, ns: &dyn NamespaceContext) -> Result<(), ValueError> {
+        if let Some(result) = self.check_plain_token(lexical) {
+            return result;
+        }
         self.check(lexical, ns, false, true).map(|_| ())
     }
 
@@ -574,6 +584,42 @@ impl SimpleType {
         }
         let norm = normalize_whitespace(lexical, self.whitespace());
         let s: &str = &norm;
+        Some((|| {
+            if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
+                f.check_length(s.chars().count(), "characters")?;
+            }
+            f.check_patterns(s)
+        })())
+    }
+
+    /// [`check_plain_string`](Self::check_plain_string) for xs:normalizedString, xs:token
+    /// (codes) and xs:boolean (flags) and their restrictions by length and pattern: after
+    /// whitespace normalization every literal is a normalizedString (no tab, LF or CR) or a
+    /// token (collapsed as well), so `Builtin::check_derived` holds; a boolean is one of four
+    /// literals. `None` for every other type, and for an invalid boolean (`check` words the
+    /// error).
+    #[inline]
+    fn check_plain_token(&self, lexical: &str) -> Option<Result<(), ValueError>> {
+        let f = &self.facets;
+        if !matches!(
+            self.builtin,
+            Builtin::NormalizedString | Builtin::Token | Builtin::Boolean
+        ) || !matches!(self.structure, Structure::Atomic)
+            || f.enumeration.is_some()
+            || f.has_value_facets()
+        {
+            return None;
+        }
+        // Short values without any byte up to 0x20 are normalized already: no call.
+        let norm = if lexical.len() <= 16 && lexical.bytes().all(|b| b > b' ') {
+            Cow::Borrowed(lexical)
+        } else {
+            normalize_whitespace(lexical, self.whitespace())
+        };
+        let s: &str = &norm;
+        if self.builtin == Builtin::Boolean && !matches!(s, "true" | "false" | "1" | "0") {
+            return None;
+        }
         Some((|| {
             if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
                 f.check_length(s.chars().count(), "characters")?;

@@ -666,3 +666,32 @@ proptest! {
         prop_assert_eq!(shortcut, general);
     }
 }
+
+proptest! {
+    /// The same for normalizedString, token and boolean (codes and flags), restricted by
+    /// length and pattern or not at all; short values without whitespace skip normalization.
+    #[test]
+    fn token_and_boolean_shortcut_agrees_with_the_general_path(
+        s in "[a-c01 \\t\\n]{0,6}|(true|false|0|1)|[ \\t]{0,2}(true|false|0|1|tru)[ \\n]{0,2}|[a-z \\t]{14,20}"
+    ) {
+        let types = [
+            bt(Builtin::NormalizedString),
+            bt(Builtin::Token),
+            bt(Builtin::Boolean),
+            Arc::new(
+                restrict(
+                    Builtin::Token,
+                    &[spec(FacetKind::MaxLength, "3"), spec(FacetKind::Pattern, "[a-c0 ]*")],
+                )
+                .unwrap(),
+            ),
+            Arc::new(restrict(Builtin::NormalizedString, &[spec(FacetKind::MinLength, "2")]).unwrap()),
+            Arc::new(restrict(Builtin::Boolean, &[spec(FacetKind::Pattern, "true|0")]).unwrap()),
+        ];
+        for t in &types {
+            let shortcut = t.validate(&s, &Ns).map_err(|e| (e.rule, e.message));
+            let general = t.parse(&s, &Ns).map(|_| ()).map_err(|e| (e.rule, e.message));
+            prop_assert_eq!(shortcut, general, "{:?}", t.name());
+        }
+    }
+}
