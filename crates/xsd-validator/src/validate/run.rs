@@ -433,18 +433,14 @@ impl<'s> Run<'s, '_> {
         };
         self.attribute_declarations.clear();
         let governor_assessed = !matches!(governor, Governor::Skip);
-        match governor {
-            Governor::Skip => {}
-            Governor::Declared(e) => self.element_start(reader, tag, Some(e), &mut frame),
-            Governor::Lax => self.element_start(reader, tag, None, &mut frame),
-        }
         // `frame.state` is already every automaton's start state (`MatchState::default`).
         // Identity constraints: the tracker sees every element (undeclared and skipped ones
         // with no constraints); it does nothing while no constraint scope is open.
-        let constraints: &[IdentityConstraintId] = frame
-            .element
-            .filter(|_| frame.content != ContentKind::Skip)
-            .map_or(&[], |e| &self.set.element_rule(e).identity_constraints);
+        let constraints: &[IdentityConstraintId] = match governor {
+            Governor::Skip => &[],
+            Governor::Declared(e) => self.element_start(reader, tag, Some(e), &mut frame),
+            Governor::Lax => self.element_start(reader, tag, None, &mut frame),
+        };
         if !constraints.is_empty() || self.tracker.is_active() {
             // `seen_uses` belongs to this element only when its attributes were assessed.
             let defaults = match (
@@ -646,14 +642,15 @@ impl<'s> Run<'s, '_> {
     }
 
     /// Resolves the governing type (xsi:type), xsi:nil and the attributes of an element
-    /// that is validated (declared or lax), filling `frame`.
+    /// that is validated (declared or lax), filling `frame`; returns the identity
+    /// constraints declared on the element.
     fn element_start(
         &mut self,
         reader: &Reader<'_>,
         tag: &StartTag<'_>,
         element: Option<ElementIndex>,
         frame: &mut Frame<'s>,
-    ) {
+    ) -> &'s [IdentityConstraintId] {
         let set = self.set;
         let position: Option<Position> = None;
         let name = tag.name();
@@ -756,6 +753,7 @@ impl<'s> Run<'s, '_> {
             _ => false,
         };
         self.attributes(reader, tag, type_index);
+        decl.map_or(&[], |d| &d.identity_constraints)
     }
 
     /// cvc-elt.4: the xsi:type QName must name a type validly derived from the declared one.
