@@ -442,32 +442,13 @@ impl<'s> Run<'s, '_> {
             Governor::Lax => self.element_start(reader, tag, None, &mut frame),
         };
         if !constraints.is_empty() || self.tracker.is_active() {
-            // `seen_uses` belongs to this element only when its attributes were assessed.
-            let defaults = match (
-                &governor_assessed,
-                &self.set.type_rule(frame.type_index).body,
-            ) {
-                (true, TypeBody::Complex(c)) => DefaultedAttributes {
-                    set: self.set,
-                    uses: &c.attributes,
-                    seen: &self.seen_uses,
-                },
-                _ => DefaultedAttributes::none(self.set),
-            };
-            let source = TagAttributes {
-                attributes: tag.attributes(),
-                declarations: &self.attribute_declarations,
-                defaults,
+            self.identity_start(
                 reader,
-            };
-            self.tracker.start_element(
-                name.namespace,
-                name.local,
+                tag,
                 constraints,
-                &source,
-                &mut self.identity_out,
+                governor_assessed,
+                frame.type_index,
             );
-            self.flush_identity(reader);
         }
         if !self.want_events {
             self.frames.push(frame);
@@ -486,6 +467,43 @@ impl<'s> Run<'s, '_> {
         };
         self.sink.start_element(&event);
         self.frames.push(frame);
+    }
+
+    /// Tells the identity tracker about a start tag (out of line: most documents have no
+    /// constraint scope open at most elements).
+    #[inline(never)]
+    fn identity_start(
+        &mut self,
+        reader: &Reader<'_>,
+        tag: &StartTag<'_>,
+        constraints: &[IdentityConstraintId],
+        governor_assessed: bool,
+        type_index: TypeIndex,
+    ) {
+        let name = tag.name();
+        // `seen_uses` belongs to this element only when its attributes were assessed.
+        let defaults = match (governor_assessed, &self.set.type_rule(type_index).body) {
+            (true, TypeBody::Complex(c)) => DefaultedAttributes {
+                set: self.set,
+                uses: &c.attributes,
+                seen: &self.seen_uses,
+            },
+            _ => DefaultedAttributes::none(self.set),
+        };
+        let source = TagAttributes {
+            attributes: tag.attributes(),
+            declarations: &self.attribute_declarations,
+            defaults,
+            reader,
+        };
+        self.tracker.start_element(
+            name.namespace,
+            name.local,
+            constraints,
+            &source,
+            &mut self.identity_out,
+        );
+        self.flush_identity(reader);
     }
 
     /// Decides how a child named `name` is validated, stepping the parent's content model.
