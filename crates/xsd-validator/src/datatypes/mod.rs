@@ -610,8 +610,8 @@ impl SimpleType {
         {
             return None;
         }
-        // Short values without any byte up to 0x20 are normalized already: no call.
-        let norm = if lexical.len() <= 16 && lexical.bytes().all(|b| b > b' ') {
+        // Values without any byte up to 0x20 are normalized already: no call.
+        let norm = if !has_byte_below(lexical.as_bytes(), 0x21) {
             Cow::Borrowed(lexical)
         } else {
             normalize_whitespace(lexical, self.whitespace())
@@ -1142,7 +1142,9 @@ fn normalize_replace_or_collapse(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
     match ws {
         WhiteSpace::Preserve => Cow::Borrowed(s),
         WhiteSpace::Replace => {
-            if s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
+            if has_byte_below(s.as_bytes(), 0x20)
+                && s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r'))
+            {
                 Cow::Owned(s.replace(is_ws, " "))
             } else {
                 Cow::Borrowed(s)
@@ -1161,6 +1163,30 @@ fn normalize_replace_or_collapse(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
             }
             Cow::Owned(out)
         }
+    }
+}
+
+/// Whether any byte of `bytes` is below `limit` (at most 0x80), eight bytes at a time (the
+/// last word overlaps the one before; values under eight bytes are tested by four or one).
+#[inline]
+fn has_byte_below(bytes: &[u8], limit: u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A byte below `limit` borrows from its high bit when `limit` is subtracted and had that
+    // bit clear: exact for the word as a whole (borrows only run past such a byte).
+    let low64 = |w: u64| w.wrapping_sub(u64::from(limit) * ONES) & !w & (0x80 * ONES) != 0;
+    let low32 = |w: u32| w.wrapping_sub(u32::from(limit) * 0x0101_0101) & !w & 0x8080_8080 != 0;
+    match (bytes.last_chunk::<8>(), bytes.last_chunk::<4>()) {
+        (Some(last), _) => {
+            let (words, _) = bytes.as_chunks::<8>();
+            words.iter().any(|w| low64(u64::from_le_bytes(*w))) || low64(u64::from_le_bytes(*last))
+        }
+        (None, Some(last)) => {
+            bytes
+                .first_chunk::<4>()
+                .is_some_and(|w| low32(u32::from_le_bytes(*w)))
+                || low32(u32::from_le_bytes(*last))
+        }
+        (None, None) => bytes.iter().any(|&b| b < limit),
     }
 }
 

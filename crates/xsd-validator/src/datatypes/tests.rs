@@ -695,3 +695,16 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The word-wise test for bytes below a limit agrees with a byte loop at every length
+    /// (the short, four-byte and overlapping eight-byte cases).
+    #[test]
+    fn byte_below_test_agrees_with_a_byte_loop(
+        bytes in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(b'!'), Just(0x1F_u8), Just(0x20_u8), Just(0x21_u8), Just(b'a'), Just(0xC3_u8), Just(0x80_u8), Just(0xFF_u8)], 0..20),
+        limit in prop_oneof![Just(0x20_u8), Just(0x21_u8)],
+    ) {
+        let expected = bytes.iter().any(|&b| b < limit);
+        prop_assert_eq!(has_byte_below(&bytes, limit), expected, "{:?}", bytes);
+    }
+}
