@@ -705,7 +705,8 @@ impl<'s> Run<'s, '_> {
                 type_index = t;
             }
         }
-        if set.type_rule(type_index).is_abstract {
+        let rule = set.type_rule(type_index);
+        if rule.is_abstract {
             let message = format!(
                 "the type of element '{}' is abstract; use xsi:type with a concrete derived type",
                 display_qname(name)
@@ -764,13 +765,13 @@ impl<'s> Run<'s, '_> {
             }
         }
         frame.type_index = type_index;
-        (frame.content, frame.automaton) = Self::content_kind(set.type_rule(type_index));
+        (frame.content, frame.automaton) = Self::content_kind(rule);
         frame.collect_text = match frame.content {
             ContentKind::Simple => true,
             ContentKind::Mixed => decl.is_some_and(|d| d.value.is_some()),
             _ => false,
         };
-        self.attributes(reader, tag, type_index);
+        self.attributes(reader, tag, rule);
         decl.map_or(&[], |d| &d.identity_constraints)
     }
 
@@ -854,10 +855,10 @@ impl<'s> Run<'s, '_> {
         Some(t)
     }
 
-    fn attributes(&mut self, reader: &Reader<'_>, tag: &StartTag<'_>, type_index: TypeIndex) {
+    fn attributes(&mut self, reader: &Reader<'_>, tag: &StartTag<'_>, rule: &'s TypeRule) {
         let set = self.set;
         let element_name = tag.name();
-        let complex = match &set.type_rule(type_index).body {
+        let complex = match &rule.body {
             TypeBody::Complex(c) => Some(c),
             TypeBody::Simple(_) => None,
         };
@@ -987,7 +988,8 @@ impl<'s> Run<'s, '_> {
             None => simple.simple.validate(&a.value, &scope).map(|()| None),
         };
         match result {
-            Ok(None) => self.ids(reader, simple, &a.value, Some(a)),
+            Ok(None) if simple.id != IdKind::None => self.ids(reader, simple, &a.value, Some(a)),
+            Ok(None) => {}
             Ok(Some(f)) => {
                 let message = format!(
                     "attribute '{}' must have the fixed value '{}', found '{}'",
