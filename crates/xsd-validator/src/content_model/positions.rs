@@ -504,6 +504,7 @@ impl PositionMachine {
         Err(StepError::Unexpected)
     }
 
+    #[inline]
     pub(super) fn can_finish(&self, state: &MatchState) -> bool {
         if state.pos == START {
             return self.start_accepts;
