@@ -605,12 +605,15 @@ impl<'s> Run<'s, '_> {
                 };
                 match automaton.step(&mut parent.state, &input) {
                     Ok(leaf) => match automaton.leaf(leaf) {
-                        Leaf::Element { .. } => {
-                            match name_id.and_then(|n| automaton.leaf(leaf).declaration_for(n)) {
+                        // The common leaf, of one name (no substitution group): no search.
+                        Leaf::Element { names, .. } => match (names.as_slice(), name_id) {
+                            ([only], Some(n)) if only.name == n => Governor::Declared(only.element),
+                            (_, Some(n)) => match automaton.leaf(leaf).declaration_for(n) {
                                 Some(e) => Governor::Declared(e),
                                 None => fallback(),
-                            }
-                        }
+                            },
+                            (_, None) => fallback(),
+                        },
                         Leaf::Wildcard(w) => match (w.process, global()) {
                             (ProcessContents::Skip, _) => Governor::Skip,
                             (_, Some(e)) => Governor::Declared(e),
