@@ -1173,7 +1173,10 @@ impl<'s> Run<'s, '_> {
                 .end_element(element_value, &mut self.identity_out);
             self.flush_identity(reader);
         }
-        self.text.truncate(frame.text_start);
+        // Most elements collected nothing: no boundary check.
+        if self.text.len() > frame.text_start {
+            self.text.truncate(frame.text_start);
+        }
         if !self.want_events {
             return;
         }
