@@ -1177,8 +1177,11 @@ fn has_byte_below(bytes: &[u8], limit: u8) -> bool {
     let low32 = |w: u32| w.wrapping_sub(u32::from(limit) * 0x0101_0101) & !w & 0x8080_8080 != 0;
     match (bytes.last_chunk::<8>(), bytes.last_chunk::<4>()) {
         (Some(last), _) => {
-            let (words, _) = bytes.as_chunks::<8>();
-            words.iter().any(|w| low64(u64::from_le_bytes(*w))) || low64(u64::from_le_bytes(*last))
+            let mut words = bytes.chunks_exact(8);
+            words.any(|w| {
+                w.try_into()
+                    .is_ok_and(|w: [u8; 8]| low64(u64::from_le_bytes(w)))
+            }) || low64(u64::from_le_bytes(*last))
         }
         (None, Some(last)) => {
             bytes

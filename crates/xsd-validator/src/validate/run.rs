@@ -221,26 +221,17 @@ fn quote(s: &str) -> &str {
 /// 0x20 is a space, tab, LF or CR; indentation is tested eight bytes at a time.
 fn is_xml_whitespace(s: &str) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    // A byte above 0x20 but below 0x80 sets its high bit when 0x5F is added (no carry leaves
-    // it); a byte from 0x80 has it set already.
-    let above64 = |w: u64| (w.wrapping_add(0x5F * ONES) | w) & (0x80 * ONES) != 0;
-    let above32 = |w: u32| (w.wrapping_add(0x5F5F_5F5F) | w) & 0x8080_8080 != 0;
-    let bytes = s.as_bytes();
-    match (bytes.last_chunk::<8>(), bytes.last_chunk::<4>()) {
-        // The last word overlaps the one before instead of a byte loop over the rest.
-        (Some(last), _) => {
-            let (words, _) = bytes.as_chunks::<8>();
-            !words.iter().any(|w| above64(u64::from_le_bytes(*w)))
-                && !above64(u64::from_le_bytes(*last))
+    let mut bytes = s.as_bytes();
+    while let Some((word, rest)) = bytes.split_first_chunk::<8>() {
+        let w = u64::from_le_bytes(*word);
+        // A byte above 0x20 but below 0x80 sets its high bit when 0x5F is added (no carry
+        // leaves it); a byte from 0x80 has it set already.
+        if (w.wrapping_add(0x5F * ONES) | w) & (0x80 * ONES) != 0 {
+            return false;
         }
-        (None, Some(last)) => {
-            !bytes
-                .first_chunk::<4>()
-                .is_some_and(|w| above32(u32::from_le_bytes(*w)))
-                && !above32(u32::from_le_bytes(*last))
-        }
-        (None, None) => bytes.iter().all(|&b| b <= b' '),
+        bytes = rest;
     }
+    bytes.iter().all(|&b| b <= b' ')
 }
 
 impl<'s, 'k> Run<'s, 'k> {
