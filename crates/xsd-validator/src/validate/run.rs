@@ -774,7 +774,15 @@ impl<'s> Run<'s, '_> {
             ContentKind::Mixed => decl.is_some_and(|d| d.value.is_some()),
             _ => false,
         };
-        self.attributes(reader, tag, rule);
+        // A tag without attributes, of a type without attribute uses, has nothing to check
+        // (no required or defaulted attribute).
+        let no_uses = match &rule.body {
+            TypeBody::Simple(_) => true,
+            TypeBody::Complex(c) => c.attributes.is_empty(),
+        };
+        if !(no_uses && tag.attributes().is_empty()) {
+            self.attributes(reader, tag, rule);
+        }
         decl.map_or(&[], |d| &d.identity_constraints)
     }
 
