@@ -260,6 +260,7 @@ impl<L: Symbol> Automaton<L> {
     }
 
     /// Whether the children seen so far form complete content.
+    #[inline]
     pub fn can_finish(&self, state: &MatchState) -> bool {
         match &self.engine {
             Engine::Positions(m) => m.can_finish(state),

@@ -467,9 +467,27 @@ impl PositionMachine {
         state: &mut MatchState,
         input: &L::Input,
     ) -> Result<LeafId, StepError> {
+        let key = L::input_key(input);
+        if self.counters.is_empty() {
+            // No counted repetition anywhere (most models): every transition is enabled and
+            // no register changes, so a step is finding the transition.
+            for &t in self.transitions_of(state.pos) {
+                let matches = if t.key != NO_KEY {
+                    key == Some(t.key)
+                } else {
+                    leaves
+                        .get(t.target as usize)
+                        .is_some_and(|l| l.matches(input))
+                };
+                if matches {
+                    state.pos = t.target;
+                    return Ok(LeafId(t.target));
+                }
+            }
+            return Err(StepError::Unexpected);
+        }
         // The counter chain of the current position, looked up once for all transitions.
         let chain = self.chain(state.pos);
-        let key = L::input_key(input);
         for &t in self.transitions_of(state.pos) {
             let matches = if t.key != NO_KEY {
                 key == Some(t.key)
@@ -486,6 +504,7 @@ impl PositionMachine {
         Err(StepError::Unexpected)
     }
 
+    #[inline]
     pub(super) fn can_finish(&self, state: &MatchState) -> bool {
         if state.pos == START {
             return self.start_accepts;

@@ -560,6 +560,16 @@ impl SimpleType {
         if let Some(result) = self.check_plain_string(lexical) {
             return result;
         }
+        self.validate_other(lexical, ns)
+    }
+
+    /// [`validate`](Self::validate) for all but plain strings; out of line, so that the
+    /// plain-string path keeps its small frame.
+    #[inline(never)]
+    fn validate_other(&self, lexical: &str, ns: &dyn NamespaceContext) -> Result<(), ValueError> {
+        if let Some(result) = self.check_plain_token(lexical) {
+            return result;
+        }
         self.check(lexical, ns, false, true).map(|_| ())
     }
 
@@ -579,6 +589,42 @@ impl SimpleType {
         }
         let norm = normalize_whitespace(lexical, self.whitespace());
         let s: &str = &norm;
+        Some((|| {
+            if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
+                f.check_length(s.chars().count(), "characters")?;
+            }
+            f.check_patterns(s)
+        })())
+    }
+
+    /// [`check_plain_string`](Self::check_plain_string) for xs:normalizedString, xs:token
+    /// (codes) and xs:boolean (flags) and their restrictions by length and pattern: after
+    /// whitespace normalization every literal is a normalizedString (no tab, LF or CR) or a
+    /// token (collapsed as well), so `Builtin::check_derived` holds; a boolean is one of four
+    /// literals. `None` for every other type, and for an invalid boolean (`check` words the
+    /// error).
+    #[inline]
+    fn check_plain_token(&self, lexical: &str) -> Option<Result<(), ValueError>> {
+        let f = &self.facets;
+        if !matches!(
+            self.builtin,
+            Builtin::NormalizedString | Builtin::Token | Builtin::Boolean
+        ) || !matches!(self.structure, Structure::Atomic)
+            || f.enumeration.is_some()
+            || f.has_value_facets()
+        {
+            return None;
+        }
+        // Values without any byte up to 0x20 are normalized already: no call.
+        let norm = if !has_byte_below(lexical.as_bytes(), 0x21) {
+            Cow::Borrowed(lexical)
+        } else {
+            normalize_whitespace(lexical, self.whitespace())
+        };
+        let s: &str = &norm;
+        if self.builtin == Builtin::Boolean && !matches!(s, "true" | "false" | "1" | "0") {
+            return None;
+        }
         Some((|| {
             if f.length.is_some() || f.min_length.is_some() || f.max_length.is_some() {
                 f.check_length(s.chars().count(), "characters")?;
@@ -1101,7 +1147,9 @@ fn normalize_replace_or_collapse(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
     match ws {
         WhiteSpace::Preserve => Cow::Borrowed(s),
         WhiteSpace::Replace => {
-            if s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r')) {
+            if has_byte_below(s.as_bytes(), 0x20)
+                && s.bytes().any(|b| matches!(b, b'\t' | b'\n' | b'\r'))
+            {
                 Cow::Owned(s.replace(is_ws, " "))
             } else {
                 Cow::Borrowed(s)
@@ -1120,6 +1168,33 @@ fn normalize_replace_or_collapse(s: &str, ws: WhiteSpace) -> Cow<'_, str> {
             }
             Cow::Owned(out)
         }
+    }
+}
+
+/// Whether any byte of `bytes` is below `limit` (at most 0x80), eight bytes at a time (the
+/// last word overlaps the one before; values under eight bytes are tested by four or one).
+#[inline]
+fn has_byte_below(bytes: &[u8], limit: u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A byte below `limit` borrows from its high bit when `limit` is subtracted and had that
+    // bit clear: exact for the word as a whole (borrows only run past such a byte).
+    let low64 = |w: u64| w.wrapping_sub(u64::from(limit) * ONES) & !w & (0x80 * ONES) != 0;
+    let low32 = |w: u32| w.wrapping_sub(u32::from(limit) * 0x0101_0101) & !w & 0x8080_8080 != 0;
+    match (bytes.last_chunk::<8>(), bytes.last_chunk::<4>()) {
+        (Some(last), _) => {
+            let mut words = bytes.chunks_exact(8);
+            words.any(|w| {
+                w.try_into()
+                    .is_ok_and(|w: [u8; 8]| low64(u64::from_le_bytes(w)))
+            }) || low64(u64::from_le_bytes(*last))
+        }
+        (None, Some(last)) => {
+            bytes
+                .first_chunk::<4>()
+                .is_some_and(|w| low32(u32::from_le_bytes(*w)))
+                || low32(u32::from_le_bytes(*last))
+        }
+        (None, None) => bytes.iter().any(|&b| b < limit),
     }
 }
 

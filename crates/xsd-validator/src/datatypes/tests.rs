@@ -666,3 +666,45 @@ proptest! {
         prop_assert_eq!(shortcut, general);
     }
 }
+
+proptest! {
+    /// The same for normalizedString, token and boolean (codes and flags), restricted by
+    /// length and pattern or not at all; short values without whitespace skip normalization.
+    #[test]
+    fn token_and_boolean_shortcut_agrees_with_the_general_path(
+        s in "[a-c01 \\t\\n]{0,6}|(true|false|0|1)|[ \\t]{0,2}(true|false|0|1|tru)[ \\n]{0,2}|[a-z \\t]{14,20}"
+    ) {
+        let types = [
+            bt(Builtin::NormalizedString),
+            bt(Builtin::Token),
+            bt(Builtin::Boolean),
+            Arc::new(
+                restrict(
+                    Builtin::Token,
+                    &[spec(FacetKind::MaxLength, "3"), spec(FacetKind::Pattern, "[a-c0 ]*")],
+                )
+                .unwrap(),
+            ),
+            Arc::new(restrict(Builtin::NormalizedString, &[spec(FacetKind::MinLength, "2")]).unwrap()),
+            Arc::new(restrict(Builtin::Boolean, &[spec(FacetKind::Pattern, "true|0")]).unwrap()),
+        ];
+        for t in &types {
+            let shortcut = t.validate(&s, &Ns).map_err(|e| (e.rule, e.message));
+            let general = t.parse(&s, &Ns).map(|_| ()).map_err(|e| (e.rule, e.message));
+            prop_assert_eq!(shortcut, general, "{:?}", t.name());
+        }
+    }
+}
+
+proptest! {
+    /// The word-wise test for bytes below a limit agrees with a byte loop at every length
+    /// (the short, four-byte and overlapping eight-byte cases).
+    #[test]
+    fn byte_below_test_agrees_with_a_byte_loop(
+        bytes in proptest::collection::vec(prop_oneof![Just(b' '), Just(b'\t'), Just(b'!'), Just(0x1F_u8), Just(0x20_u8), Just(0x21_u8), Just(b'a'), Just(0xC3_u8), Just(0x80_u8), Just(0xFF_u8)], 0..20),
+        limit in prop_oneof![Just(0x20_u8), Just(0x21_u8)],
+    ) {
+        let expected = bytes.iter().any(|&b| b < limit);
+        prop_assert_eq!(has_byte_below(&bytes, limit), expected, "{:?}", bytes);
+    }
+}

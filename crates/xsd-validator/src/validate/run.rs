@@ -433,45 +433,22 @@ impl<'s> Run<'s, '_> {
         };
         self.attribute_declarations.clear();
         let governor_assessed = !matches!(governor, Governor::Skip);
-        match governor {
-            Governor::Skip => {}
-            Governor::Declared(e) => self.element_start(reader, tag, Some(e), &mut frame),
-            Governor::Lax => self.element_start(reader, tag, None, &mut frame),
-        }
         // `frame.state` is already every automaton's start state (`MatchState::default`).
         // Identity constraints: the tracker sees every element (undeclared and skipped ones
         // with no constraints); it does nothing while no constraint scope is open.
-        let constraints: &[IdentityConstraintId] = frame
-            .element
-            .filter(|_| frame.content != ContentKind::Skip)
-            .map_or(&[], |e| &self.set.element_rule(e).identity_constraints);
+        let constraints: &[IdentityConstraintId] = match governor {
+            Governor::Skip => &[],
+            Governor::Declared(e) => self.element_start(reader, tag, Some(e), &mut frame),
+            Governor::Lax => self.element_start(reader, tag, None, &mut frame),
+        };
         if !constraints.is_empty() || self.tracker.is_active() {
-            // `seen_uses` belongs to this element only when its attributes were assessed.
-            let defaults = match (
-                &governor_assessed,
-                &self.set.type_rule(frame.type_index).body,
-            ) {
-                (true, TypeBody::Complex(c)) => DefaultedAttributes {
-                    set: self.set,
-                    uses: &c.attributes,
-                    seen: &self.seen_uses,
-                },
-                _ => DefaultedAttributes::none(self.set),
-            };
-            let source = TagAttributes {
-                attributes: tag.attributes(),
-                declarations: &self.attribute_declarations,
-                defaults,
+            self.identity_start(
                 reader,
-            };
-            self.tracker.start_element(
-                name.namespace,
-                name.local,
+                tag,
                 constraints,
-                &source,
-                &mut self.identity_out,
+                governor_assessed,
+                frame.type_index,
             );
-            self.flush_identity(reader);
         }
         if !self.want_events {
             self.frames.push(frame);
@@ -490,6 +467,43 @@ impl<'s> Run<'s, '_> {
         };
         self.sink.start_element(&event);
         self.frames.push(frame);
+    }
+
+    /// Tells the identity tracker about a start tag (out of line: most documents have no
+    /// constraint scope open at most elements).
+    #[inline(never)]
+    fn identity_start(
+        &mut self,
+        reader: &Reader<'_>,
+        tag: &StartTag<'_>,
+        constraints: &[IdentityConstraintId],
+        governor_assessed: bool,
+        type_index: TypeIndex,
+    ) {
+        let name = tag.name();
+        // `seen_uses` belongs to this element only when its attributes were assessed.
+        let defaults = match (governor_assessed, &self.set.type_rule(type_index).body) {
+            (true, TypeBody::Complex(c)) => DefaultedAttributes {
+                set: self.set,
+                uses: &c.attributes,
+                seen: &self.seen_uses,
+            },
+            _ => DefaultedAttributes::none(self.set),
+        };
+        let source = TagAttributes {
+            attributes: tag.attributes(),
+            declarations: &self.attribute_declarations,
+            defaults,
+            reader,
+        };
+        self.tracker.start_element(
+            name.namespace,
+            name.local,
+            constraints,
+            &source,
+            &mut self.identity_out,
+        );
+        self.flush_identity(reader);
     }
 
     /// Decides how a child named `name` is validated, stepping the parent's content model.
@@ -582,12 +596,15 @@ impl<'s> Run<'s, '_> {
                 };
                 match automaton.step(&mut parent.state, &input) {
                     Ok(leaf) => match automaton.leaf(leaf) {
-                        Leaf::Element { .. } => {
-                            match name_id.and_then(|n| automaton.leaf(leaf).declaration_for(n)) {
+                        // The common leaf, of one name (no substitution group): no search.
+                        Leaf::Element { names, .. } => match (names.as_slice(), name_id) {
+                            ([only], Some(n)) if only.name == n => Governor::Declared(only.element),
+                            (_, Some(n)) => match automaton.leaf(leaf).declaration_for(n) {
                                 Some(e) => Governor::Declared(e),
                                 None => fallback(),
-                            }
-                        }
+                            },
+                            (_, None) => fallback(),
+                        },
                         Leaf::Wildcard(w) => match (w.process, global()) {
                             (ProcessContents::Skip, _) => Governor::Skip,
                             (_, Some(e)) => Governor::Declared(e),
@@ -646,14 +663,15 @@ impl<'s> Run<'s, '_> {
     }
 
     /// Resolves the governing type (xsi:type), xsi:nil and the attributes of an element
-    /// that is validated (declared or lax), filling `frame`.
+    /// that is validated (declared or lax), filling `frame`; returns the identity
+    /// constraints declared on the element.
     fn element_start(
         &mut self,
         reader: &Reader<'_>,
         tag: &StartTag<'_>,
         element: Option<ElementIndex>,
         frame: &mut Frame<'s>,
-    ) {
+    ) -> &'s [IdentityConstraintId] {
         let set = self.set;
         let position: Option<Position> = None;
         let name = tag.name();
@@ -690,7 +708,8 @@ impl<'s> Run<'s, '_> {
                 type_index = t;
             }
         }
-        if set.type_rule(type_index).is_abstract {
+        let rule = set.type_rule(type_index);
+        if rule.is_abstract {
             let message = format!(
                 "the type of element '{}' is abstract; use xsi:type with a concrete derived type",
                 display_qname(name)
@@ -749,13 +768,22 @@ impl<'s> Run<'s, '_> {
             }
         }
         frame.type_index = type_index;
-        (frame.content, frame.automaton) = Self::content_kind(set.type_rule(type_index));
+        (frame.content, frame.automaton) = Self::content_kind(rule);
         frame.collect_text = match frame.content {
             ContentKind::Simple => true,
             ContentKind::Mixed => decl.is_some_and(|d| d.value.is_some()),
             _ => false,
         };
-        self.attributes(reader, tag, type_index);
+        // A tag without attributes, of a type without attribute uses, has nothing to check
+        // (no required or defaulted attribute).
+        let no_uses = match &rule.body {
+            TypeBody::Simple(_) => true,
+            TypeBody::Complex(c) => c.attributes.is_empty(),
+        };
+        if !(no_uses && tag.attributes().is_empty()) {
+            self.attributes(reader, tag, rule);
+        }
+        decl.map_or(&[], |d| &d.identity_constraints)
     }
 
     /// cvc-elt.4: the xsi:type QName must name a type validly derived from the declared one.
@@ -838,10 +866,10 @@ impl<'s> Run<'s, '_> {
         Some(t)
     }
 
-    fn attributes(&mut self, reader: &Reader<'_>, tag: &StartTag<'_>, type_index: TypeIndex) {
+    fn attributes(&mut self, reader: &Reader<'_>, tag: &StartTag<'_>, rule: &'s TypeRule) {
         let set = self.set;
         let element_name = tag.name();
-        let complex = match &set.type_rule(type_index).body {
+        let complex = match &rule.body {
             TypeBody::Complex(c) => Some(c),
             TypeBody::Simple(_) => None,
         };
@@ -971,7 +999,8 @@ impl<'s> Run<'s, '_> {
             None => simple.simple.validate(&a.value, &scope).map(|()| None),
         };
         match result {
-            Ok(None) => self.ids(reader, simple, &a.value, Some(a)),
+            Ok(None) if simple.id != IdKind::None => self.ids(reader, simple, &a.value, Some(a)),
+            Ok(None) => {}
             Ok(Some(f)) => {
                 let message = format!(
                     "attribute '{}' must have the fixed value '{}', found '{}'",
@@ -1143,7 +1172,10 @@ impl<'s> Run<'s, '_> {
                 .end_element(element_value, &mut self.identity_out);
             self.flush_identity(reader);
         }
-        self.text.truncate(frame.text_start);
+        // Most elements collected nothing: no boundary check.
+        if self.text.len() > frame.text_start {
+            self.text.truncate(frame.text_start);
+        }
         if !self.want_events {
             return;
         }
@@ -1498,6 +1530,16 @@ mod tests {
             "       \u{a0}",
             "  !",
             "\n\n\n\n\n\n\n\n\n",
+            "\n ",
+            "\n  ",
+            "\n   ",
+            "\n  x",
+            "x   ",
+            "\n   \t ",
+            "\n  !  ",
+            "      \u{e9}",
+            "\n           x",
+            "\n        x  ",
         ];
         for s in cases {
             let expected = s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
