@@ -1048,6 +1048,10 @@ impl<'i> Reader<'i> {
     /// [`start_tag`](Self::start_tag)) decides and reports, as if this had not been tried.
     #[inline]
     fn plain_start_tag(&mut self, start: usize) -> Option<Result<Step, XmlError>> {
+        #[cfg(test)]
+        if tests::GENERAL_PATH_ONLY.get() {
+            return None;
+        }
         let rest = self.doc.get(start..)?;
         if rest.first() != Some(&b'<') {
             return None;
@@ -1056,6 +1060,9 @@ impl<'i> Reader<'i> {
         let (empty, end) = match rest.get(1 + name_len) {
             Some(b'>') => (false, start + name_len + 2),
             Some(b'/') if rest.get(2 + name_len) == Some(&b'>') => (true, start + name_len + 3),
+            Some(&c) if is_whitespace(c) => {
+                return self.attributed_start_tag(start, name_len, colon)
+            }
             _ => return None,
         };
         if name_len > self.limits.max_name_bytes
@@ -1071,11 +1078,113 @@ impl<'i> Reader<'i> {
         }
         self.event_offset = start;
         let name = split_at_colon(qname, colon);
+        self.recycle_attributes();
         Some(self.open_element(start, qname, qname, name, empty))
     }
 
+    /// [`plain_start_tag`](Self::plain_start_tag) for a tag whose ASCII name of `name_len`
+    /// bytes is followed by whitespace: its attributes delimited, checked and collected in the
+    /// same pass. Only attributes written `name="value"` or `name='value'` with an ASCII
+    /// qualified name and a value that needs no rewriting; no namespace declarations. Anything
+    /// else, a tag cut by a window's end or one running into a limit gives `None` with nothing
+    /// changed but the (emptied) attribute list: the general path then decides and reports.
+    #[inline(never)]
+    fn attributed_start_tag(
+        &mut self,
+        start: usize,
+        name_len: usize,
+        colon: Option<usize>,
+    ) -> Option<Result<Step, XmlError>> {
+        self.recycle_attributes();
+        let found = self.collect_plain_attributes(start + 1 + name_len);
+        let Some((empty, end)) = found else {
+            // Only borrowed values were added: nothing to recycle.
+            self.attrs.clear();
+            return None;
+        };
+        if name_len > self.limits.max_name_bytes
+            || end > self.text.len()
+            || end.saturating_add(self.shift) > self.limits.max_total_bytes
+        {
+            self.attrs.clear();
+            return None;
+        }
+        let Some(qname) = self.text.get(start + 1..start + 1 + name_len) else {
+            self.attrs.clear();
+            return None;
+        };
+        self.pos = end;
+        if self.phase == Phase::Epilog {
+            return Some(Err(self.err_at(start, XmlErrorKind::MultipleRoots)));
+        }
+        self.event_offset = start;
+        let name = split_at_colon(qname, colon);
+        Some(self.open_element(start, qname, qname, name, empty))
+    }
+
+    /// The attributes from `at` (just after the element name, at whitespace) up to `>` or
+    /// `/>`, pushed to `attrs` as they are found: whether the tag is empty and the offset after
+    /// it. `None` as soon as something is not for [`attributed_start_tag`](Self::attributed_start_tag).
+    #[inline]
+    fn collect_plain_attributes(&mut self, at: usize) -> Option<(bool, usize)> {
+        let doc = self.doc;
+        let text = self.text;
+        // A cursor rather than an index: fewer live values in the loops below (with an index
+        // into `doc` they were kept on the stack, about twice the instructions per byte).
+        let offset = |rest: &[u8]| doc.len() - rest.len();
+        let mut rest = doc.get(at..)?;
+        loop {
+            let before = rest.len();
+            while let Some((&c, after)) = rest.split_first() {
+                if !is_whitespace(c) {
+                    break;
+                }
+                rest = after;
+            }
+            let (&c, after) = rest.split_first()?;
+            match c {
+                b'>' => return Some((false, offset(after))),
+                b'/' => return (after.first() == Some(&b'>')).then(|| (true, offset(after) + 1)),
+                _ if rest.len() == before => return None,
+                _ => {}
+            }
+            let name_start = offset(rest);
+            let (len, colon) = chars::ascii_qname(rest)?;
+            let [b'=', quote @ (b'"' | b'\''), value @ ..] = rest.get(len..)? else {
+                return None;
+            };
+            let value_len = chars::plain_attribute_value(value, *quote)?;
+            let value_start = offset(value);
+            rest = value.get(value_len + 1..)?;
+            if self.attrs.len() >= self.limits.max_attributes
+                || len > self.limits.max_name_bytes
+                || value_len > self.limits.max_text_bytes
+            {
+                return None;
+            }
+            let name = text.get(name_start..name_start + len)?;
+            let value = text.get(value_start..value_start + value_len)?;
+            let (prefix, local) = split_at_colon(name, colon);
+            if prefix == Some("xmlns") || (prefix.is_none() && local == "xmlns") {
+                return None;
+            }
+            self.attrs.push(Attribute {
+                name: QName {
+                    namespace: None,
+                    local,
+                    prefix,
+                },
+                value: Cow::Borrowed(value),
+                offset: name_start,
+            });
+        }
+    }
+
     /// Opens the element of the start tag at `start`: `content` is the tag between `<` and
-    /// `>` or `/>`, starting with the checked name `qname` (`prefix:local`).
+    /// `>` or `/>`, starting with the checked name `qname` (`prefix:local`). The attributes
+    /// after the name are parsed here; those already in `attrs` (the caller recycled the last
+    /// tag's) are kept, which is how [`attributed_start_tag`](Self::attributed_start_tag)
+    /// passes content that is just the name.
     fn open_element(
         &mut self,
         start: usize,
@@ -1100,7 +1209,6 @@ impl<'i> Reader<'i> {
             let limit = self.limits.max_depth;
             return Err(self.err_at(start, XmlErrorKind::DepthLimitExceeded { limit }));
         }
-        self.recycle_attributes();
         if content.len() > qname.len() {
             self.parse_attributes(content, qname.len(), name_at)?;
         }
@@ -1167,6 +1275,7 @@ impl<'i> Reader<'i> {
             Some((_, colon)) => split_at_colon(qname, colon),
             None => chars::split_qname(qname).map_err(|p| self.qname_error(name_at, qname, p))?,
         };
+        self.recycle_attributes();
         self.open_element(start, content, qname, name, empty)
     }
 
@@ -1537,6 +1646,21 @@ impl<'i> Reader<'i> {
         let n = self.attrs.len();
         if n < 2 {
             return Ok(());
+        }
+        // Both keys contain the local name: without two equal local names there is no
+        // duplicate (the common case, a few attributes with distinct names).
+        if n <= 8 {
+            let attrs = self.attrs.as_slice();
+            let any_same_local = attrs.iter().enumerate().any(|(j, b)| {
+                attrs.get(..j).is_some_and(|before| {
+                    before
+                        .iter()
+                        .any(|a| same_bytes(a.name.local.as_bytes(), b.name.local.as_bytes()))
+                })
+            });
+            if !any_same_local {
+                return Ok(());
+            }
         }
         let mut order = std::mem::take(&mut self.order_scratch);
         let attrs = &self.attrs;

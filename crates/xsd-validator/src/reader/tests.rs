@@ -5,6 +5,12 @@ use std::ops::ControlFlow;
 use super::*;
 use crate::test_rng::Rng;
 
+thread_local! {
+    /// Makes the reader of this thread take the general path for every start tag (the
+    /// tokenizer, then `start_tag`), to compare the one-pass paths against it.
+    pub(super) static GENERAL_PATH_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Renders every event until `Eof` (`S{ns}p:l[a=v]`, `E{ns}p:l`, `T:text`). Also reads the
 /// input through [`EventStream`] with windows of 1 to 16 bytes and with a source that returns
 /// one byte per read, and asserts the same events, positions, paths and errors.
@@ -1333,6 +1339,87 @@ fn attribute_syntax_variants() {
     syntax("<a x=/>", 1, 6, "/a");
 }
 
+/// Start tags read in one pass (`plain_start_tag`, `attributed_start_tag`) give the same
+/// events, positions and errors as the general path, for tags built from valid and invalid
+/// pieces: attribute syntax, values that need rewriting or are refused, namespace declarations,
+/// prefixes, duplicates, limits.
+#[test]
+fn one_pass_start_tags_agree_with_the_general_path() {
+    const PIECES: &[&str] = &[
+        " ",
+        " ",
+        "\t",
+        "\n",
+        "x",
+        "y",
+        "p:x",
+        "q:x",
+        "xmlns",
+        "xmlns:q",
+        "é",
+        "=",
+        "=",
+        "'v'",
+        "\"w\"",
+        "'urn:a:b c'",
+        "'a&amp;b'",
+        "'a\tb'",
+        "'<'",
+        "'>'",
+        "'\u{1}'",
+        "'\u{FFFE}'",
+        "'ä'",
+        "\"'\"",
+        "'",
+        "\"",
+        "/",
+        ">",
+        "/>",
+        "a:b:c",
+        "-x",
+        ":",
+    ];
+    let limits = Limits {
+        max_attributes: 3,
+        max_name_bytes: 7,
+        max_text_bytes: 8,
+        ..Limits::default()
+    };
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let mut one_pass = 0;
+    for _ in 0..20_000 {
+        let mut tag = String::from(["<e", "<e", "<p:e", "<ee:f", "<xmlns:e"][rng.below(5)]);
+        if rng.below(2) > 0 {
+            // Often a well-formed start, so that the one-pass path gets far.
+            tag.push_str(
+                [
+                    " x='1' p:y=\"2 3\"",
+                    " a='' b=\"\"",
+                    "\ty='ok'",
+                    " a='1' b='2' c='3'",
+                    " a='1' b='2' c='3' d='4'",
+                    " long_name='1'",
+                    " a='123456789'",
+                ][rng.below(7)],
+            );
+        }
+        for _ in 0..rng.below(4) * rng.below(4) {
+            tag.push_str(PIECES[rng.below(PIECES.len())]);
+        }
+        tag.push_str(["", ">", "/>", "/>", " >"][rng.below(5)]);
+        let doc = format!("<r xmlns:p='urn:p'>{tag}</e></r>");
+        let fast = slice_detailed(doc.as_bytes(), limits);
+        GENERAL_PATH_ONLY.set(true);
+        let general = slice_detailed(doc.as_bytes(), limits);
+        GENERAL_PATH_ONLY.set(false);
+        assert_same(doc.as_bytes(), "general path", &general, &fast);
+        if fast.0.get(1).is_some_and(|e| e.contains(": Se")) {
+            one_pass += 1;
+        }
+    }
+    assert!(one_pass > 1000, "only {one_pass} tags were read at all");
+}
+
 /// The one-pass ASCII name scan agrees with the general QName check: whenever it accepts a
 /// name, the general check accepts it with the same split; it only declines names the general
 /// path must look at (non-ASCII, or invalid).
@@ -1369,6 +1456,36 @@ fn ascii_qname_agrees_with_split_qname() {
                 !name.is_ascii() || general.is_err() || name.is_empty(),
                 "{text:?}: declined a valid ASCII name"
             ),
+        }
+    }
+}
+
+/// The one-pass attribute value scan finds the same end as a search for the quote, and takes
+/// exactly the values the general check accepts without rewriting.
+#[test]
+fn plain_attribute_value_agrees_with_check_attribute_value() {
+    const PIECES: &[&str] = &[
+        "a", " ", "\t", "\n", "\r", "'", "\"", "<", ">", "&", "&amp;", "\u{1}", "ä", "\u{FFFE}",
+        "\u{FEFF}",
+    ];
+    let mut rng = Rng(0xFEED_FACE_0BAD_F00D);
+    for _ in 0..20_000 {
+        let text: String = (0..rng.below(12))
+            .map(|_| PIECES[rng.below(PIECES.len())])
+            .collect();
+        for quote in [b'"', b'\''] {
+            let end = text.bytes().position(|b| b == quote);
+            let expected = end.map(|end| chars::check_attribute_value(&text[..end]));
+            match chars::plain_attribute_value(text.as_bytes(), quote) {
+                Some(len) => {
+                    assert_eq!(Some(len), end, "{text:?}");
+                    assert_eq!(expected, Some(Ok(false)), "{text:?}");
+                }
+                None => assert!(
+                    expected.is_none_or(|r| r != Ok(false)),
+                    "{text:?}: declined a plain value"
+                ),
+            }
         }
     }
 }
