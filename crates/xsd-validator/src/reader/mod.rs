@@ -237,14 +237,16 @@ enum Pending {
     CarriedText,
 }
 
+/// Where the text of a [`Step::Text`] is.
 #[derive(Debug, Clone, Copy)]
-enum TextSource {
+pub(crate) enum TextSource {
     Input(usize, usize),
     Buffer,
 }
 
+/// What the reader moved to (see [`Reader::advance_in_window`]).
 #[derive(Debug, Clone, Copy)]
-enum Step {
+pub(crate) enum Step {
     Start {
         empty: bool,
     },
@@ -312,6 +314,10 @@ pub struct Reader<'i> {
     failed: Option<XmlError>,
     /// The last step taken, for [`Reader::current_event`].
     current: Step,
+    /// Bit `d` (for depths below 64): in the element open at depth `d`, whitespace-only
+    /// character data right before a tag is not reported (see
+    /// [`Reader::set_blank_text_unwanted`]).
+    skip_blank_text: u64,
     /// A stream's vectors for the state between windows (empty for a slice).
     spare: stream::Spare,
 }
@@ -352,6 +358,7 @@ impl<'i> Reader<'i> {
             text_acc: None,
             text_start: 0,
             current: Step::Eof,
+            skip_blank_text: 0,
             spare: stream::Spare::default(),
             failed: early.map(|kind| XmlError {
                 kind,
@@ -379,11 +386,85 @@ impl<'i> Reader<'i> {
         Ok(())
     }
 
-    /// For a window of an [`EventStream`]: moves to the next event (`true`), or finds that the
-    /// window ends before it (`false`, never for a slice).
+    /// For a window of an [`EventStream`] (or a slice): moves to the next event and says what
+    /// it is, or [`Step::NeedMore`] when the window ends before it (never for a slice). The
+    /// validator's event loop takes the event's parts from here ([`started`](Self::started),
+    /// [`ended`](Self::ended), [`text_of`](Self::text_of)) rather than an [`Event`] built and
+    /// matched once more.
     #[inline]
-    pub(crate) fn advance_in_window(&mut self) -> Result<bool, XmlError> {
-        self.step()
+    pub(crate) fn advance_in_window(&mut self) -> Result<Step, XmlError> {
+        self.step_to()
+    }
+
+    /// For the validator's event loop, at a start tag: whether whitespace-only character data
+    /// (spaces, tabs, line ends) in the element just opened may go unreported, because the
+    /// consumer would do nothing with it (whitespace in element-only content). Only the plain
+    /// case is skipped: whitespace alone up to a start or end tag in the same window, within
+    /// the limits; anything else is reported as usual. Kept for the element's whole content
+    /// (its children decide for themselves), up to depth 63; a stream's new window starts with
+    /// nothing skipped.
+    #[inline]
+    pub(crate) fn set_blank_text_unwanted(&mut self, unwanted: bool) {
+        let Some(bit) = 1u64.checked_shl(self.elements.len() as u32) else {
+            return;
+        };
+        if unwanted {
+            self.skip_blank_text |= bit;
+        } else {
+            self.skip_blank_text &= !bit;
+        }
+    }
+
+    /// Whether whitespace-only text in the current element may go unreported.
+    #[inline]
+    fn blank_text_unwanted(&self) -> bool {
+        (self.skip_blank_text >> (self.elements.len() & 63)) & 1 != 0 && self.elements.len() < 64
+    }
+
+    /// The start tag of a [`Step::Start`] just moved to (what [`current_event`](Self::current_event) gives).
+    #[inline]
+    pub(crate) fn started(&self, empty: bool) -> StartTag<'_> {
+        match self.elements.last() {
+            Some(el) => StartTag {
+                name: self.qname_of(el),
+                attributes: self.attribute_list(),
+                declarations: self.bindings.get(el.bindings_mark..).unwrap_or(&[]),
+                empty,
+            },
+            // Not after a start tag: an element is open then.
+            None => StartTag {
+                name: QName {
+                    namespace: None,
+                    local: "",
+                    prefix: None,
+                },
+                attributes: Cow::Borrowed(&[]),
+                declarations: &[],
+                empty,
+            },
+        }
+    }
+
+    /// The name of the element a [`Step::End`] just moved to closes.
+    #[inline]
+    pub(crate) fn ended(&self) -> QName<'_> {
+        match self.elements.last() {
+            Some(el) => self.qname_of(el),
+            None => QName {
+                namespace: None,
+                local: "",
+                prefix: None,
+            },
+        }
+    }
+
+    /// The character data of a [`Step::Text`] just moved to.
+    #[inline]
+    pub(crate) fn text_of(&self, source: TextSource) -> &str {
+        match source {
+            TextSource::Input(a, b) => self.text.get(a..b).unwrap_or(""),
+            TextSource::Buffer => &self.text_buf,
+        }
     }
 
     /// Bytes that names and namespace URIs borrow from and that do not change while this
@@ -401,15 +482,22 @@ impl<'i> Reader<'i> {
     }
 
     /// Moves to the next event (`true`), or finds that the window ends before it (`false`).
+    #[inline]
     fn step(&mut self) -> Result<bool, XmlError> {
+        Ok(!matches!(self.step_to()?, Step::NeedMore))
+    }
+
+    /// Moves to the next event and returns it, or finds that the window ends before it
+    /// ([`Step::NeedMore`]).
+    fn step_to(&mut self) -> Result<Step, XmlError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         match self.advance() {
-            Ok(Step::NeedMore) => Ok(false),
+            Ok(Step::NeedMore) => Ok(Step::NeedMore),
             Ok(step) => {
                 self.current = step;
-                Ok(true)
+                Ok(step)
             }
             Err(e) => {
                 self.failed = Some(e.clone());
@@ -505,7 +593,11 @@ impl<'i> Reader<'i> {
             return Ok(Step::Eof);
         }
         loop {
-            let start = self.pos;
+            let mut start = self.pos;
+            if self.doc.get(start).is_some_and(|&c| is_whitespace(c)) && self.blank_text_unwanted()
+            {
+                start = self.skip_blank(start);
+            }
             if let Some(end) = self.content_text(start)? {
                 if self.text_acc.is_some() {
                     match self.text_continues(end) {
@@ -882,6 +974,32 @@ impl<'i> Reader<'i> {
                 self.check_text_limit()
             }
         }
+    }
+
+    /// Where whitespace-only character data at `start` that nobody wants reported ends:
+    /// after it when it runs up to a start or end tag within the window and the limits (it
+    /// is then consumed, as if reported), otherwise `start`.
+    #[inline]
+    fn skip_blank(&mut self, start: usize) -> usize {
+        if self.text_acc.is_some() || self.phase != Phase::Content {
+            return start;
+        }
+        let rest = self.doc.get(start..).unwrap_or(&[]);
+        let len = rest
+            .iter()
+            .position(|&c| !is_whitespace(c))
+            .unwrap_or(rest.len());
+        let tag_follows = rest.get(len) == Some(&b'<')
+            && rest.get(len + 1).is_some_and(|&c| c != b'!' && c != b'?');
+        let end = start + len;
+        if !tag_follows
+            || len > self.limits.max_text_bytes
+            || end.saturating_add(self.shift) > self.limits.max_total_bytes
+        {
+            return start;
+        }
+        self.pos = end;
+        end
     }
 
     /// Character data inside the root at `start`, delimited and checked in one pass (the

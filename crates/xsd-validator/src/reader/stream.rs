@@ -404,6 +404,7 @@ impl<'w> Reader<'w> {
             text_start: 0,
             failed,
             current: Step::Eof,
+            skip_blank_text: 0,
             spare: saved.spare,
         }
     }

@@ -1420,6 +1420,132 @@ fn one_pass_start_tags_agree_with_the_general_path() {
     assert!(one_pass > 1000, "only {one_pass} tags were read at all");
 }
 
+/// Events of `input` read the validator's way ([`Reader::advance_in_window`] over the windows
+/// of a stream, or a slice when `window` is `None`), with whitespace-only text declared
+/// unwanted in every element whose name starts with `w`.
+fn events_skipping_blank_text(input: &[u8], window: Option<usize>) -> Detailed {
+    let mut detailed = Vec::new();
+    let mut error = None;
+    let mut window_events = |r: &mut Reader<'_>| -> Result<bool, XmlError> {
+        loop {
+            let step = r.advance_in_window()?;
+            if matches!(step, Step::NeedMore) {
+                return Ok(false);
+            }
+            let event = r.current_event();
+            detailed.push(render_detailed(r, &event));
+            match event {
+                Event::Start(tag) => {
+                    let unwanted = tag.name().local.starts_with('w');
+                    r.set_blank_text_unwanted(unwanted);
+                }
+                Event::Eof => return Ok(true),
+                _ => {}
+            }
+        }
+    };
+    match window {
+        None => {
+            let mut r = Reader::from_slice(input, Limits::default());
+            if let Err(e) = window_events(&mut r) {
+                error = Some(e);
+            }
+        }
+        Some(w) => {
+            match EventStream::with_window(input, Limits::default(), w)
+                .drive_windows(&mut window_events)
+            {
+                Ok(()) => {}
+                Err(StreamError::Xml(e)) => error = Some(e),
+                Err(StreamError::Io(e)) => panic!("reading from a slice failed: {e}"),
+            }
+        }
+    }
+    (detailed, error)
+}
+
+/// Whitespace-only text declared unwanted is left out, and nothing else changes: the events
+/// are those of the plain reader with some whitespace-only texts of `w` elements removed,
+/// with the same positions, paths and errors, for slices and streams.
+#[test]
+fn unwanted_blank_text_is_skipped_and_nothing_else_changes() {
+    const PIECES: &[&str] = &[
+        "<w>",
+        "</w>",
+        "<e>",
+        "</e>",
+        "<w/>",
+        "<e/>",
+        "\n  ",
+        " ",
+        "\r\n",
+        "\t",
+        "x",
+        "&amp;",
+        "<!--c-->",
+        "<?p?>",
+        "<![CDATA[ ]]>",
+        "\u{1}",
+        "<",
+        "ä",
+    ];
+    let mut rng = Rng(0x5EED_F00D_B1A4_C0DE);
+    let mut skipped = 0;
+    for round in 0..3000 {
+        let mut doc = String::from("<w>\n ");
+        for _ in 0..rng.below(16) {
+            doc.push_str(PIECES[rng.below(PIECES.len())]);
+        }
+        if rng.below(8) > 0 {
+            doc.push_str("\n</w>");
+        }
+        let plain = slice_detailed(doc.as_bytes(), Limits::default());
+        let windows = [None, Some(1 + round % 16), Some(64)];
+        for window in windows {
+            let fewer = events_skipping_blank_text(doc.as_bytes(), window);
+            assert_eq!(
+                plain.1, fewer.1,
+                "{doc:?}, window {window:?}: errors differ"
+            );
+            let mut rest = fewer.0.iter().peekable();
+            for event in &plain.0 {
+                if rest.peek() == Some(&event) {
+                    rest.next();
+                    continue;
+                }
+                // Left out: whitespace-only text in a `w` element.
+                let (_, shown) = event.split_once(": ").unwrap_or_default();
+                let blank = shown.strip_prefix("T:").is_some_and(|t| {
+                    // Debug-quoted: `"\n\t "`.
+                    let t = t.trim_matches('"');
+                    t.replace("\\n", "")
+                        .replace("\\t", "")
+                        .replace("\\r", "")
+                        .trim()
+                        .is_empty()
+                });
+                let in_w = event.contains(" +") && {
+                    let path = event.split(" +").nth(1).unwrap_or("");
+                    let path = path.split(' ').next().unwrap_or("");
+                    let last = path.rsplit('/').next().unwrap_or("");
+                    last.starts_with('w')
+                };
+                assert!(
+                    blank && in_w,
+                    "{doc:?}, window {window:?}: left out {event:?}"
+                );
+                skipped += 1;
+            }
+            assert_eq!(
+                rest.next(),
+                None,
+                "{doc:?}, window {window:?}: extra events"
+            );
+        }
+    }
+    assert!(skipped > 500, "only {skipped} texts were skipped");
+}
+
 /// The one-pass ASCII name scan agrees with the general QName check: whenever it accepts a
 /// name, the general check accepts it with the same split; it only declines names the general
 /// path must look at (non-ASCII, or invalid).
