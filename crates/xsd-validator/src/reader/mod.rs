@@ -1313,12 +1313,13 @@ impl<'i> Reader<'i> {
     ) -> Result<Step, XmlError> {
         let name_at = start + 1;
         let index = self.sibling_index(qname);
+        let bindings_mark = self.bindings.len();
         self.elements.push(OpenElement {
             qname,
             prefix,
             local,
             ns: NsRef::None,
-            bindings_mark: self.bindings.len(),
+            bindings_mark,
             children_mark: self.siblings.len(),
             index,
         });
@@ -1339,12 +1340,31 @@ impl<'i> Reader<'i> {
                 },
             ));
         }
-        let ns = match (self.resolve(prefix.unwrap_or("")), prefix) {
-            (Some(ns), _) => ns,
-            (None, None) => NsRef::None,
-            (None, Some(p)) => {
-                return Err(self.err_at(name_at, XmlErrorKind::UndeclaredPrefix(p.to_owned())))
+        // Most elements use their parent's prefix and declare nothing: then the scope is the
+        // parent's and so is the namespace, without a search through the bindings.
+        let depth = self.elements.len();
+        let inherited = match self.elements.get(depth.wrapping_sub(2)) {
+            Some(parent)
+                if self.bindings.len() == bindings_mark
+                    && match (parent.prefix, prefix) {
+                        (None, None) => true,
+                        (Some(a), Some(b)) => same_bytes(a.as_bytes(), b.as_bytes()),
+                        _ => false,
+                    } =>
+            {
+                Some(parent.ns)
             }
+            _ => None,
+        };
+        let ns = match inherited {
+            Some(ns) => ns,
+            None => match (self.resolve(prefix.unwrap_or("")), prefix) {
+                (Some(ns), _) => ns,
+                (None, None) => NsRef::None,
+                (None, Some(p)) => {
+                    return Err(self.err_at(name_at, XmlErrorKind::UndeclaredPrefix(p.to_owned())))
+                }
+            },
         };
         if let Some(el) = self.elements.last_mut() {
             el.ns = ns;

@@ -440,6 +440,32 @@ fn namespace_resolution() {
 }
 
 #[test]
+fn element_namespaces_inherited_from_the_parent_follow_scope() {
+    // A child with its parent's prefix takes the parent's namespace only when it declares
+    // nothing itself; siblings' declarations are out of scope again.
+    assert_eq!(
+        events(
+            "<p:a xmlns:p='u1'><p:b xmlns:p='u2'><p:c/></p:b><p:d/><p:e xmlns:q='v'><p:f/></p:e></p:a>"
+        ),
+        [
+            "S{u1}p:a", "S{u2}p:b", "S{u2}p:c", "E{u2}p:c", "E{u2}p:b", "S{u1}p:d", "E{u1}p:d",
+            "S{u1}p:e", "S{u1}p:f", "E{u1}p:f", "E{u1}p:e", "E{u1}p:a"
+        ]
+    );
+    assert_eq!(
+        events("<a xmlns='u'><b xmlns=''><c/></b><d><x:e xmlns:x='w'/></d></a>"),
+        ["S{u}a", "Sb", "Sc", "Ec", "Eb", "S{u}d", "S{w}x:e", "E{w}x:e", "E{u}d", "E{u}a"]
+    );
+    assert_error(
+        "<p:a xmlns:p='u'><p:b xmlns:p='v'/><q:c/></p:a>",
+        XmlErrorKind::UndeclaredPrefix("q".into()),
+        1,
+        37,
+        "/p:a/q:c",
+    );
+}
+
+#[test]
 fn resolve_prefix_follows_scope() {
     let input = r#"<r xmlns:p="urn:1" xmlns="urn:d"><a xmlns:p="urn:2" xmlns=""><b/></a><c/></r>"#;
     let mut r = Reader::from_slice(input.as_bytes(), Limits::default());
