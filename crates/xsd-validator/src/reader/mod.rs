@@ -401,8 +401,7 @@ impl<'i> Reader<'i> {
     /// consumer would do nothing with it (whitespace in element-only content). Only the plain
     /// case is skipped: whitespace alone up to a start or end tag in the same window, within
     /// the limits; anything else is reported as usual. Kept for the element's whole content
-    /// (its children decide for themselves), up to depth 63; a stream's new window starts with
-    /// nothing skipped.
+    /// (its children decide for themselves; carried across a stream's windows), up to depth 63.
     #[inline]
     pub(crate) fn set_blank_text_unwanted(&mut self, unwanted: bool) {
         let Some(bit) = 1u64.checked_shl(self.elements.len() as u32) else {
