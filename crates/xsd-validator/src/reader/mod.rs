@@ -252,6 +252,9 @@ pub(crate) enum Step {
     },
     End,
     Text(TextSource),
+    /// Only with [`Reader::fused_steps`]: the text, and then the end tag of its element that
+    /// follows it (see [`Reader::move_to_fused_end`]).
+    TextEnd(TextSource),
     Eof,
     /// The window ends inside a token (or before what decides the next event) and more
     /// input follows: nothing of that token has been consumed. Never for the last window.
@@ -312,8 +315,13 @@ pub struct Reader<'i> {
     text_acc: Option<TextSource>,
     text_start: usize,
     failed: Option<XmlError>,
-    /// The last step taken, for [`Reader::current_event`].
+    /// The last step taken, for [`Reader::current_event`] (never `TextEnd`: its text, then
+    /// its end).
     current: Step,
+    /// Text followed by its element's end tag is one [`Step::TextEnd`] (for the validator).
+    fused_steps: bool,
+    /// Where the end tag of a [`Step::TextEnd`] starts.
+    fused_end_offset: usize,
     /// Bit `d` (for depths below 64): in the element open at depth `d`, whitespace-only
     /// character data right before a tag is not reported (see
     /// [`Reader::set_blank_text_unwanted`]).
@@ -358,6 +366,8 @@ impl<'i> Reader<'i> {
             text_acc: None,
             text_start: 0,
             current: Step::Eof,
+            fused_steps: false,
+            fused_end_offset: 0,
             skip_blank_text: 0,
             spare: stream::Spare::default(),
             failed: early.map(|kind| XmlError {
@@ -418,6 +428,21 @@ impl<'i> Reader<'i> {
     #[inline]
     fn blank_text_unwanted(&self) -> bool {
         (self.skip_blank_text >> (self.elements.len() & 63)) & 1 != 0 && self.elements.len() < 64
+    }
+
+    /// For the validator's event loop: a text followed directly by its element's end tag
+    /// (`<a>text</a>`) comes as one [`Step::TextEnd`], which saves a step per such element.
+    #[inline]
+    pub(crate) fn fused_steps(&mut self) {
+        self.fused_steps = true;
+    }
+
+    /// After the text of a [`Step::TextEnd`]: moves to its end tag, as a [`Step::End`] would.
+    #[inline]
+    pub(crate) fn move_to_fused_end(&mut self) {
+        self.current = Step::End;
+        self.event_offset = self.fused_end_offset;
+        self.event_position.set(None);
     }
 
     /// The start tag of a [`Step::Start`] just moved to (what [`current_event`](Self::current_event) gives).
@@ -495,7 +520,10 @@ impl<'i> Reader<'i> {
         match self.advance() {
             Ok(Step::NeedMore) => Ok(Step::NeedMore),
             Ok(step) => {
-                self.current = step;
+                self.current = match step {
+                    Step::TextEnd(source) => Step::Text(source),
+                    other => other,
+                };
                 Ok(step)
             }
             Err(e) => {
@@ -601,7 +629,10 @@ impl<'i> Reader<'i> {
                 if self.text_acc.is_some() {
                     match self.text_continues(end) {
                         Some(true) => {}
-                        Some(false) => return Ok(self.flush_text()),
+                        Some(false) => {
+                            let step = self.flush_text();
+                            return Ok(self.fused_end_tag(step, end));
+                        }
                         None => return Ok(Step::NeedMore),
                     }
                 }
@@ -732,10 +763,12 @@ impl<'i> Reader<'i> {
                 }),
                 None => Event::Eof,
             },
-            Step::Text(TextSource::Input(a, b)) => {
+            Step::Text(TextSource::Input(a, b)) | Step::TextEnd(TextSource::Input(a, b)) => {
                 Event::Text(Cow::Borrowed(self.text.get(a..b).unwrap_or("")))
             }
-            Step::Text(TextSource::Buffer) => Event::Text(Cow::Borrowed(&self.text_buf)),
+            Step::Text(TextSource::Buffer) | Step::TextEnd(TextSource::Buffer) => {
+                Event::Text(Cow::Borrowed(&self.text_buf))
+            }
             Step::Eof | Step::NeedMore => Event::Eof,
         }
     }
@@ -1414,6 +1447,27 @@ impl<'i> Reader<'i> {
         };
         self.recycle_attributes();
         self.open_element(start, content, qname, name, empty)
+    }
+
+    /// For [`fused_steps`](Self::fused_steps): the text step `step` as a
+    /// [`Step::TextEnd`] when the expected end tag follows at `at` (consumed then, its offset
+    /// kept for [`move_to_fused_end`](Self::move_to_fused_end)).
+    #[inline]
+    fn fused_end_tag(&mut self, step: Step, at: usize) -> Step {
+        let Step::Text(source) = step else {
+            return step;
+        };
+        if !self.fused_steps {
+            return step;
+        }
+        let text_offset = self.event_offset;
+        if self.expected_end_tag(at).is_none() {
+            return step;
+        }
+        // The text is the event until `move_to_fused_end`.
+        self.fused_end_offset = self.event_offset;
+        self.event_offset = text_offset;
+        Step::TextEnd(source)
     }
 
     /// The common end tag, recognized without a search: exactly `</`, the open element's

@@ -406,6 +406,8 @@ impl<'w> Reader<'w> {
             text_start: 0,
             failed,
             current: Step::Eof,
+            fused_steps: false,
+            fused_end_offset: 0,
             skip_blank_text: saved.skip_blank_text,
             spare: saved.spare,
         }

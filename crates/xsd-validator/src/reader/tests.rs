@@ -1446,17 +1446,24 @@ fn one_pass_start_tags_agree_with_the_general_path() {
     assert!(one_pass > 1000, "only {one_pass} tags were read at all");
 }
 
-/// Events of `input` read the validator's way ([`Reader::advance_in_window`] over the windows
-/// of a stream, or a slice when `window` is `None`), with whitespace-only text declared
-/// unwanted in every element whose name starts with `w`.
+/// Events of `input` read the validator's way ([`Reader::advance_in_window`] with fused steps
+/// over the windows of a stream, or a slice when `window` is `None`), with whitespace-only text
+/// declared unwanted in every element whose name starts with `w`.
 fn events_skipping_blank_text(input: &[u8], window: Option<usize>) -> Detailed {
     let mut detailed = Vec::new();
     let mut error = None;
     let mut window_events = |r: &mut Reader<'_>| -> Result<bool, XmlError> {
+        r.fused_steps();
         loop {
             let step = r.advance_in_window()?;
             if matches!(step, Step::NeedMore) {
                 return Ok(false);
+            }
+            if matches!(step, Step::TextEnd(_)) {
+                // The text, then the end tag, each with what a consumer can ask about it.
+                let text = r.current_event();
+                detailed.push(render_detailed(r, &text));
+                r.move_to_fused_end();
             }
             let event = r.current_event();
             detailed.push(render_detailed(r, &event));
@@ -1492,7 +1499,8 @@ fn events_skipping_blank_text(input: &[u8], window: Option<usize>) -> Detailed {
 
 /// Whitespace-only text declared unwanted is left out, and nothing else changes: the events
 /// are those of the plain reader with some whitespace-only texts of `w` elements removed,
-/// with the same positions, paths and errors, for slices and streams.
+/// with the same positions, paths and errors, for slices and streams; a text and the end tag
+/// fused with it are the same two events.
 #[test]
 fn unwanted_blank_text_is_skipped_and_nothing_else_changes() {
     const PIECES: &[&str] = &[

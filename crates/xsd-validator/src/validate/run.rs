@@ -271,6 +271,7 @@ impl<'s, 'k> Run<'s, 'k> {
         // the reset).
         self.input = reader.stable_bytes().as_ptr_range();
         self.last_namespace = ((std::ptr::null(), 0), NamespaceId::ABSENT);
+        reader.fused_steps();
         loop {
             // The step itself, not an `Event` rebuilt from it and matched again.
             match reader.advance_in_window()? {
@@ -280,6 +281,11 @@ impl<'s, 'k> Run<'s, 'k> {
                 }
                 Step::End => self.end(reader, reader.ended()),
                 Step::Text(source) => self.text(reader, reader.text_of(source)),
+                Step::TextEnd(source) => {
+                    self.text(reader, reader.text_of(source));
+                    reader.move_to_fused_end();
+                    self.end(reader, reader.ended());
+                }
                 Step::Eof => {
                     self.finish();
                     return Ok(true);
