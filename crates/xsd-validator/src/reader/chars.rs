@@ -352,6 +352,43 @@ pub(super) fn check_attribute_value(s: &str) -> Result<bool, CharIssue> {
     }
 }
 
+/// [`ATTR_CLASS`] with the closing quote as a stop, one table per quote.
+const ATTR_CLASS_DQ: [u8; 256] = {
+    let mut t = ATTR_CLASS;
+    t[b'"' as usize] = STOP;
+    t
+};
+const ATTR_CLASS_SQ: [u8; 256] = {
+    let mut t = ATTR_CLASS;
+    t[b'\'' as usize] = STOP;
+    t
+};
+
+/// An attribute value at the start of `b` up to the closing `quote`, delimited and checked in
+/// one pass: its length when it needs no rewriting and has no character problem. `None` for
+/// anything else (whitespace other than spaces, references, `<`, an illegal character, no
+/// closing quote): [`check_attribute_value`] then decides.
+#[inline]
+pub(super) fn plain_attribute_value(b: &[u8], quote: u8) -> Option<usize> {
+    let class = if quote == b'"' {
+        &ATTR_CLASS_DQ
+    } else {
+        &ATTR_CLASS_SQ
+    };
+    let mut i = 0;
+    loop {
+        while b.get(i).is_some_and(|&c| class[usize::from(c)] == PLAIN) {
+            i += 1;
+        }
+        match class[usize::from(*b.get(i)?)] {
+            STOP => return Some(i),
+            LEAD_EF if noncharacter_at(b, i).is_none() => {}
+            _ => return None,
+        }
+        i += 1;
+    }
+}
+
 /// Normalizes a CDATA-type attribute value (XML 1.0 §3.3.3): references resolved, each
 /// literal tab, LF, CR and CR LF becomes one space. Characters must already be checked.
 pub(super) fn normalize_attribute_value(s: &str, out: &mut String) -> Result<(), CharIssue> {

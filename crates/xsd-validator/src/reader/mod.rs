@@ -237,19 +237,24 @@ enum Pending {
     CarriedText,
 }
 
+/// Where the text of a [`Step::Text`] is.
 #[derive(Debug, Clone, Copy)]
-enum TextSource {
+pub(crate) enum TextSource {
     Input(usize, usize),
     Buffer,
 }
 
+/// What the reader moved to (see [`Reader::advance_in_window`]).
 #[derive(Debug, Clone, Copy)]
-enum Step {
+pub(crate) enum Step {
     Start {
         empty: bool,
     },
     End,
     Text(TextSource),
+    /// Only with [`Reader::fused_steps`]: the text, and then the end tag of its element that
+    /// follows it (see [`Reader::move_to_fused_end`]).
+    TextEnd(TextSource),
     Eof,
     /// The window ends inside a token (or before what decides the next event) and more
     /// input follows: nothing of that token has been consumed. Never for the last window.
@@ -310,8 +315,17 @@ pub struct Reader<'i> {
     text_acc: Option<TextSource>,
     text_start: usize,
     failed: Option<XmlError>,
-    /// The last step taken, for [`Reader::current_event`].
+    /// The last step taken, for [`Reader::current_event`] (never `TextEnd`: its text, then
+    /// its end).
     current: Step,
+    /// Text followed by its element's end tag is one [`Step::TextEnd`] (for the validator).
+    fused_steps: bool,
+    /// Where the end tag of a [`Step::TextEnd`] starts.
+    fused_end_offset: usize,
+    /// Bit `d` (for depths below 64): in the element open at depth `d`, whitespace-only
+    /// character data right before a tag is not reported (see
+    /// [`Reader::set_blank_text_unwanted`]).
+    skip_blank_text: u64,
     /// A stream's vectors for the state between windows (empty for a slice).
     spare: stream::Spare,
 }
@@ -352,6 +366,9 @@ impl<'i> Reader<'i> {
             text_acc: None,
             text_start: 0,
             current: Step::Eof,
+            fused_steps: false,
+            fused_end_offset: 0,
+            skip_blank_text: 0,
             spare: stream::Spare::default(),
             failed: early.map(|kind| XmlError {
                 kind,
@@ -379,11 +396,99 @@ impl<'i> Reader<'i> {
         Ok(())
     }
 
-    /// For a window of an [`EventStream`]: moves to the next event (`true`), or finds that the
-    /// window ends before it (`false`, never for a slice).
+    /// For a window of an [`EventStream`] (or a slice): moves to the next event and says what
+    /// it is, or [`Step::NeedMore`] when the window ends before it (never for a slice). The
+    /// validator's event loop takes the event's parts from here ([`started`](Self::started),
+    /// [`ended`](Self::ended), [`text_of`](Self::text_of)) rather than an [`Event`] built and
+    /// matched once more.
     #[inline]
-    pub(crate) fn advance_in_window(&mut self) -> Result<bool, XmlError> {
-        self.step()
+    pub(crate) fn advance_in_window(&mut self) -> Result<Step, XmlError> {
+        self.step_to()
+    }
+
+    /// For the validator's event loop, at a start tag: whether whitespace-only character data
+    /// (spaces, tabs, line ends) in the element just opened may go unreported, because the
+    /// consumer would do nothing with it (whitespace in element-only content). Only the plain
+    /// case is skipped: whitespace alone up to a start or end tag in the same window, within
+    /// the limits; anything else is reported as usual. Kept for the element's whole content
+    /// (its children decide for themselves; carried across a stream's windows), up to depth 63.
+    #[inline]
+    pub(crate) fn set_blank_text_unwanted(&mut self, unwanted: bool) {
+        let Some(bit) = 1u64.checked_shl(self.elements.len() as u32) else {
+            return;
+        };
+        if unwanted {
+            self.skip_blank_text |= bit;
+        } else {
+            self.skip_blank_text &= !bit;
+        }
+    }
+
+    /// Whether whitespace-only text in the current element may go unreported.
+    #[inline]
+    fn blank_text_unwanted(&self) -> bool {
+        (self.skip_blank_text >> (self.elements.len() & 63)) & 1 != 0 && self.elements.len() < 64
+    }
+
+    /// For the validator's event loop: a text followed directly by its element's end tag
+    /// (`<a>text</a>`) comes as one [`Step::TextEnd`], which saves a step per such element.
+    #[inline]
+    pub(crate) fn fused_steps(&mut self) {
+        self.fused_steps = true;
+    }
+
+    /// After the text of a [`Step::TextEnd`]: moves to its end tag, as a [`Step::End`] would.
+    #[inline]
+    pub(crate) fn move_to_fused_end(&mut self) {
+        self.current = Step::End;
+        self.event_offset = self.fused_end_offset;
+        self.event_position.set(None);
+    }
+
+    /// The start tag of a [`Step::Start`] just moved to (what [`current_event`](Self::current_event) gives).
+    #[inline]
+    pub(crate) fn started(&self, empty: bool) -> StartTag<'_> {
+        match self.elements.last() {
+            Some(el) => StartTag {
+                name: self.qname_of(el),
+                attributes: self.attribute_list(),
+                declarations: self.bindings.get(el.bindings_mark..).unwrap_or(&[]),
+                empty,
+            },
+            // Not after a start tag: an element is open then.
+            None => StartTag {
+                name: QName {
+                    namespace: None,
+                    local: "",
+                    prefix: None,
+                },
+                attributes: Cow::Borrowed(&[]),
+                declarations: &[],
+                empty,
+            },
+        }
+    }
+
+    /// The name of the element a [`Step::End`] just moved to closes.
+    #[inline]
+    pub(crate) fn ended(&self) -> QName<'_> {
+        match self.elements.last() {
+            Some(el) => self.qname_of(el),
+            None => QName {
+                namespace: None,
+                local: "",
+                prefix: None,
+            },
+        }
+    }
+
+    /// The character data of a [`Step::Text`] just moved to.
+    #[inline]
+    pub(crate) fn text_of(&self, source: TextSource) -> &str {
+        match source {
+            TextSource::Input(a, b) => self.text.get(a..b).unwrap_or(""),
+            TextSource::Buffer => &self.text_buf,
+        }
     }
 
     /// Bytes that names and namespace URIs borrow from and that do not change while this
@@ -401,15 +506,25 @@ impl<'i> Reader<'i> {
     }
 
     /// Moves to the next event (`true`), or finds that the window ends before it (`false`).
+    #[inline]
     fn step(&mut self) -> Result<bool, XmlError> {
+        Ok(!matches!(self.step_to()?, Step::NeedMore))
+    }
+
+    /// Moves to the next event and returns it, or finds that the window ends before it
+    /// ([`Step::NeedMore`]).
+    fn step_to(&mut self) -> Result<Step, XmlError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         match self.advance() {
-            Ok(Step::NeedMore) => Ok(false),
+            Ok(Step::NeedMore) => Ok(Step::NeedMore),
             Ok(step) => {
-                self.current = step;
-                Ok(true)
+                self.current = match step {
+                    Step::TextEnd(source) => Step::Text(source),
+                    other => other,
+                };
+                Ok(step)
             }
             Err(e) => {
                 self.failed = Some(e.clone());
@@ -505,12 +620,19 @@ impl<'i> Reader<'i> {
             return Ok(Step::Eof);
         }
         loop {
-            let start = self.pos;
+            let mut start = self.pos;
+            if self.doc.get(start).is_some_and(|&c| is_whitespace(c)) && self.blank_text_unwanted()
+            {
+                start = self.skip_blank(start);
+            }
             if let Some(end) = self.content_text(start)? {
                 if self.text_acc.is_some() {
                     match self.text_continues(end) {
                         Some(true) => {}
-                        Some(false) => return Ok(self.flush_text()),
+                        Some(false) => {
+                            let step = self.flush_text();
+                            return Ok(self.fused_end_tag(step, end));
+                        }
                         None => return Ok(Step::NeedMore),
                     }
                 }
@@ -641,10 +763,12 @@ impl<'i> Reader<'i> {
                 }),
                 None => Event::Eof,
             },
-            Step::Text(TextSource::Input(a, b)) => {
+            Step::Text(TextSource::Input(a, b)) | Step::TextEnd(TextSource::Input(a, b)) => {
                 Event::Text(Cow::Borrowed(self.text.get(a..b).unwrap_or("")))
             }
-            Step::Text(TextSource::Buffer) => Event::Text(Cow::Borrowed(&self.text_buf)),
+            Step::Text(TextSource::Buffer) | Step::TextEnd(TextSource::Buffer) => {
+                Event::Text(Cow::Borrowed(&self.text_buf))
+            }
             Step::Eof | Step::NeedMore => Event::Eof,
         }
     }
@@ -884,6 +1008,32 @@ impl<'i> Reader<'i> {
         }
     }
 
+    /// Where whitespace-only character data at `start` that nobody wants reported ends:
+    /// after it when it runs up to a start or end tag within the window and the limits (it
+    /// is then consumed, as if reported), otherwise `start`.
+    #[inline]
+    fn skip_blank(&mut self, start: usize) -> usize {
+        if self.text_acc.is_some() || self.phase != Phase::Content {
+            return start;
+        }
+        let rest = self.doc.get(start..).unwrap_or(&[]);
+        let len = rest
+            .iter()
+            .position(|&c| !is_whitespace(c))
+            .unwrap_or(rest.len());
+        let tag_follows = rest.get(len) == Some(&b'<')
+            && rest.get(len + 1).is_some_and(|&c| c != b'!' && c != b'?');
+        let end = start + len;
+        if !tag_follows
+            || len > self.limits.max_text_bytes
+            || end.saturating_add(self.shift) > self.limits.max_total_bytes
+        {
+            return start;
+        }
+        self.pos = end;
+        end
+    }
+
     /// Character data inside the root at `start`, delimited and checked in one pass (the
     /// common case). `None` when there is none, or for anything unusual (a character
     /// problem, the size limit, broken UTF-8): the general path then finds and reports it.
@@ -1048,6 +1198,10 @@ impl<'i> Reader<'i> {
     /// [`start_tag`](Self::start_tag)) decides and reports, as if this had not been tried.
     #[inline]
     fn plain_start_tag(&mut self, start: usize) -> Option<Result<Step, XmlError>> {
+        #[cfg(test)]
+        if tests::GENERAL_PATH_ONLY.get() {
+            return None;
+        }
         let rest = self.doc.get(start..)?;
         if rest.first() != Some(&b'<') {
             return None;
@@ -1056,6 +1210,9 @@ impl<'i> Reader<'i> {
         let (empty, end) = match rest.get(1 + name_len) {
             Some(b'>') => (false, start + name_len + 2),
             Some(b'/') if rest.get(2 + name_len) == Some(&b'>') => (true, start + name_len + 3),
+            Some(&c) if is_whitespace(c) => {
+                return self.attributed_start_tag(start, name_len, colon)
+            }
             _ => return None,
         };
         if name_len > self.limits.max_name_bytes
@@ -1071,11 +1228,113 @@ impl<'i> Reader<'i> {
         }
         self.event_offset = start;
         let name = split_at_colon(qname, colon);
+        self.recycle_attributes();
         Some(self.open_element(start, qname, qname, name, empty))
     }
 
+    /// [`plain_start_tag`](Self::plain_start_tag) for a tag whose ASCII name of `name_len`
+    /// bytes is followed by whitespace: its attributes delimited, checked and collected in the
+    /// same pass. Only attributes written `name="value"` or `name='value'` with an ASCII
+    /// qualified name and a value that needs no rewriting; no namespace declarations. Anything
+    /// else, a tag cut by a window's end or one running into a limit gives `None` with nothing
+    /// changed but the (emptied) attribute list: the general path then decides and reports.
+    #[inline(never)]
+    fn attributed_start_tag(
+        &mut self,
+        start: usize,
+        name_len: usize,
+        colon: Option<usize>,
+    ) -> Option<Result<Step, XmlError>> {
+        self.recycle_attributes();
+        let found = self.collect_plain_attributes(start + 1 + name_len);
+        let Some((empty, end)) = found else {
+            // Only borrowed values were added: nothing to recycle.
+            self.attrs.clear();
+            return None;
+        };
+        if name_len > self.limits.max_name_bytes
+            || end > self.text.len()
+            || end.saturating_add(self.shift) > self.limits.max_total_bytes
+        {
+            self.attrs.clear();
+            return None;
+        }
+        let Some(qname) = self.text.get(start + 1..start + 1 + name_len) else {
+            self.attrs.clear();
+            return None;
+        };
+        self.pos = end;
+        if self.phase == Phase::Epilog {
+            return Some(Err(self.err_at(start, XmlErrorKind::MultipleRoots)));
+        }
+        self.event_offset = start;
+        let name = split_at_colon(qname, colon);
+        Some(self.open_element(start, qname, qname, name, empty))
+    }
+
+    /// The attributes from `at` (just after the element name, at whitespace) up to `>` or
+    /// `/>`, pushed to `attrs` as they are found: whether the tag is empty and the offset after
+    /// it. `None` as soon as something is not for [`attributed_start_tag`](Self::attributed_start_tag).
+    #[inline]
+    fn collect_plain_attributes(&mut self, at: usize) -> Option<(bool, usize)> {
+        let doc = self.doc;
+        let text = self.text;
+        // A cursor rather than an index: fewer live values in the loops below (with an index
+        // into `doc` they were kept on the stack, about twice the instructions per byte).
+        let offset = |rest: &[u8]| doc.len() - rest.len();
+        let mut rest = doc.get(at..)?;
+        loop {
+            let before = rest.len();
+            while let Some((&c, after)) = rest.split_first() {
+                if !is_whitespace(c) {
+                    break;
+                }
+                rest = after;
+            }
+            let (&c, after) = rest.split_first()?;
+            match c {
+                b'>' => return Some((false, offset(after))),
+                b'/' => return (after.first() == Some(&b'>')).then(|| (true, offset(after) + 1)),
+                _ if rest.len() == before => return None,
+                _ => {}
+            }
+            let name_start = offset(rest);
+            let (len, colon) = chars::ascii_qname(rest)?;
+            let [b'=', quote @ (b'"' | b'\''), value @ ..] = rest.get(len..)? else {
+                return None;
+            };
+            let value_len = chars::plain_attribute_value(value, *quote)?;
+            let value_start = offset(value);
+            rest = value.get(value_len + 1..)?;
+            if self.attrs.len() >= self.limits.max_attributes
+                || len > self.limits.max_name_bytes
+                || value_len > self.limits.max_text_bytes
+            {
+                return None;
+            }
+            let name = text.get(name_start..name_start + len)?;
+            let value = text.get(value_start..value_start + value_len)?;
+            let (prefix, local) = split_at_colon(name, colon);
+            if prefix == Some("xmlns") || (prefix.is_none() && local == "xmlns") {
+                return None;
+            }
+            self.attrs.push(Attribute {
+                name: QName {
+                    namespace: None,
+                    local,
+                    prefix,
+                },
+                value: Cow::Borrowed(value),
+                offset: name_start,
+            });
+        }
+    }
+
     /// Opens the element of the start tag at `start`: `content` is the tag between `<` and
-    /// `>` or `/>`, starting with the checked name `qname` (`prefix:local`).
+    /// `>` or `/>`, starting with the checked name `qname` (`prefix:local`). The attributes
+    /// after the name are parsed here; those already in `attrs` (the caller recycled the last
+    /// tag's) are kept, which is how [`attributed_start_tag`](Self::attributed_start_tag)
+    /// passes content that is just the name.
     fn open_element(
         &mut self,
         start: usize,
@@ -1086,12 +1345,13 @@ impl<'i> Reader<'i> {
     ) -> Result<Step, XmlError> {
         let name_at = start + 1;
         let index = self.sibling_index(qname);
+        let bindings_mark = self.bindings.len();
         self.elements.push(OpenElement {
             qname,
             prefix,
             local,
             ns: NsRef::None,
-            bindings_mark: self.bindings.len(),
+            bindings_mark,
             children_mark: self.siblings.len(),
             index,
         });
@@ -1100,7 +1360,6 @@ impl<'i> Reader<'i> {
             let limit = self.limits.max_depth;
             return Err(self.err_at(start, XmlErrorKind::DepthLimitExceeded { limit }));
         }
-        self.recycle_attributes();
         if content.len() > qname.len() {
             self.parse_attributes(content, qname.len(), name_at)?;
         }
@@ -1113,12 +1372,31 @@ impl<'i> Reader<'i> {
                 },
             ));
         }
-        let ns = match (self.resolve(prefix.unwrap_or("")), prefix) {
-            (Some(ns), _) => ns,
-            (None, None) => NsRef::None,
-            (None, Some(p)) => {
-                return Err(self.err_at(name_at, XmlErrorKind::UndeclaredPrefix(p.to_owned())))
+        // Most elements use their parent's prefix and declare nothing: then the scope is the
+        // parent's and so is the namespace, without a search through the bindings.
+        let depth = self.elements.len();
+        let inherited = match self.elements.get(depth.wrapping_sub(2)) {
+            Some(parent)
+                if self.bindings.len() == bindings_mark
+                    && match (parent.prefix, prefix) {
+                        (None, None) => true,
+                        (Some(a), Some(b)) => same_bytes(a.as_bytes(), b.as_bytes()),
+                        _ => false,
+                    } =>
+            {
+                Some(parent.ns)
             }
+            _ => None,
+        };
+        let ns = match inherited {
+            Some(ns) => ns,
+            None => match (self.resolve(prefix.unwrap_or("")), prefix) {
+                (Some(ns), _) => ns,
+                (None, None) => NsRef::None,
+                (None, Some(p)) => {
+                    return Err(self.err_at(name_at, XmlErrorKind::UndeclaredPrefix(p.to_owned())))
+                }
+            },
         };
         if let Some(el) = self.elements.last_mut() {
             el.ns = ns;
@@ -1167,7 +1445,29 @@ impl<'i> Reader<'i> {
             Some((_, colon)) => split_at_colon(qname, colon),
             None => chars::split_qname(qname).map_err(|p| self.qname_error(name_at, qname, p))?,
         };
+        self.recycle_attributes();
         self.open_element(start, content, qname, name, empty)
+    }
+
+    /// For [`fused_steps`](Self::fused_steps): the text step `step` as a
+    /// [`Step::TextEnd`] when the expected end tag follows at `at` (consumed then, its offset
+    /// kept for [`move_to_fused_end`](Self::move_to_fused_end)).
+    #[inline]
+    fn fused_end_tag(&mut self, step: Step, at: usize) -> Step {
+        let Step::Text(source) = step else {
+            return step;
+        };
+        if !self.fused_steps {
+            return step;
+        }
+        let text_offset = self.event_offset;
+        if self.expected_end_tag(at).is_none() {
+            return step;
+        }
+        // The text is the event until `move_to_fused_end`.
+        self.fused_end_offset = self.event_offset;
+        self.event_offset = text_offset;
+        Step::TextEnd(source)
     }
 
     /// The common end tag, recognized without a search: exactly `</`, the open element's
@@ -1537,6 +1837,21 @@ impl<'i> Reader<'i> {
         let n = self.attrs.len();
         if n < 2 {
             return Ok(());
+        }
+        // Both keys contain the local name: without two equal local names there is no
+        // duplicate (the common case, a few attributes with distinct names).
+        if n <= 8 {
+            let attrs = self.attrs.as_slice();
+            let any_same_local = attrs.iter().enumerate().any(|(j, b)| {
+                attrs.get(..j).is_some_and(|before| {
+                    before
+                        .iter()
+                        .any(|a| same_bytes(a.name.local.as_bytes(), b.name.local.as_bytes()))
+                })
+            });
+            if !any_same_local {
+                return Ok(());
+            }
         }
         let mut order = std::mem::take(&mut self.order_scratch);
         let attrs = &self.attrs;

@@ -231,6 +231,7 @@ pub(super) struct Saved {
     text_pending: bool,
     text_carried: Option<(Position, usize)>,
     failed: Option<XmlError>,
+    skip_blank_text: u64,
     /// The allocations of the reader's vectors of borrowed names, kept empty.
     element_store: Vec<OpenElement<'static>>,
     sibling_store: Vec<(&'static str, u32)>,
@@ -280,6 +281,7 @@ impl Saved {
             text_pending: false,
             text_carried: None,
             failed: None,
+            skip_blank_text: 0,
             element_store: Vec::new(),
             sibling_store: Vec::new(),
             binding_store: Vec::new(),
@@ -404,6 +406,9 @@ impl<'w> Reader<'w> {
             text_start: 0,
             failed,
             current: Step::Eof,
+            fused_steps: false,
+            fused_end_offset: 0,
+            skip_blank_text: saved.skip_blank_text,
             spare: saved.spare,
         }
     }
@@ -480,6 +485,7 @@ impl<'w> Reader<'w> {
             text_pending: self.text_acc.is_some(),
             text_carried: self.text_carried,
             failed: self.failed,
+            skip_blank_text: self.skip_blank_text,
             element_store: relabel(self.elements),
             sibling_store: relabel(self.siblings),
             binding_store: relabel(self.bindings),

@@ -5,6 +5,12 @@ use std::ops::ControlFlow;
 use super::*;
 use crate::test_rng::Rng;
 
+thread_local! {
+    /// Makes the reader of this thread take the general path for every start tag (the
+    /// tokenizer, then `start_tag`), to compare the one-pass paths against it.
+    pub(super) static GENERAL_PATH_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Renders every event until `Eof` (`S{ns}p:l[a=v]`, `E{ns}p:l`, `T:text`). Also reads the
 /// input through [`EventStream`] with windows of 1 to 16 bytes and with a source that returns
 /// one byte per read, and asserts the same events, positions, paths and errors.
@@ -430,6 +436,32 @@ fn namespace_resolution() {
             "S{urn:p1}p:g",
             "S{urn:d2}h",
         ]
+    );
+}
+
+#[test]
+fn element_namespaces_inherited_from_the_parent_follow_scope() {
+    // A child with its parent's prefix takes the parent's namespace only when it declares
+    // nothing itself; siblings' declarations are out of scope again.
+    assert_eq!(
+        events(
+            "<p:a xmlns:p='u1'><p:b xmlns:p='u2'><p:c/></p:b><p:d/><p:e xmlns:q='v'><p:f/></p:e></p:a>"
+        ),
+        [
+            "S{u1}p:a", "S{u2}p:b", "S{u2}p:c", "E{u2}p:c", "E{u2}p:b", "S{u1}p:d", "E{u1}p:d",
+            "S{u1}p:e", "S{u1}p:f", "E{u1}p:f", "E{u1}p:e", "E{u1}p:a"
+        ]
+    );
+    assert_eq!(
+        events("<a xmlns='u'><b xmlns=''><c/></b><d><x:e xmlns:x='w'/></d></a>"),
+        ["S{u}a", "Sb", "Sc", "Ec", "Eb", "S{u}d", "S{w}x:e", "E{w}x:e", "E{u}d", "E{u}a"]
+    );
+    assert_error(
+        "<p:a xmlns:p='u'><p:b xmlns:p='v'/><q:c/></p:a>",
+        XmlErrorKind::UndeclaredPrefix("q".into()),
+        1,
+        37,
+        "/p:a/q:c",
     );
 }
 
@@ -1333,6 +1365,221 @@ fn attribute_syntax_variants() {
     syntax("<a x=/>", 1, 6, "/a");
 }
 
+/// Start tags read in one pass (`plain_start_tag`, `attributed_start_tag`) give the same
+/// events, positions and errors as the general path, for tags built from valid and invalid
+/// pieces: attribute syntax, values that need rewriting or are refused, namespace declarations,
+/// prefixes, duplicates, limits.
+#[test]
+fn one_pass_start_tags_agree_with_the_general_path() {
+    const PIECES: &[&str] = &[
+        " ",
+        " ",
+        "\t",
+        "\n",
+        "x",
+        "y",
+        "p:x",
+        "q:x",
+        "xmlns",
+        "xmlns:q",
+        "é",
+        "=",
+        "=",
+        "'v'",
+        "\"w\"",
+        "'urn:a:b c'",
+        "'a&amp;b'",
+        "'a\tb'",
+        "'<'",
+        "'>'",
+        "'\u{1}'",
+        "'\u{FFFE}'",
+        "'ä'",
+        "\"'\"",
+        "'",
+        "\"",
+        "/",
+        ">",
+        "/>",
+        "a:b:c",
+        "-x",
+        ":",
+    ];
+    let limits = Limits {
+        max_attributes: 3,
+        max_name_bytes: 7,
+        max_text_bytes: 8,
+        ..Limits::default()
+    };
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let mut one_pass = 0;
+    for _ in 0..20_000 {
+        let mut tag = String::from(["<e", "<e", "<p:e", "<ee:f", "<xmlns:e"][rng.below(5)]);
+        if rng.below(2) > 0 {
+            // Often a well-formed start, so that the one-pass path gets far.
+            tag.push_str(
+                [
+                    " x='1' p:y=\"2 3\"",
+                    " a='' b=\"\"",
+                    "\ty='ok'",
+                    " a='1' b='2' c='3'",
+                    " a='1' b='2' c='3' d='4'",
+                    " long_name='1'",
+                    " a='123456789'",
+                ][rng.below(7)],
+            );
+        }
+        for _ in 0..rng.below(4) * rng.below(4) {
+            tag.push_str(PIECES[rng.below(PIECES.len())]);
+        }
+        tag.push_str(["", ">", "/>", "/>", " >"][rng.below(5)]);
+        let doc = format!("<r xmlns:p='urn:p'>{tag}</e></r>");
+        let fast = slice_detailed(doc.as_bytes(), limits);
+        GENERAL_PATH_ONLY.set(true);
+        let general = slice_detailed(doc.as_bytes(), limits);
+        GENERAL_PATH_ONLY.set(false);
+        assert_same(doc.as_bytes(), "general path", &general, &fast);
+        if fast.0.get(1).is_some_and(|e| e.contains(": Se")) {
+            one_pass += 1;
+        }
+    }
+    assert!(one_pass > 1000, "only {one_pass} tags were read at all");
+}
+
+/// Events of `input` read the validator's way ([`Reader::advance_in_window`] with fused steps
+/// over the windows of a stream, or a slice when `window` is `None`), with whitespace-only text
+/// declared unwanted in every element whose name starts with `w`.
+fn events_skipping_blank_text(input: &[u8], window: Option<usize>) -> Detailed {
+    let mut detailed = Vec::new();
+    let mut error = None;
+    let mut window_events = |r: &mut Reader<'_>| -> Result<bool, XmlError> {
+        r.fused_steps();
+        loop {
+            let step = r.advance_in_window()?;
+            if matches!(step, Step::NeedMore) {
+                return Ok(false);
+            }
+            if matches!(step, Step::TextEnd(_)) {
+                // The text, then the end tag, each with what a consumer can ask about it.
+                let text = r.current_event();
+                detailed.push(render_detailed(r, &text));
+                r.move_to_fused_end();
+            }
+            let event = r.current_event();
+            detailed.push(render_detailed(r, &event));
+            match event {
+                Event::Start(tag) => {
+                    let unwanted = tag.name().local.starts_with('w');
+                    r.set_blank_text_unwanted(unwanted);
+                }
+                Event::Eof => return Ok(true),
+                _ => {}
+            }
+        }
+    };
+    match window {
+        None => {
+            let mut r = Reader::from_slice(input, Limits::default());
+            if let Err(e) = window_events(&mut r) {
+                error = Some(e);
+            }
+        }
+        Some(w) => {
+            match EventStream::with_window(input, Limits::default(), w)
+                .drive_windows(&mut window_events)
+            {
+                Ok(()) => {}
+                Err(StreamError::Xml(e)) => error = Some(e),
+                Err(StreamError::Io(e)) => panic!("reading from a slice failed: {e}"),
+            }
+        }
+    }
+    (detailed, error)
+}
+
+/// Whitespace-only text declared unwanted is left out, and nothing else changes: the events
+/// are those of the plain reader with some whitespace-only texts of `w` elements removed,
+/// with the same positions, paths and errors, for slices and streams; a text and the end tag
+/// fused with it are the same two events.
+#[test]
+fn unwanted_blank_text_is_skipped_and_nothing_else_changes() {
+    const PIECES: &[&str] = &[
+        "<w>",
+        "</w>",
+        "<e>",
+        "</e>",
+        "<w/>",
+        "<e/>",
+        "\n  ",
+        " ",
+        "\r\n",
+        "\t",
+        "x",
+        "&amp;",
+        "<!--c-->",
+        "<?p?>",
+        "<![CDATA[ ]]>",
+        "\u{1}",
+        "<",
+        "ä",
+    ];
+    let mut rng = Rng(0x5EED_F00D_B1A4_C0DE);
+    let mut skipped = 0;
+    for round in 0..3000 {
+        let mut doc = String::from("<w>\n ");
+        for _ in 0..rng.below(16) {
+            doc.push_str(PIECES[rng.below(PIECES.len())]);
+        }
+        if rng.below(8) > 0 {
+            doc.push_str("\n</w>");
+        }
+        let plain = slice_detailed(doc.as_bytes(), Limits::default());
+        let windows = [None, Some(1 + round % 16), Some(64)];
+        for window in windows {
+            let fewer = events_skipping_blank_text(doc.as_bytes(), window);
+            assert_eq!(
+                plain.1, fewer.1,
+                "{doc:?}, window {window:?}: errors differ"
+            );
+            let mut rest = fewer.0.iter().peekable();
+            for event in &plain.0 {
+                if rest.peek() == Some(&event) {
+                    rest.next();
+                    continue;
+                }
+                // Left out: whitespace-only text in a `w` element.
+                let (_, shown) = event.split_once(": ").unwrap_or_default();
+                let blank = shown.strip_prefix("T:").is_some_and(|t| {
+                    // Debug-quoted: `"\n\t "`.
+                    let t = t.trim_matches('"');
+                    t.replace("\\n", "")
+                        .replace("\\t", "")
+                        .replace("\\r", "")
+                        .trim()
+                        .is_empty()
+                });
+                let in_w = event.contains(" +") && {
+                    let path = event.split(" +").nth(1).unwrap_or("");
+                    let path = path.split(' ').next().unwrap_or("");
+                    let last = path.rsplit('/').next().unwrap_or("");
+                    last.starts_with('w')
+                };
+                assert!(
+                    blank && in_w,
+                    "{doc:?}, window {window:?}: left out {event:?}"
+                );
+                skipped += 1;
+            }
+            assert_eq!(
+                rest.next(),
+                None,
+                "{doc:?}, window {window:?}: extra events"
+            );
+        }
+    }
+    assert!(skipped > 500, "only {skipped} texts were skipped");
+}
+
 /// The one-pass ASCII name scan agrees with the general QName check: whenever it accepts a
 /// name, the general check accepts it with the same split; it only declines names the general
 /// path must look at (non-ASCII, or invalid).
@@ -1369,6 +1616,36 @@ fn ascii_qname_agrees_with_split_qname() {
                 !name.is_ascii() || general.is_err() || name.is_empty(),
                 "{text:?}: declined a valid ASCII name"
             ),
+        }
+    }
+}
+
+/// The one-pass attribute value scan finds the same end as a search for the quote, and takes
+/// exactly the values the general check accepts without rewriting.
+#[test]
+fn plain_attribute_value_agrees_with_check_attribute_value() {
+    const PIECES: &[&str] = &[
+        "a", " ", "\t", "\n", "\r", "'", "\"", "<", ">", "&", "&amp;", "\u{1}", "ä", "\u{FFFE}",
+        "\u{FEFF}",
+    ];
+    let mut rng = Rng(0xFEED_FACE_0BAD_F00D);
+    for _ in 0..20_000 {
+        let text: String = (0..rng.below(12))
+            .map(|_| PIECES[rng.below(PIECES.len())])
+            .collect();
+        for quote in [b'"', b'\''] {
+            let end = text.bytes().position(|b| b == quote);
+            let expected = end.map(|end| chars::check_attribute_value(&text[..end]));
+            match chars::plain_attribute_value(text.as_bytes(), quote) {
+                Some(len) => {
+                    assert_eq!(Some(len), end, "{text:?}");
+                    assert_eq!(expected, Some(Ok(false)), "{text:?}");
+                }
+                None => assert!(
+                    expected.is_none_or(|r| r != Ok(false)),
+                    "{text:?}: declined a plain value"
+                ),
+            }
         }
     }
 }

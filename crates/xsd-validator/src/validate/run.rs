@@ -14,7 +14,7 @@ use crate::datatypes::{
 use std::io::Read;
 
 use crate::reader::{
-    same_bytes, Attribute, Event, EventStream, Position, QName, ReadError, Reader, StartTag,
+    same_bytes, Attribute, EventStream, Position, QName, ReadError, Reader, StartTag, Step,
     StreamError, XmlError,
 };
 use crate::schema::{DerivationSet, IdentityConstraintId, NamespaceId, ProcessContents};
@@ -262,7 +262,7 @@ impl<'s, 'k> Run<'s, 'k> {
     }
 
     /// Validates the events of one window of the reader (for a slice, all of them): `Ok(true)`
-    /// after the last ([`Event::Eof`]), `Ok(false)` when the window ends before the next. The
+    /// after the last ([`Step::Eof`]), `Ok(false)` when the window ends before the next. The
     /// one event loop for slices and streams, so that the per-event work is compiled once,
     /// inlined here.
     fn window(&mut self, reader: &mut Reader<'_>) -> Result<bool, XmlError> {
@@ -271,20 +271,48 @@ impl<'s, 'k> Run<'s, 'k> {
         // the reset).
         self.input = reader.stable_bytes().as_ptr_range();
         self.last_namespace = ((std::ptr::null(), 0), NamespaceId::ABSENT);
+        reader.fused_steps();
         loop {
-            if !reader.advance_in_window()? {
-                return Ok(false);
-            }
-            match reader.current_event() {
-                Event::Start(tag) => self.start(reader, &tag),
-                Event::End(tag) => self.end(reader, tag.name()),
-                Event::Text(text) => self.text(reader, &text),
-                Event::Eof => {
+            // The step itself, not an `Event` rebuilt from it and matched again.
+            match reader.advance_in_window()? {
+                Step::Start { empty } => {
+                    self.start(reader, &reader.started(empty));
+                    reader.set_blank_text_unwanted(self.blank_text_unwanted());
+                }
+                Step::End => self.end(reader, reader.ended()),
+                Step::Text(source) => self.text(reader, reader.text_of(source)),
+                Step::TextEnd(source) => {
+                    self.text(reader, reader.text_of(source));
+                    reader.move_to_fused_end();
+                    self.end(reader, reader.ended());
+                }
+                Step::Eof => {
                     self.finish();
                     return Ok(true);
                 }
+                Step::NeedMore => return Ok(false),
             }
         }
+    }
+
+    /// Whether [`text`](Self::text) would do nothing with whitespace-only character data in
+    /// the element just started, so that the reader need not report it: no sink to pass it
+    /// to, and content that is skipped or element-only (where whitespace is allowed and not
+    /// kept), unless nilled (where any character is an error) or collecting its text. Must
+    /// follow `text`: whatever makes it use such text must make this `false`.
+    #[inline]
+    fn blank_text_unwanted(&self) -> bool {
+        if self.want_events {
+            return false;
+        }
+        if self.skip_depth > 0 {
+            return true;
+        }
+        self.frames.last().is_some_and(|frame| match frame.content {
+            ContentKind::Skip => true,
+            ContentKind::ElementOnly => !frame.nil && !frame.collect_text,
+            ContentKind::Simple | ContentKind::Mixed | ContentKind::Empty => false,
+        })
     }
 
     /// The outcome for a document the reader refused with `e`.

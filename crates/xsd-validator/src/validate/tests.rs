@@ -303,6 +303,57 @@ fn substitution_groups_and_abstract_elements() {
     );
 }
 
+/// Whitespace-only text is left unreported where it cannot matter (element-only content, no
+/// sink); everywhere else it is still seen: nilled and empty content refuse it, simple content
+/// keeps it.
+#[test]
+fn whitespace_only_text_is_checked_where_it_matters() {
+    let s = set(r#"
+      <xs:element name="list"><xs:complexType><xs:sequence>
+        <xs:element name="item" maxOccurs="unbounded" nillable="true">
+          <xs:complexType><xs:sequence>
+            <xs:element name="v" type="xs:string" minOccurs="0"/>
+          </xs:sequence></xs:complexType>
+        </xs:element>
+        <xs:element name="empty" minOccurs="0"><xs:complexType/></xs:element>
+        <xs:element name="spaces" minOccurs="0">
+          <xs:simpleType><xs:restriction base="xs:string"><xs:pattern value=" +"/></xs:restriction></xs:simpleType>
+        </xs:element>
+      </xs:sequence></xs:complexType></xs:element>"#);
+    let xsi = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
+    assert!(rules(
+        &s,
+        "<list xmlns=\"urn:t\">\n  <item>\n    <v>x</v>\n  </item>\r\n  <item>\t\n  </item>\n</list>\n"
+    )
+    .is_empty());
+    assert_eq!(
+        rules(
+            &s,
+            &format!("<list xmlns=\"urn:t\" {xsi}>\n  <item xsi:nil=\"true\">\n  </item>\n</list>")
+        ),
+        ["cvc-elt.3.2.1"]
+    );
+    assert_eq!(
+        rules(
+            &s,
+            "<list xmlns=\"urn:t\">\n  <item/>\n  <empty>\n  </empty>\n</list>"
+        ),
+        ["cvc-complex-type.2.1"]
+    );
+    assert!(rules(
+        &s,
+        "<list xmlns=\"urn:t\">\n  <item/>\n  <spaces>   </spaces>\n</list>"
+    )
+    .is_empty());
+    assert_eq!(
+        rules(
+            &s,
+            "<list xmlns=\"urn:t\">\n  <item/>\n  <spaces></spaces>\n</list>"
+        ),
+        ["cvc-pattern-valid"]
+    );
+}
+
 #[test]
 fn nil_fixed_and_default() {
     let s = set(DERIVED);
