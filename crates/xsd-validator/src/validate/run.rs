@@ -625,7 +625,7 @@ impl<'s> Run<'s, '_> {
                 match automaton.step(&mut parent.state, &input) {
                     Ok(leaf) => match automaton.leaf(leaf) {
                         // The common leaf, of one name (no substitution group): no search.
-                        Leaf::Element { names, .. } => match (names.as_slice(), name_id) {
+                        Leaf::Element { head, names } => match (names.of(head), name_id) {
                             ([only], Some(n)) if only.name == n => Governor::Declared(only.element),
                             (_, Some(n)) => match automaton.leaf(leaf).declaration_for(n) {
                                 Some(e) => Governor::Declared(e),
