@@ -12,7 +12,7 @@
 //! checks recurse through union members and list items: a stack overflow) or a union whose
 //! members, shared, expand to 2^60 checks (`union(U, U)` of `union(V, V)` ...: a loop in
 //! effect). Each simple type read is therefore weighed from the weights of the types it
-//! refers to, and reading fails beyond [`MAX_SIMPLE_DEPTH`] or [`MAX_VALUE_CHECKS`].
+//! refers to, and reading fails beyond the limits of `datatypes::weight` (as compiling does).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,35 +25,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::compile::names::FxHashMap;
 use crate::datatypes::facet::Enumeration;
 use crate::datatypes::pattern::Pattern;
+use crate::datatypes::weight::{simple_weight, Weight, MAX_SIMPLE_DEPTH};
 use crate::datatypes::{Builtin, SimpleType, Value};
 
-/// Deepest nesting of simple types (base, item and member types) a cache entry may hold.
-/// Real schema sets stay far below (XÖV: about 10); W3C suite sets too.
-pub(crate) const MAX_SIMPLE_DEPTH: u32 = 128;
 /// Deepest nesting of shared values written by value inside one another (a simple type
 /// written inside the union that first mentions it, ...): reading recurses this deep, so
 /// it is refused before the stack runs out. Above [`MAX_SIMPLE_DEPTH`], which also counts
 /// patterns and enumerations inside facets.
 const MAX_NESTING: u32 = MAX_SIMPLE_DEPTH + 8;
-/// Most member checks the value check of one simple type may come to (union members
-/// expanded, shared ones counted each time they are reached).
-pub(crate) const MAX_VALUE_CHECKS: u64 = 1 << 16;
-
-/// How deep a shared value is and how many atomic checks checking a value against it can
-/// take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Weight {
-    pub depth: u32,
-    pub checks: u64,
-}
-
-impl Weight {
-    /// A value that refers to no other (and a built-in: their chains are the crate's own).
-    pub(crate) const LEAF: Weight = Weight {
-        depth: 1,
-        checks: 1,
-    };
-}
 
 /// The values seen so far of one shared type.
 pub(crate) struct Table<T> {
@@ -175,39 +154,6 @@ impl Shareable for SimpleType {
             .chain(&facets.max)
             .try_for_each(|bound| super::check::canonical(&bound.value))
     }
-}
-
-impl Weight {
-    /// Whether a simple type of this weight may be used ([`MAX_SIMPLE_DEPTH`],
-    /// [`MAX_VALUE_CHECKS`]); the compiler refuses heavier ones too.
-    pub(crate) fn within_limits(&self) -> bool {
-        self.depth <= MAX_SIMPLE_DEPTH && self.checks <= MAX_VALUE_CHECKS
-    }
-}
-
-/// The weight of `simple` given the weights of the types it refers to (`of`).
-pub(crate) fn simple_weight(
-    simple: &SimpleType,
-    of: &dyn Fn(&Arc<SimpleType>) -> Weight,
-) -> Weight {
-    let depth = simple
-        .base()
-        .into_iter()
-        .chain(simple.item_type())
-        .chain(simple.member_types())
-        .map(|t| of(t).depth)
-        .max()
-        .unwrap_or(0)
-        .saturating_add(1);
-    // A union tries its members in turn; a list checks each item against its item type.
-    let checks = match (simple.item_type(), simple.member_types()) {
-        (_, members @ [_, ..]) => members
-            .iter()
-            .fold(0u64, |sum, m| sum.saturating_add(of(m).checks)),
-        (Some(item), []) => of(item).checks,
-        (None, []) => 1,
-    };
-    Weight { depth, checks }
 }
 
 impl Shareable for Pattern {

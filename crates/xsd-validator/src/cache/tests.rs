@@ -1031,7 +1031,7 @@ fn simple_types_too_deep_or_expanding_too_far_make_the_entry_damaged() {
     };
     let last = |mut all: Vec<Arc<SimpleType>>| vec![all.pop().unwrap()];
     // Depth counts the built-in too; 2^16 checks is the limit.
-    let depth = shared::MAX_SIMPLE_DEPTH;
+    let depth = crate::datatypes::weight::MAX_SIMPLE_DEPTH;
     let cases = [
         // Written nested: the reader stops before its recursion goes too deep.
         ("nested", last(chain(depth + 64, 1)), false),

@@ -14,7 +14,7 @@ use crate::schema::{
     SchemaModel, SimpleVariety, Term, TypeDef, TypeRef, ValueConstraint, XSD_NS,
 };
 
-use crate::cache::shared::{simple_weight, Weight, MAX_SIMPLE_DEPTH, MAX_VALUE_CHECKS};
+use crate::datatypes::weight::{simple_weight, Weight, MAX_SIMPLE_DEPTH, MAX_VALUE_CHECKS};
 
 use super::leaf::{LeafName, LeafNames};
 use super::names::{FxHashMap, NameId, NameTable};
@@ -775,7 +775,8 @@ impl Compiler {
     /// the limits of nesting and union expansion; else reports it. Values are checked by
     /// recursion through member and item types, and a union's members, shared, can expand
     /// to exponentially many checks (`union(U, U)` of `union(V, V)` ...); the cache refuses
-    /// such sets when reading (`cache::shared`), and the compiler refuses them the same way.
+    /// such sets when reading (`cache::shared`), and the compiler refuses them the same way
+    /// (limits and weighing in `datatypes::weight`).
     fn admit_simple(
         &mut self,
         simple: SimpleType,

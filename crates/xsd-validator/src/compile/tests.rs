@@ -488,7 +488,7 @@ fn length_with_min_length_only_where_the_base_already_has_that_min_length() {
 
 #[test]
 fn simple_types_beyond_the_nesting_and_expansion_limits_are_refused() {
-    use crate::cache::shared::{MAX_SIMPLE_DEPTH, MAX_VALUE_CHECKS};
+    use crate::datatypes::weight::{MAX_SIMPLE_DEPTH, MAX_VALUE_CHECKS};
     // U0 has 2 members; U(k) = union(U(k-1), U(k-1)) expands to 2^(k+1) member checks.
     let unions = |last: u32| {
         let mut body = String::from(

@@ -460,6 +460,19 @@ impl PositionMachine {
         state.pos = t.target;
     }
 
+    /// Whether transition `t` reads `input` (whose exact key is `key`): by key when the
+    /// target leaf has one, else by the leaf's own test.
+    #[inline(always)]
+    fn accepts<L: Symbol>(t: Transition, key: Option<u32>, leaves: &[L], input: &L::Input) -> bool {
+        if t.key != NO_KEY {
+            key == Some(t.key)
+        } else {
+            leaves
+                .get(t.target as usize)
+                .is_some_and(|l| l.matches(input))
+        }
+    }
+
     #[inline]
     pub(super) fn step<L: Symbol>(
         &self,
@@ -472,14 +485,7 @@ impl PositionMachine {
             // No counted repetition anywhere (most models): every transition is enabled and
             // no register changes, so a step is finding the transition.
             for &t in self.transitions_of(state.pos) {
-                let matches = if t.key != NO_KEY {
-                    key == Some(t.key)
-                } else {
-                    leaves
-                        .get(t.target as usize)
-                        .is_some_and(|l| l.matches(input))
-                };
-                if matches {
+                if Self::accepts(t, key, leaves, input) {
                     state.pos = t.target;
                     return Ok(LeafId(t.target));
                 }
@@ -489,14 +495,7 @@ impl PositionMachine {
         // The counter chain of the current position, looked up once for all transitions.
         let chain = self.chain(state.pos);
         for &t in self.transitions_of(state.pos) {
-            let matches = if t.key != NO_KEY {
-                key == Some(t.key)
-            } else {
-                leaves
-                    .get(t.target as usize)
-                    .is_some_and(|l| l.matches(input))
-            };
-            if matches && Self::enabled_in(chain, state, t) {
+            if Self::accepts(t, key, leaves, input) && Self::enabled_in(chain, state, t) {
                 self.apply(chain, state, t);
                 return Ok(LeafId(t.target));
             }

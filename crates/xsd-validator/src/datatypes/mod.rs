@@ -17,6 +17,7 @@ pub(crate) mod facet;
 pub(crate) mod pattern;
 mod unicode_blocks;
 mod value;
+pub(crate) mod weight;
 mod xml_char;
 
 use std::borrow::Cow;

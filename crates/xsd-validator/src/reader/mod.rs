@@ -237,6 +237,14 @@ enum Pending {
     CarriedText,
 }
 
+/// The name [`Reader::started`] and [`Reader::ended`] give when no element is open (never
+/// after a start or end step).
+const NO_NAME: QName<'static> = QName {
+    namespace: None,
+    local: "",
+    prefix: None,
+};
+
 /// Where the text of a [`Step::Text`] is.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum TextSource {
@@ -457,11 +465,7 @@ impl<'i> Reader<'i> {
             },
             // Not after a start tag: an element is open then.
             None => StartTag {
-                name: QName {
-                    namespace: None,
-                    local: "",
-                    prefix: None,
-                },
+                name: NO_NAME,
                 attributes: Cow::Borrowed(&[]),
                 declarations: &[],
                 empty,
@@ -474,11 +478,7 @@ impl<'i> Reader<'i> {
     pub(crate) fn ended(&self) -> QName<'_> {
         match self.elements.last() {
             Some(el) => self.qname_of(el),
-            None => QName {
-                namespace: None,
-                local: "",
-                prefix: None,
-            },
+            None => NO_NAME,
         }
     }
 
@@ -748,28 +748,12 @@ impl<'i> Reader<'i> {
     #[inline]
     fn event(&self, step: Step) -> Event<'_> {
         match step {
-            Step::Start { empty } => match self.elements.last() {
-                Some(el) => Event::Start(StartTag {
-                    name: self.qname_of(el),
-                    attributes: self.attribute_list(),
-                    declarations: self.bindings.get(el.bindings_mark..).unwrap_or(&[]),
-                    empty,
-                }),
-                None => Event::Eof,
-            },
-            Step::End => match self.elements.last() {
-                Some(el) => Event::End(EndTag {
-                    name: self.qname_of(el),
-                }),
-                None => Event::Eof,
-            },
-            Step::Text(TextSource::Input(a, b)) | Step::TextEnd(TextSource::Input(a, b)) => {
-                Event::Text(Cow::Borrowed(self.text.get(a..b).unwrap_or("")))
+            Step::Start { empty } if !self.elements.is_empty() => Event::Start(self.started(empty)),
+            Step::End if !self.elements.is_empty() => Event::End(EndTag { name: self.ended() }),
+            Step::Text(source) | Step::TextEnd(source) => {
+                Event::Text(Cow::Borrowed(self.text_of(source)))
             }
-            Step::Text(TextSource::Buffer) | Step::TextEnd(TextSource::Buffer) => {
-                Event::Text(Cow::Borrowed(&self.text_buf))
-            }
-            Step::Eof | Step::NeedMore => Event::Eof,
+            Step::Start { .. } | Step::End | Step::Eof | Step::NeedMore => Event::Eof,
         }
     }
 

@@ -624,15 +624,12 @@ impl<'s> Run<'s, '_> {
                 };
                 match automaton.step(&mut parent.state, &input) {
                     Ok(leaf) => match automaton.leaf(leaf) {
-                        // The common leaf, of one name (no substitution group): no search.
-                        Leaf::Element { head, names } => match (names.of(head), name_id) {
-                            ([only], Some(n)) if only.name == n => Governor::Declared(only.element),
-                            (_, Some(n)) => match automaton.leaf(leaf).declaration_for(n) {
+                        Leaf::Element { .. } => {
+                            match name_id.and_then(|n| automaton.leaf(leaf).declaration_for(n)) {
                                 Some(e) => Governor::Declared(e),
                                 None => fallback(),
-                            },
-                            (_, None) => fallback(),
-                        },
+                            }
+                        }
                         Leaf::Wildcard(w) => match (w.process, global()) {
                             (ProcessContents::Skip, _) => Governor::Skip,
                             (_, Some(e)) => Governor::Declared(e),
